@@ -1,0 +1,304 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    Value,
+    When,
+)
+from django.urls import reverse
+from django.utils import timezone
+
+QTY = {"max_digits": 16, "decimal_places": 3}
+MONEY = {"max_digits": 14, "decimal_places": 4}
+RATE = {"max_digits": 16, "decimal_places": 4}
+ZERO = Decimal("0")
+
+
+class AbcClass(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class XyzClass(models.TextChoices):
+    X = "X", "X (stable)"
+    Y = "Y", "Y (variable)"
+    Z = "Z", "Z (volatile)"
+
+
+class Policy(models.TextChoices):
+    JIT = "jit", "JIT (small frequent batches)"
+    REORDER_POINT = "reorder_point", "Reorder point"
+    MIN_MAX = "min_max", "Min/max"
+
+
+class ItemQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def with_stock_value(self):
+        return self.annotate(
+            stock_value=ExpressionWrapper(
+                F("on_hand") * F("unit_cost"),
+                output_field=DecimalField(max_digits=30, decimal_places=7),
+            )
+        )
+
+    def with_days_of_cover(self):
+        """Days the stock lasts at the stored daily demand (None without demand)."""
+        return self.annotate(
+            days_of_cover=Case(
+                When(
+                    avg_daily_demand__gt=0,
+                    then=ExpressionWrapper(
+                        F("on_hand") / F("avg_daily_demand"),
+                        output_field=DecimalField(max_digits=30, decimal_places=4),
+                    ),
+                ),
+                default=Value(None),
+                output_field=DecimalField(max_digits=30, decimal_places=4),
+            )
+        )
+
+    def below_reorder_point(self):
+        """At or below the reorder point stored by the nightly run."""
+        return self.filter(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
+
+    def stocked_out(self):
+        return self.filter(on_hand__lte=0)
+
+
+class Item(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=16, default="ea")
+    unit_cost = models.DecimalField(default=ZERO, **MONEY)
+    annual_demand = models.DecimalField(
+        default=ZERO,
+        help_text="Planned units per year, used when there is no consumption history.",
+        **QTY,
+    )
+    on_hand = models.DecimalField(
+        default=ZERO,
+        editable=False,
+        help_text="Maintained by the stock ledger only.",
+        **QTY,
+    )
+    abc_class = models.CharField(
+        "ABC class", max_length=1, choices=AbcClass.choices, blank=True, default=""
+    )
+    xyz_class = models.CharField(
+        "XYZ class",
+        max_length=1,
+        choices=XyzClass.choices,
+        blank=True,
+        default="",
+        help_text="Blank while there is too little history (unknown).",
+    )
+    policy = models.CharField(
+        max_length=16, choices=Policy.choices, default=Policy.REORDER_POINT
+    )
+    policy_override = models.CharField(
+        max_length=16,
+        choices=Policy.choices,
+        blank=True,
+        default="",
+        help_text="When set, the nightly run keeps this policy, not the derived one.",
+    )
+    jit_pilot = models.BooleanField("JIT pilot", default=False)
+    safety_time_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Overrides the class's minimum safety time."
+    )
+    shelf_life_days = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    # Planning figures stored by the nightly run, so pages never recompute them.
+    annual_value = models.DecimalField(default=ZERO, editable=False, **MONEY)
+    abc_cumulative_share = models.DecimalField(
+        max_digits=7, decimal_places=3, null=True, editable=False
+    )
+    avg_daily_demand = models.DecimalField(default=ZERO, editable=False, **RATE)
+    daily_demand_std = models.DecimalField(default=ZERO, editable=False, **RATE)
+    reorder_point = models.DecimalField(default=ZERO, editable=False, **QTY)
+    planned_at = models.DateTimeField(null=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=0), name="item_on_hand_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="item_unit_cost_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_demand__gte=0),
+                name="item_annual_demand_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["abc_class", "policy"], name="item_class_policy_idx"),
+        ]
+        permissions = [
+            ("import_item", "Can import items"),
+            ("export_item", "Can export items"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} — {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:items_item_change", args=[self.pk])
+
+    @property
+    def effective_policy(self) -> str:
+        return self.policy_override or self.policy
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ISSUE = "issue", "Issue"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    SCRAP = "scrap", "Scrap"
+
+
+class StockMovementQuerySet(models.QuerySet):
+    def issues(self):
+        return self.filter(kind=MovementKind.ISSUE)
+
+
+class StockMovement(models.Model):
+    """One line of the append-only stock ledger; ``quantity`` is signed."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    quantity = models.DecimalField(**QTY)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A string reference keeps ``items`` free of imports from ``suppliers``.
+    delivery_line = models.ForeignKey(
+        "suppliers.DeliveryLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="movements",
+    )
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StockMovementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["item", "kind", "occurred_at"], name="move_item_kind_at"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quantity=0), name="movement_quantity_not_zero"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["receipt"], quantity__gt=0)
+                    | Q(kind__in=["issue", "scrap"], quantity__lt=0)
+                    | Q(kind="adjustment")
+                ),
+                name="movement_sign_matches_kind",
+            ),
+        ]
+        permissions = [
+            ("import_stockmovement", "Can import stock movements"),
+            ("export_stockmovement", "Can export stock movements"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} {self.item.sku}"
+
+
+class ClassificationRunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (another run held the lock)"
+
+
+class ClassificationRun(models.Model):
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16,
+        choices=ClassificationRunStatus.choices,
+        default=ClassificationRunStatus.PENDING,
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Items per ABC, XYZ class and policy."
+    )
+    items_total = models.PositiveIntegerField(default=0)
+    items_changed = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Classification run {self.pk} ({self.status})"
+
+
+class ItemClassChange(models.Model):
+    """An item moving between classes or policies in one classification run."""
+
+    run = models.ForeignKey(
+        ClassificationRun, on_delete=models.CASCADE, related_name="changes"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="class_changes"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    old_abc_class = models.CharField(max_length=1, blank=True, default="")
+    new_abc_class = models.CharField(max_length=1, blank=True, default="")
+    old_xyz_class = models.CharField(max_length=1, blank=True, default="")
+    new_xyz_class = models.CharField(max_length=1, blank=True, default="")
+    old_policy = models.CharField(max_length=16, blank=True, default="")
+    new_policy = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["item", "changed_at"], name="class_change_item_at")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.item_id}: {self.old_abc_class or '-'}{self.old_xyz_class or '-'}"
+            f" → {self.new_abc_class or '-'}{self.new_xyz_class or '-'}"
+        )

@@ -1,0 +1,281 @@
+"""Stock ledger: every change of ``on_hand`` goes through here.
+
+A movement row and the matching ``on_hand`` change are written in one
+transaction. Decreases use a conditional ``UPDATE … SET on_hand = on_hand - q
+WHERE on_hand >= q`` so concurrent issues can never drive stock negative or lose
+an update (PostgreSQL re-checks the condition on the locked row; SQLite runs
+write transactions one at a time in IMMEDIATE mode). Bulk postings lock the
+affected items in primary-key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Item, MovementKind, StockMovement
+
+MAX_QUANTITY = Decimal("9999999999999")  # fits DecimalField(16, 3)
+
+
+class StockError(Exception):
+    """Base class of ledger errors; the message is meant for the user."""
+
+
+class InvalidQuantity(StockError, ValueError):
+    pass
+
+
+class InsufficientStock(StockError):
+    def __init__(self, *, item: Item | None = None, sku: str = "", requested, on_hand):
+        self.sku = item.sku if item is not None else sku
+        self.requested = requested
+        self.on_hand = on_hand
+        super().__init__(
+            f"Cannot take {_fmt(requested)} of {self.sku}: "
+            f"only {_fmt(on_hand)} on hand."
+        )
+
+
+def _fmt(value) -> str:
+    value = Decimal(value)
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+
+
+def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
+    """Parse and validate a ledger quantity; raise ``InvalidQuantity`` if bad."""
+    try:
+        quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidQuantity(f"'{value}' is not a number.") from None
+    if not quantity.is_finite():
+        raise InvalidQuantity(f"'{value}' is not a number.")
+    if quantity == 0:
+        raise InvalidQuantity("Quantity must not be zero.")
+    if quantity < 0 and not allow_negative:
+        raise InvalidQuantity("Quantity must be positive.")
+    if abs(quantity) > MAX_QUANTITY:
+        raise InvalidQuantity(f"Quantity {value} is too large.")
+    if quantity != quantity.quantize(Decimal("0.001")):
+        raise InvalidQuantity("Quantity allows at most 3 decimal places.")
+    return quantity
+
+
+def signed_quantity(*, kind: str, quantity) -> Decimal:
+    """Ledger sign convention: receipts add, issues and scrap remove,
+    adjustments carry their own sign."""
+    if kind not in MovementKind.values:
+        raise InvalidQuantity(
+            f"Unknown movement kind '{kind}'; "
+            f"use one of: {', '.join(MovementKind.values)}."
+        )
+    if kind == MovementKind.ADJUSTMENT:
+        return check_quantity(quantity, allow_negative=True)
+    quantity = check_quantity(quantity)
+    return quantity if kind == MovementKind.RECEIPT else -quantity
+
+
+def _post(
+    *,
+    item: Item,
+    kind: str,
+    quantity: Decimal,
+    user=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+    delivery_line_id: int | None = None,
+) -> StockMovement:
+    """Write one movement of signed ``quantity`` and move ``on_hand`` with it."""
+    with transaction.atomic():
+        rows = Item.objects.filter(pk=item.pk)
+        if quantity < 0:
+            rows = rows.filter(on_hand__gte=-quantity)
+        if not rows.update(on_hand=F("on_hand") + quantity):
+            current = Item.objects.filter(pk=item.pk).values_list("on_hand", flat=True)
+            raise InsufficientStock(
+                item=item, requested=-quantity, on_hand=current.first() or 0
+            )
+        movement = StockMovement.objects.create(
+            item=item,
+            kind=kind,
+            quantity=quantity,
+            occurred_at=occurred_at or timezone.now(),
+            note=note[:255],
+            created_by=user if user is not None and user.is_authenticated else None,
+            delivery_line_id=delivery_line_id,
+        )
+    item.refresh_from_db(fields=["on_hand"])
+    return movement
+
+
+def stock_movement_post(
+    *,
+    item: Item,
+    kind: str,
+    quantity,
+    user=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> StockMovement:
+    """Post a movement as users enter it: a positive quantity for receipts,
+    issues and scrap (the kind gives the sign), a signed one for adjustments.
+
+    Raises ``InvalidQuantity`` or ``InsufficientStock``; nothing changes then.
+    """
+    signed = signed_quantity(kind=kind, quantity=quantity)
+    return _post(
+        item=item,
+        kind=kind,
+        quantity=signed,
+        user=user,
+        occurred_at=occurred_at,
+        note=note,
+    )
+
+
+def stock_receive(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+    return stock_movement_post(
+        item=item, kind=MovementKind.RECEIPT, quantity=quantity, user=user,
+        occurred_at=occurred_at, note=note,
+    )  # fmt: skip
+
+
+def stock_issue(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+    return stock_movement_post(
+        item=item, kind=MovementKind.ISSUE, quantity=quantity, user=user,
+        occurred_at=occurred_at, note=note,
+    )  # fmt: skip
+
+
+def stock_scrap(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+    return stock_movement_post(
+        item=item, kind=MovementKind.SCRAP, quantity=quantity, user=user,
+        occurred_at=occurred_at, note=note,
+    )  # fmt: skip
+
+
+def stock_adjust(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+    """Correct stock after a count; ``quantity`` is signed."""
+    return stock_movement_post(
+        item=item, kind=MovementKind.ADJUSTMENT, quantity=quantity, user=user,
+        occurred_at=occurred_at, note=note,
+    )  # fmt: skip
+
+
+def stock_receive_for_delivery_line(
+    *, item: Item, quantity: Decimal, delivery_line_id: int, user=None,
+    occurred_at=None, note="",
+) -> StockMovement:  # fmt: skip
+    """Receipt of accepted goods of a delivery line; called by ``suppliers``."""
+    return _post(
+        item=item,
+        kind=MovementKind.RECEIPT,
+        quantity=check_quantity(quantity),
+        user=user,
+        occurred_at=occurred_at,
+        note=note,
+        delivery_line_id=delivery_line_id,
+    )
+
+
+@dataclass(frozen=True)
+class MovementInput:
+    """One movement of a batch; ``quantity`` already carries the ledger sign."""
+
+    item_id: int
+    kind: str
+    quantity: Decimal
+    occurred_at: datetime
+    note: str = ""
+    delivery_line_id: int | None = None
+
+
+class MovementBatchError(StockError):
+    """Some rows of a batch were refused; ``errors`` maps row index → message."""
+
+    def __init__(self, errors: dict[int, str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} movement(s) refused.")
+
+
+def movements_bulk_post(
+    *, movements: Sequence[MovementInput], user=None, batch_size: int = 5000
+) -> int:
+    """Post many movements at once, all or nothing.
+
+    Rows are checked in the given order against a running balance per item that
+    starts at the locked ``on_hand``; any row that would drive stock negative makes
+    the whole batch fail with ``MovementBatchError`` (nothing written). Otherwise the
+    movements are bulk-inserted and each item's ``on_hand`` moves by its net total.
+    """
+    if not movements:
+        return 0
+    item_ids = sorted({m.item_id for m in movements})
+    with transaction.atomic():
+        balances: dict[int, Decimal] = {}
+        skus: dict[int, str] = {}
+        for start in range(0, len(item_ids), 2000):
+            chunk = item_ids[start : start + 2000]
+            locked = (
+                Item.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .order_by("pk")
+                .values_list("pk", "sku", "on_hand")
+            )
+            for pk, sku, on_hand in locked:
+                balances[pk] = on_hand
+                skus[pk] = sku
+        errors: dict[int, str] = {}
+        for index, movement in enumerate(movements):
+            if movement.item_id not in balances:
+                errors[index] = f"Item id {movement.item_id} does not exist."
+                continue
+            new_balance = balances[movement.item_id] + movement.quantity
+            if new_balance < 0:
+                errors[index] = str(
+                    InsufficientStock(
+                        sku=skus[movement.item_id],
+                        requested=-movement.quantity,
+                        on_hand=balances[movement.item_id],
+                    )
+                )
+                continue
+            balances[movement.item_id] = new_balance
+        if errors:
+            raise MovementBatchError(errors)
+
+        created_by = user if user is not None and user.is_authenticated else None
+        StockMovement.objects.bulk_create(
+            (
+                StockMovement(
+                    item_id=m.item_id,
+                    kind=m.kind,
+                    quantity=m.quantity,
+                    occurred_at=m.occurred_at,
+                    note=m.note[:255],
+                    delivery_line_id=m.delivery_line_id,
+                    created_by=created_by,
+                )
+                for m in movements
+            ),
+            batch_size=batch_size,
+        )
+        net: dict[int, Decimal] = defaultdict(Decimal)
+        for m in movements:
+            net[m.item_id] += m.quantity
+        _items_add_on_hand(net)
+    return len(movements)
+
+
+def _items_add_on_hand(net: dict[int, Decimal]) -> None:
+    """Add each item's net change to ``on_hand`` (rows already locked)."""
+    for item_id, delta in net.items():
+        if delta:
+            Item.objects.filter(pk=item_id).update(on_hand=F("on_hand") + delta)

@@ -1,0 +1,1 @@
+"""Reorder suggestions and policy parameters (issue 4 fills this app)."""

@@ -1,0 +1,194 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from items.models import MONEY, QTY, Item
+
+ZERO = Decimal("0")
+
+
+class Supplier(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    jit_pilot = models.BooleanField(
+        "JIT pilot supplier",
+        default=False,
+        help_text="Items whose primary source is this supplier join the JIT pilot.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [
+            ("import_supplier", "Can import suppliers"),
+            ("export_supplier", "Can export suppliers"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class SupplierItem(models.Model):
+    """A source: one supplier's offer for one item."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="sources"
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="sources")
+    supplier_sku = models.CharField(max_length=64, blank=True, default="")
+    unit_price = models.DecimalField(default=ZERO, **MONEY)
+    quoted_lead_time_days = models.PositiveIntegerField(default=7)
+    min_order_qty = models.DecimalField(default=ZERO, **QTY)
+    order_multiple = models.DecimalField(default=Decimal("1"), **QTY)
+    priority = models.PositiveSmallIntegerField(
+        default=1, help_text="1 = primary source, 2 = secondary, …"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["item_id", "priority", "id"]
+        verbose_name = "source"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "item"], name="source_unique_supplier_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="source_unit_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_order_qty__gte=0), name="source_moq_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(order_multiple__gt=0), name="source_order_multiple_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1), name="source_priority_from_one"
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "priority"], name="source_item_prio")]
+        permissions = [
+            ("import_supplieritem", "Can import sources"),
+            ("export_supplieritem", "Can export sources"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.sku} from {self.supplier.code} (priority {self.priority})"
+
+
+class DeliveryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ORDERED = "ordered", "Ordered"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_DELIVERY_STATUSES = (DeliveryStatus.ORDERED, DeliveryStatus.PARTIALLY_RECEIVED)
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_DELIVERY_STATUSES)
+
+    def late(self, *, today=None):
+        today = today or timezone.localdate()
+        return self.open().filter(promised_date__lt=today)
+
+
+class Delivery(models.Model):
+    """An inbound purchase order from one supplier."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    reference = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.DRAFT
+    )
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    promised_date = models.DateField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(
+                fields=["supplier", "status"], name="delivery_supplier_status"
+            ),
+        ]
+        permissions = [
+            ("import_delivery", "Can import deliveries"),
+            ("export_delivery", "Can export deliveries"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.supplier.code})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_DELIVERY_STATUSES
+
+
+class DeliveryLine(models.Model):
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="lines"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="delivery_lines"
+    )
+    quantity_ordered = models.DecimalField(**QTY)
+    quantity_received = models.DecimalField(default=ZERO, **QTY)
+    quantity_rejected = models.DecimalField(default=ZERO, **QTY)
+    rejection_reason = models.CharField(max_length=255, blank=True, default="")
+    unit_price = models.DecimalField(null=True, blank=True, **MONEY)
+
+    class Meta:
+        ordering = ["delivery_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "item"], name="delivery_line_unique_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_ordered__gt=0), name="line_ordered_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_received__gte=0), name="line_received_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_rejected__gte=0), name="line_rejected_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_rejected__lte=F("quantity_received")),
+                name="line_rejected_within_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery.reference}: {self.quantity_ordered} × {self.item.sku}"
+
+    @property
+    def quantity_accepted(self) -> Decimal:
+        return self.quantity_received - self.quantity_rejected
+
+    @property
+    def quantity_open(self) -> Decimal:
+        return max(self.quantity_ordered - self.quantity_received, ZERO)
