@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from .models import Item, MovementKind, StockMovement
@@ -82,6 +83,17 @@ def signed_quantity(*, kind: str, quantity) -> Decimal:
     return quantity if kind == MovementKind.RECEIPT else -quantity
 
 
+def _plus(quantity: Decimal) -> Round:
+    """``on_hand + quantity`` rounded to the field's 3 places.
+
+    SQLite keeps decimals as binary floats, so without rounding, sums like
+    0.001 + 0.008 − 0.009 drift off zero and a later exact issue is refused.
+    Rounding on every write keeps the stored value the nearest float to the exact
+    decimal; on PostgreSQL (numeric) it changes nothing.
+    """
+    return Round(F("on_hand") + quantity, 3)
+
+
 def _post(
     *,
     item: Item,
@@ -97,7 +109,7 @@ def _post(
         rows = Item.objects.filter(pk=item.pk)
         if quantity < 0:
             rows = rows.filter(on_hand__gte=-quantity)
-        if not rows.update(on_hand=F("on_hand") + quantity):
+        if not rows.update(on_hand=_plus(quantity)):
             current = Item.objects.filter(pk=item.pk).values_list("on_hand", flat=True)
             raise InsufficientStock(
                 item=item, requested=-quantity, on_hand=current.first() or 0
@@ -278,4 +290,4 @@ def _items_add_on_hand(net: dict[int, Decimal]) -> None:
     """Add each item's net change to ``on_hand`` (rows already locked)."""
     for item_id, delta in net.items():
         if delta:
-            Item.objects.filter(pk=item_id).update(on_hand=F("on_hand") + delta)
+            Item.objects.filter(pk=item_id).update(on_hand=_plus(delta))
