@@ -6,7 +6,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from items.models import Item
-from suppliers.models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
+from suppliers.models import (
+    Delivery,
+    DeliveryLine,
+    DeliveryStatus,
+    Supplier,
+    SupplierItem,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
