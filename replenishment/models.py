@@ -1,1 +1,158 @@
-"""Reorder suggestions and policy parameters (issue 4 fills this app)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from items.models import QTY, RATE, Item, Policy
+from suppliers.models import Delivery, Supplier, SupplierItem
+
+
+class JitScope(models.TextChoices):
+    PILOT = "pilot", "Pilot items only (and items of pilot suppliers)"
+    ALL = "all", "All eligible items"
+
+
+class PolicyParameters(models.Model):
+    """The planning knobs, editable in the admin. A single row (pk=1)."""
+
+    delivery_interval_a_days = models.PositiveSmallIntegerField(default=7)
+    delivery_interval_b_days = models.PositiveSmallIntegerField(default=14)
+    delivery_interval_c_days = models.PositiveSmallIntegerField(default=60)
+    min_safety_time_a_days = models.PositiveSmallIntegerField(default=1)
+    min_safety_time_b_days = models.PositiveSmallIntegerField(default=2)
+    min_safety_time_c_days = models.PositiveSmallIntegerField(default=3)
+    service_level_z = models.DecimalField(
+        "service-level factor z",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.65"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
+    )
+    demand_window_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(7), MaxValueValidator(730)]
+    )
+    planning_horizon_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MaxValueValidator(90)]
+    )
+    snooze_days = models.PositiveSmallIntegerField(
+        "snooze after dismissal (days)", default=7
+    )
+    jit_scope = models.CharField(
+        "JIT scope", max_length=8, choices=JitScope.choices, default=JitScope.PILOT
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "policy parameters"
+        verbose_name_plural = "policy parameters"
+
+    def __str__(self) -> str:
+        return "Policy parameters"
+
+    @classmethod
+    def current(cls) -> "PolicyParameters":
+        params, _ = cls.objects.get_or_create(pk=1)
+        return params
+
+    def delivery_interval(self, abc_class: str) -> int:
+        return {
+            "A": self.delivery_interval_a_days,
+            "B": self.delivery_interval_b_days,
+        }.get(abc_class, self.delivery_interval_c_days)
+
+    def min_safety_time(self, abc_class: str) -> int:
+        return {
+            "A": self.min_safety_time_a_days,
+            "B": self.min_safety_time_b_days,
+        }.get(abc_class, self.min_safety_time_c_days)
+
+
+class SuggestionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=SuggestionStatus.OPEN)
+
+
+class Suggestion(models.Model):
+    """A reorder suggestion for one item from one source, with its inputs."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="suggestions")
+    source = models.ForeignKey(
+        SupplierItem, on_delete=models.PROTECT, related_name="suggestions"
+    )
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="suggestions"
+    )
+    status = models.CharField(
+        max_length=12, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
+    )
+    policy = models.CharField(max_length=16, choices=Policy.choices)
+    quantity = models.DecimalField(**QTY)
+    order_by = models.DateField()
+    expected_arrival = models.DateField()
+    reason = models.TextField()
+
+    # Inputs, so every figure can be checked by hand.
+    avg_daily_demand = models.DecimalField(**RATE)
+    daily_demand_std = models.DecimalField(**RATE)
+    lead_time_days = models.DecimalField(max_digits=8, decimal_places=2)
+    lead_time_std_days = models.DecimalField(max_digits=8, decimal_places=2)
+    lead_time_samples = models.PositiveSmallIntegerField(default=0)
+    safety_time_days = models.PositiveSmallIntegerField()
+    delivery_interval_days = models.PositiveSmallIntegerField()
+    on_hand = models.DecimalField(**QTY)
+    on_order = models.DecimalField(**QTY)
+    inventory_position = models.DecimalField(**QTY)
+    reorder_point = models.DecimalField(**QTY)
+    order_up_to = models.DecimalField(**QTY)
+    single_source_risk = models.BooleanField(default=False)
+    switched_source = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    snoozed_until = models.DateField(null=True, blank=True)
+    delivery = models.ForeignKey(
+        Delivery,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+    )
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order_by", "supplier_id", "item_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status="open"),
+                name="suggestion_one_open_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="suggestion_quantity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "supplier"], name="suggestion_status_supp"),
+            models.Index(fields=["item", "status"], name="suggestion_item_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.quantity} × {self.item.sku} by {self.order_by}"

@@ -192,3 +192,45 @@ class DeliveryLine(models.Model):
     @property
     def quantity_open(self) -> Decimal:
         return max(self.quantity_ordered - self.quantity_received, ZERO)
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class SupplierScore(models.Model):
+    """Performance and risk over the trailing 365 days, stored by the nightly run."""
+
+    supplier = models.OneToOneField(
+        Supplier, on_delete=models.CASCADE, related_name="score"
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+    deliveries_count = models.PositiveIntegerField(default=0)
+    on_time_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    fill_rate = models.DecimalField(max_digits=7, decimal_places=4, null=True)
+    defect_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    lead_time_mean_days = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    lead_time_std_days = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    lead_time_cv = models.DecimalField(max_digits=8, decimal_places=4, null=True)
+    single_source_exposure = models.DecimalField(default=ZERO, **MONEY)
+    exposure_share = models.DecimalField(max_digits=5, decimal_places=4, default=ZERO)
+    risk_score = models.DecimalField(max_digits=5, decimal_places=1, default=ZERO)
+    risk_level = models.CharField(
+        max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    history_sufficient = models.BooleanField(
+        default=False, help_text="At least 3 received deliveries in the last 365 days."
+    )
+
+    class Meta:
+        ordering = ["-risk_score"]
+        indexes = [models.Index(fields=["-risk_score"], name="score_risk_desc")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code}: {self.risk_score} ({self.risk_level})"
+
+    @property
+    def is_high_risk(self) -> bool:
+        return self.history_sufficient and self.risk_level == RiskLevel.HIGH
