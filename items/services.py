@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
@@ -291,3 +291,44 @@ def _items_add_on_hand(net: dict[int, Decimal]) -> None:
     for item_id, delta in net.items():
         if delta:
             Item.objects.filter(pk=item_id).update(on_hand=_plus(delta))
+
+
+def items_store_planning_figures(
+    *, rows: Sequence[tuple[int, Decimal, Decimal, Decimal]], planned_at: datetime
+) -> int:
+    """Store (item id, daily demand, its deviation, reorder point) for the given
+    items with one ``UPDATE … FROM (VALUES …)`` per batch; callers pass only the
+    rows that changed."""
+    if not rows:
+        return 0
+    table = Item._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(planned_at)
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            batch = rows[start : start + 2000]
+            params = [stamp]
+            for item_id, demand, deviation, reorder_point in batch:
+                params += [item_id, str(demand), str(deviation), str(reorder_point)]
+            if connection.vendor == "postgresql":
+                row = "(%s::bigint, %s::numeric, %s::numeric, %s::numeric)"
+                values = (
+                    f"(VALUES {', '.join([row] * len(batch))}) AS v(id, d, sd, rop)"
+                )
+            else:  # SQLite names VALUES columns column1, column2, …
+                rows_sql = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                values = (
+                    "(SELECT column1 AS id, column2 AS d, column3 AS sd, column4 AS rop"
+                    f" FROM (VALUES {rows_sql})) AS v"
+                )
+            cursor.execute(
+                f"""
+                UPDATE {table} SET avg_daily_demand = v.d, daily_demand_std = v.sd,
+                       reorder_point = v.rop, planned_at = %s
+                  FROM {values}
+                 WHERE {table}.id = v.id
+                """,
+                params,
+            )
+            updated += cursor.rowcount
+    return updated

@@ -1,9 +1,28 @@
 """Read-side questions about suppliers and deliveries."""
 
-from django.db.models import Count, Q
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from .models import OPEN_DELIVERY_STATUSES, Delivery, Supplier
+from items.models import Item
+from items.sql import days_between_sql, local_date_sql
+
+from .models import (
+    OPEN_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    RiskLevel,
+    Supplier,
+    SupplierItem,
+)
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
 
 
 def supplier_overview() -> dict:
@@ -31,3 +50,158 @@ def deliveries_open_recent(*, limit: int = 10):
         .annotate(line_count=Count("lines"))
         .order_by("promised_date", "pk")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class ScoreFigures:
+    supplier_id: int
+    deliveries_count: int = 0
+    on_time_rate: Decimal | None = None
+    fill_rate: Decimal | None = None
+    defect_rate: Decimal | None = None
+    lead_time_mean_days: Decimal | None = None
+    lead_time_std_days: Decimal | None = None
+    lead_time_cv: Decimal | None = None
+    single_source_exposure: Decimal = Decimal("0")
+    exposure_share: Decimal = Decimal("0")
+    risk_score: Decimal = Decimal("0")
+    risk_level: str = RiskLevel.LOW
+    history_sufficient: bool = False
+
+
+RISK_WEIGHTS = {"late": 35, "defect": 25, "lead_time_cv": 20, "exposure": 20}
+DEFECT_SATURATION = Decimal("0.05")
+CV_SATURATION = Decimal("0.5")
+MIN_DELIVERIES = 3
+SCORE_WINDOW_DAYS = 365
+
+
+def _dec(value, places: str = "0.0001") -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal(places))
+
+
+def risk_score(
+    *,
+    on_time_rate: Decimal | None,
+    defect_rate: Decimal | None,
+    lead_time_cv: Decimal | None,
+    exposure_share: Decimal,
+) -> tuple[Decimal, str]:
+    """DESIGN §3.5: 0–100, higher is riskier; low < 25 ≤ medium < 50 ≤ high."""
+    late = ONE - on_time_rate if on_time_rate is not None else ZERO
+    defect = min((defect_rate or ZERO) / DEFECT_SATURATION, ONE)
+    cv = min((lead_time_cv or ZERO) / CV_SATURATION, ONE)
+    score = (
+        RISK_WEIGHTS["late"] * late
+        + RISK_WEIGHTS["defect"] * defect
+        + RISK_WEIGHTS["lead_time_cv"] * cv
+        + RISK_WEIGHTS["exposure"] * min(exposure_share, ONE)
+    ).quantize(Decimal("0.1"))
+    level = (
+        RiskLevel.LOW
+        if score < 25
+        else RiskLevel.MEDIUM
+        if score < 50
+        else RiskLevel.HIGH
+    )
+    return score, level
+
+
+def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigures]:
+    """Performance and risk of every supplier over the trailing 365 days of
+    received deliveries, in four aggregate queries."""
+    today = today or timezone.localdate()
+    since = timezone.make_aware(
+        datetime.combine(today - timedelta(days=SCORE_WINDOW_DAYS), time.min)
+    )
+    local_received, tz_params = local_date_sql("d.received_at")
+    lead_time = days_between_sql("d.ordered_at", "d.received_at")
+    delivery_sql = f"""
+        SELECT d.supplier_id,
+               COUNT(*),
+               SUM(CASE WHEN d.promised_date IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN d.promised_date IS NOT NULL
+                         AND {local_received} <= d.promised_date THEN 1 ELSE 0 END),
+               AVG({lead_time}),
+               AVG({lead_time} * {lead_time}),
+               SUM(CASE WHEN d.ordered_at IS NOT NULL THEN 1 ELSE 0 END)
+          FROM suppliers_delivery d
+         WHERE d.status = %s AND d.received_at >= %s
+      GROUP BY d.supplier_id
+    """
+    line_sql = """
+        SELECT d.supplier_id, SUM(l.quantity_ordered), SUM(l.quantity_received),
+               SUM(l.quantity_rejected)
+          FROM suppliers_deliveryline l
+          JOIN suppliers_delivery d ON d.id = l.delivery_id
+         WHERE d.status = %s AND d.received_at >= %s
+      GROUP BY d.supplier_id
+    """
+    with connection.cursor() as cursor:
+        since = connection.ops.adapt_datetimefield_value(since)
+        cursor.execute(delivery_sql, [*tz_params, DeliveryStatus.RECEIVED, since])
+        deliveries = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(line_sql, [DeliveryStatus.RECEIVED, since])
+        lines = {row[0]: row[1:] for row in cursor.fetchall()}
+
+    a_items = Item.objects.filter(active=True, abc_class="A")
+    total_a_value = a_items.aggregate(total=Sum("annual_value"))["total"] or ZERO
+    single_sourced = a_items.annotate(
+        n_sources=Count(
+            "sources", filter=Q(sources__active=True, sources__supplier__active=True)
+        )
+    ).filter(n_sources=1)
+    exposure: dict[int, Decimal] = defaultdict(Decimal)
+    for supplier_id, value in SupplierItem.objects.filter(
+        active=True, supplier__active=True, item__in=single_sourced
+    ).values_list("supplier_id", "item__annual_value"):
+        exposure[supplier_id] += value or ZERO
+
+    scores = {}
+    for supplier_id in Supplier.objects.values_list("pk", flat=True):
+        count, promised, on_time, lt_mean, lt_sq, with_order = deliveries.get(
+            supplier_id, (0, 0, 0, None, None, 0)
+        )
+        ordered, received, rejected = lines.get(supplier_id, (None, None, None))
+        on_time_rate = _dec(Decimal(on_time) / promised) if promised else None
+        fill_rate = (
+            _dec(Decimal(str(received)) / Decimal(str(ordered))) if ordered else None
+        )
+        defect_rate = (
+            _dec(Decimal(str(rejected)) / Decimal(str(received))) if received else None
+        )
+        lt_std = lt_cv = None
+        if lt_mean is not None and with_order:
+            n = with_order
+            variance = max(float(lt_sq) - float(lt_mean) ** 2, 0.0)
+            if n > 1:
+                variance *= n / (n - 1)
+            lt_std = variance**0.5
+            lt_cv = lt_std / float(lt_mean) if lt_mean else None
+        share = (
+            (exposure[supplier_id] / total_a_value).quantize(Decimal("0.0001"))
+            if total_a_value
+            else ZERO
+        )
+        score, level = risk_score(
+            on_time_rate=on_time_rate,
+            defect_rate=defect_rate,
+            lead_time_cv=_dec(lt_cv),
+            exposure_share=share,
+        )
+        scores[supplier_id] = ScoreFigures(
+            supplier_id=supplier_id,
+            deliveries_count=count,
+            on_time_rate=on_time_rate,
+            fill_rate=fill_rate,
+            defect_rate=defect_rate,
+            lead_time_mean_days=_dec(lt_mean, "0.01"),
+            lead_time_std_days=_dec(lt_std, "0.01"),
+            lead_time_cv=_dec(lt_cv),
+            single_source_exposure=exposure[supplier_id].quantize(Decimal("0.0001")),
+            exposure_share=share,
+            risk_score=score,
+            risk_level=level,
+            history_sufficient=count >= MIN_DELIVERIES,
+        )
+    return scores

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as fields_of
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,9 @@ from .models import (
     DeliveryStatus,
     Supplier,
     SupplierItem,
+    SupplierScore,
 )
+from .selectors import ScoreFigures, supplier_scores_compute
 
 ZERO = Decimal("0")
 
@@ -240,3 +243,29 @@ def delivery_receive(
             delivery.status = DeliveryStatus.PARTIALLY_RECEIVED
         delivery.save(update_fields=["status", "received_at"])
     return delivery
+
+
+def supplier_scores_refresh(*, today: date | None = None) -> int:
+    """Store every supplier's current score (one row per supplier)."""
+    figures = supplier_scores_compute(today=today)
+    now = timezone.now()
+    existing = set(
+        SupplierScore.objects.filter(supplier_id__in=figures).values_list(
+            "supplier_id", flat=True
+        )
+    )
+    fields = [f.name for f in fields_of(ScoreFigures) if f.name != "supplier_id"]
+    with transaction.atomic():
+        to_create = []
+        for supplier_id, score in figures.items():
+            values = {name: getattr(score, name) for name in fields}
+            if supplier_id in existing:
+                SupplierScore.objects.filter(supplier_id=supplier_id).update(
+                    computed_at=now, **values
+                )
+            else:
+                to_create.append(
+                    SupplierScore(supplier_id=supplier_id, computed_at=now, **values)
+                )
+        SupplierScore.objects.bulk_create(to_create)
+    return len(figures)

@@ -1,0 +1,308 @@
+"""The replenishment arithmetic of DESIGN §3.4, on plain values (no database).
+
+``plan_item`` takes one item's figures (demand, stock, sources with their measured
+lead times) and returns the planning figures to store on the item and, when the
+projected inventory position falls to the trigger within the planning horizon, a
+suggestion with its inputs and a readable reason. All arithmetic is ``Decimal``.
+
+Every policy orders *up to* a target one delivery interval above its trigger:
+
+- jit: trigger ROP = d·(L+ST), target S = d·(L+ST+T); Q = S − IP at the order date,
+  which is d·T when ordering right at the crossing (a small batch).
+- reorder_point: SS = z·√(L·σd² + d²·σL²), ROP = d·L + SS; Q = max(d·T, ROP + d·T −
+  IP at the order date) — d·T at the crossing, more when stock is already short.
+- min_max: min = d·(L+ST), max = min + d·T_C; Q = max − IP at the order date.
+
+Then Q is raised to the minimum order quantity, rounded up to the order multiple and
+capped by shelf life (d × shelf-life days, never below the minimum order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+MEASURED_MIN_SAMPLES = 3
+
+
+@dataclass(frozen=True)
+class PlanningParams:
+    delivery_interval_days: dict[str, int] = field(
+        default_factory=lambda: {"A": 7, "B": 14, "C": 60}
+    )
+    min_safety_time_days: dict[str, int] = field(
+        default_factory=lambda: {"A": 1, "B": 2, "C": 3}
+    )
+    z: Decimal = Decimal("1.65")
+    demand_window_days: int = 90
+    planning_horizon_days: int = 7
+
+    def interval(self, abc_class: str) -> int:
+        return self.delivery_interval_days.get(
+            abc_class, self.delivery_interval_days["C"]
+        )
+
+    def min_safety_time(self, abc_class: str) -> int:
+        return self.min_safety_time_days.get(abc_class, self.min_safety_time_days["C"])
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    source_id: int
+    supplier_id: int
+    supplier_code: str
+    priority: int
+    quoted_lead_time_days: int
+    min_order_qty: Decimal = ZERO
+    order_multiple: Decimal = ONE
+    lead_time_samples: int = 0
+    lead_time_mean_days: Decimal | None = None
+    lead_time_std_days: Decimal | None = None
+    supplier_high_risk: bool = False
+
+    @property
+    def measured(self) -> bool:
+        return (
+            self.lead_time_samples >= MEASURED_MIN_SAMPLES
+            and self.lead_time_mean_days is not None
+        )
+
+    @property
+    def lead_time(self) -> tuple[Decimal, Decimal]:
+        """(L, σL): measured when there are enough deliveries, else quoted."""
+        if self.measured:
+            return self.lead_time_mean_days, self.lead_time_std_days or ZERO
+        return Decimal(self.quoted_lead_time_days), ZERO
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    item_id: int
+    sku: str
+    abc_class: str
+    policy: str
+    on_hand: Decimal
+    on_order: Decimal
+    daily_demand: Decimal
+    daily_demand_std: Decimal
+    sources: tuple[SourceFigures, ...]
+    unit: str = "ea"
+    shelf_life_days: int | None = None
+    safety_time_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to order (``quantity`` is None when nothing is due) and why."""
+
+    item_id: int
+    daily_demand: Decimal
+    daily_demand_std: Decimal
+    reorder_point: Decimal
+    quantity: Decimal | None = None
+    source: SourceFigures | None = None
+    policy: str = ""
+    order_by: date | None = None
+    expected_arrival: date | None = None
+    lead_time_days: Decimal = ZERO
+    lead_time_std_days: Decimal = ZERO
+    safety_time_days: int = 0
+    delivery_interval_days: int = 0
+    on_hand: Decimal = ZERO
+    on_order: Decimal = ZERO
+    inventory_position: Decimal = ZERO
+    order_up_to: Decimal = ZERO
+    single_source_risk: bool = False
+    switched_source: bool = False
+    reason: str = ""
+
+
+def ceil(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_CEILING)
+
+
+def floor(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def fmt(value: Decimal, places: int = 1) -> str:
+    """12 → "12", 2.50 → "2.5", 0.333 → "0.3"."""
+    quantum = Decimal(1).scaleb(-places)
+    text = f"{value.quantize(quantum):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def choose_source(
+    sources: tuple[SourceFigures, ...],
+) -> tuple[SourceFigures | None, bool]:
+    """The primary source, unless its supplier is high risk and another source
+    (whose supplier is not) exists. Returns (source, switched)."""
+    if not sources:
+        return None, False
+    primary = sources[0]
+    if primary.supplier_high_risk:
+        for alternative in sources[1:]:
+            if not alternative.supplier_high_risk:
+                return alternative, True
+    return primary, False
+
+
+def round_quantity(
+    raw: Decimal,
+    *,
+    min_order_qty: Decimal,
+    order_multiple: Decimal,
+    daily_demand: Decimal,
+    shelf_life_days: int | None,
+) -> tuple[Decimal, list[str]]:
+    """Raise to the MOQ, round up to the multiple, cap by shelf life.
+
+    The result is always a positive multiple of ``order_multiple`` and at least
+    ``min_order_qty``; the notes say what changed the batch.
+    """
+    notes: list[str] = []
+    multiple = order_multiple if order_multiple > 0 else ONE
+    smallest = max(ceil(min_order_qty / multiple) * multiple, multiple)
+    quantity = max(raw, min_order_qty)
+    if min_order_qty > raw:
+        notes.append(f"raised to the minimum order of {fmt(min_order_qty, 3)}")
+    rounded = max(ceil(quantity / multiple) * multiple, smallest)
+    if rounded != quantity and multiple != ONE:
+        notes.append(f"{fmt(quantity)} rounded up to the pack of {fmt(multiple, 3)}")
+    if shelf_life_days:
+        cap = daily_demand * shelf_life_days
+        if rounded > cap:
+            capped = max(floor(cap / multiple) * multiple, smallest)
+            if capped < rounded:
+                notes.append(
+                    f"capped at {fmt(capped, 3)} by the shelf life of "
+                    f"{shelf_life_days} d"
+                )
+                rounded = capped
+            if rounded > cap:
+                notes.append(
+                    f"the minimum order exceeds the {fmt(cap)} used within shelf life"
+                )
+    return rounded, notes
+
+
+def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan:
+    d, sd = item.daily_demand, item.daily_demand_std
+    source, switched = choose_source(item.sources)
+    if d <= 0 or source is None:
+        return Plan(
+            item_id=item.item_id,
+            daily_demand=d,
+            daily_demand_std=sd,
+            reorder_point=ZERO,
+        )
+
+    lead_time, lead_time_std = source.lead_time
+    z = params.z
+    min_safety = (
+        item.safety_time_days
+        if item.safety_time_days is not None
+        else params.min_safety_time(item.abc_class)
+    )
+    safety_time = max(min_safety, int(ceil(z * lead_time_std)))
+    interval = params.interval(item.abc_class)
+
+    if item.policy == "reorder_point":
+        safety_stock = z * (lead_time * sd * sd + d * d * lead_time_std**2).sqrt()
+        trigger = d * lead_time + safety_stock
+    else:
+        if item.policy == "min_max":
+            interval = params.interval("C")
+        trigger = d * (lead_time + safety_time)
+    target = trigger + d * interval
+
+    position = item.on_hand + item.on_order
+    plan = Plan(
+        item_id=item.item_id, daily_demand=d, daily_demand_std=sd, reorder_point=trigger
+    )
+    horizon = params.planning_horizon_days
+    if position - d * horizon > trigger:
+        return plan
+
+    days_until = max(int(floor((position - trigger) / d)), 0)
+    order_by = today + timedelta(days=days_until)
+    position_then = position - d * days_until
+    raw = target - position_then
+    if item.policy == "reorder_point":
+        raw = max(raw, d * interval)
+    raw = max(raw, d)
+    quantity, notes = round_quantity(
+        raw,
+        min_order_qty=source.min_order_qty,
+        order_multiple=source.order_multiple,
+        daily_demand=d,
+        shelf_life_days=item.shelf_life_days,
+    )
+    arrival = order_by + timedelta(days=int(ceil(lead_time)))
+    single_source = item.abc_class == "A" and len(item.sources) == 1
+
+    lead_text = (
+        f"lead time {fmt(lead_time)} d measured over {source.lead_time_samples} "
+        "deliveries"
+        if source.measured
+        else f"lead time {fmt(lead_time)} d quoted"
+        + (
+            f" (only {source.lead_time_samples} deliveries measured)"
+            if source.lead_time_samples
+            else ""
+        )
+    )
+    parts = [
+        f"{fmt(d)}/day",
+        lead_text,
+        f"safety time {safety_time} d",
+        f"on hand {fmt(item.on_hand, 3)} + on order {fmt(item.on_order, 3)}",
+    ]
+    if item.policy == "reorder_point":
+        parts.append(
+            f"reorder point {fmt(trigger)} "
+            f"(safety stock {fmt(trigger - d * lead_time)})"
+        )
+    elif item.policy == "min_max":
+        parts.append(f"min {fmt(trigger)}, max {fmt(target)}")
+    else:
+        parts.append(f"reorder point {fmt(trigger)}, order up to {fmt(target)}")
+    reason = (
+        ", ".join(parts)
+        + f" → order {fmt(quantity, 3)} {item.unit} by {order_by:%d %b}"
+    )
+    if notes:
+        reason += "; " + "; ".join(notes)
+    if switched:
+        primary = item.sources[0]
+        reason += (
+            f". Ordered from {source.supplier_code} instead of the primary "
+            f"{primary.supplier_code}, whose supplier risk is high"
+        )
+    if single_source:
+        reason += ". Single-source risk: an A item with only one source"
+    return Plan(
+        item_id=item.item_id,
+        daily_demand=d,
+        daily_demand_std=sd,
+        reorder_point=trigger,
+        quantity=quantity,
+        source=source,
+        policy=item.policy,
+        order_by=order_by,
+        expected_arrival=arrival,
+        lead_time_days=lead_time,
+        lead_time_std_days=lead_time_std,
+        safety_time_days=safety_time,
+        delivery_interval_days=interval,
+        on_hand=item.on_hand,
+        on_order=item.on_order,
+        inventory_position=position,
+        order_up_to=target,
+        single_source_risk=single_source,
+        switched_source=switched,
+        reason=reason + ".",
+    )

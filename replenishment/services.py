@@ -1,0 +1,493 @@
+"""Reorder suggestions: generate (per chunk of items), accept, dismiss.
+
+Generation reads everything a chunk needs with a fixed number of aggregate queries
+(demand, lead times, stock on order, sources, open and snoozed suggestions), does
+the arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
+superseded suggestions, one INSERT for new ones, one UPDATE … FROM for the planning
+figures stored on items whose figures changed. An unchanged suggestion is left
+alone, so regeneration is idempotent and never nags twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, Min, Q, Sum, When
+from django.db.models import DecimalField as DecimalOutput
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from items.models import Item, MovementKind, StockMovement
+from items.services import items_store_planning_figures
+from items.sql import days_between_sql, in_list
+from suppliers.models import DeliveryLine, DeliveryStatus, SupplierItem, SupplierScore
+from suppliers.services import LineOrder, delivery_create
+
+from .models import PolicyParameters, Suggestion, SuggestionStatus
+from .planning import ItemFigures, Plan, PlanningParams, SourceFigures, plan_item
+
+ZERO = Decimal("0")
+CHUNK_SIZE = 1000
+LEAD_TIME_DELIVERIES = 10
+ON_ORDER_STATUSES = (
+    DeliveryStatus.DRAFT,
+    DeliveryStatus.ORDERED,
+    DeliveryStatus.PARTIALLY_RECEIVED,
+)
+COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
+
+
+class SuggestionError(Exception):
+    """A suggestion cannot be acted on; the message is meant for the user."""
+
+
+@dataclass
+class GenerationResult:
+    items: int = 0
+    created: int = 0
+    kept: int = 0
+    superseded: int = 0
+
+    def add(self, other: GenerationResult) -> None:
+        self.items += other.items
+        self.created += other.created
+        self.kept += other.kept
+        self.superseded += other.superseded
+
+
+def planning_params(parameters: PolicyParameters | None = None) -> PlanningParams:
+    p = parameters or PolicyParameters.current()
+    return PlanningParams(
+        delivery_interval_days={
+            "A": p.delivery_interval_a_days,
+            "B": p.delivery_interval_b_days,
+            "C": p.delivery_interval_c_days,
+        },
+        min_safety_time_days={
+            "A": p.min_safety_time_a_days,
+            "B": p.min_safety_time_b_days,
+            "C": p.min_safety_time_c_days,
+        },
+        z=p.service_level_z,
+        demand_window_days=p.demand_window_days,
+        planning_horizon_days=p.planning_horizon_days,
+    )
+
+
+def suggestion_item_ids() -> list[int]:
+    """Items the planner looks at: active items, in id order (for chunking)."""
+    return list(Item.objects.active().order_by("pk").values_list("pk", flat=True))
+
+
+def chunked(ids: Sequence[int], size: int = CHUNK_SIZE) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def suggestions_generate(
+    *, today: date | None = None, chunk_size: int = CHUNK_SIZE
+) -> GenerationResult:
+    """Regenerate suggestions for every active item, chunk by chunk."""
+    today = today or timezone.localdate()
+    params = planning_params()
+    result = GenerationResult()
+    for chunk in chunked(suggestion_item_ids(), chunk_size):
+        result.add(
+            suggestions_generate_chunk(item_ids=chunk, today=today, params=params)
+        )
+    return result
+
+
+# --- reading a chunk ---
+
+
+def _window_start(today: date, days: int) -> datetime:
+    return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
+
+
+def _history(item_ids: list[int], *, today: date) -> dict[int, tuple[date, bool]]:
+    """Per item with movements before today: (local date of its first movement,
+    whether it was ever issued). One query."""
+    rows = (
+        StockMovement.objects.filter(
+            item_id__in=item_ids, occurred_at__lt=_window_start(today, 0)
+        )
+        .values("item_id")
+        .annotate(
+            first=Min("occurred_at"),
+            issues=Count("pk", filter=Q(kind=MovementKind.ISSUE)),
+        )
+        .values_list("item_id", "first", "issues")
+    )
+    return {
+        item_id: (timezone.localdate(first), issues > 0)
+        for item_id, first, issues in rows
+    }
+
+
+def _demand_stats(
+    item_ids: list[int], *, today: date, window_days: int, history
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """(d, σd) per item from daily issued quantities over the window.
+
+    Days without issues count as zero demand, but days before the item's first
+    movement are not days of demand (a new item's window starts at its first
+    movement, at least 7 days). One query: daily sums, grouped again per item.
+    """
+    daily = (
+        StockMovement.objects.filter(
+            item_id__in=item_ids,
+            kind=MovementKind.ISSUE,
+            occurred_at__gte=_window_start(today, window_days),
+            occurred_at__lt=_window_start(today, 0),
+        )
+        .annotate(day=TruncDate("occurred_at"))
+        .values("item_id", "day")
+        .annotate(qty=Sum("quantity"))
+        .values("item_id", "day", "qty")
+    )
+    inner, params = daily.query.sql_with_params()
+    sql = f"""
+        SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty)
+          FROM ({inner}) t
+      GROUP BY t.item_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    stats: dict[int, tuple[Decimal, Decimal]] = {}
+    for item_id, total, squares in rows:
+        days = window_days
+        if item_id in history:
+            days = min(window_days, max((today - history[item_id][0]).days, 7))
+        mean = -float(total) / days  # issues are negative in the ledger
+        variance = max(float(squares) / days - mean * mean, 0.0)
+        stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
+    return stats
+
+
+def _d4(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal("0.0001"))
+
+
+def _on_order(item_ids: list[int]) -> dict[int, Decimal]:
+    open_quantity = Case(
+        When(
+            quantity_ordered__gt=F("quantity_received"),
+            then=F("quantity_ordered") - F("quantity_received"),
+        ),
+        default=ZERO,
+        output_field=DecimalOutput(max_digits=16, decimal_places=3),
+    )
+    rows = (
+        DeliveryLine.objects.filter(
+            item_id__in=item_ids, delivery__status__in=ON_ORDER_STATUSES
+        )
+        .values("item_id")
+        .annotate(open=Sum(open_quantity))
+        .values_list("item_id", "open")
+    )
+    return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
+
+
+def _lead_times(item_ids: list[int]) -> dict[tuple[int, int], tuple[int, float, float]]:
+    """(samples, mean, sample std) of the lead time in days per (supplier, item),
+    over each source's last 10 received deliveries. One query."""
+    placeholders, params = in_list(item_ids)
+    days = days_between_sql("d.ordered_at", "d.received_at")
+    sql = f"""
+        SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
+            SELECT d.supplier_id, l.item_id, {days} AS lt,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY d.supplier_id, l.item_id
+                       ORDER BY d.received_at DESC, d.id DESC
+                   ) AS rn
+              FROM suppliers_deliveryline l
+              JOIN suppliers_delivery d ON d.id = l.delivery_id
+             WHERE l.item_id IN {placeholders}
+               AND d.status = %s
+               AND d.ordered_at IS NOT NULL
+               AND d.received_at IS NOT NULL
+               AND l.quantity_received > 0
+        ) t
+        WHERE rn <= %s
+        GROUP BY supplier_id, item_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, DeliveryStatus.RECEIVED, LEAD_TIME_DELIVERIES])
+        rows = cursor.fetchall()
+    result = {}
+    for supplier_id, item_id, n, mean, mean_sq in rows:
+        mean, mean_sq = float(mean), float(mean_sq)
+        variance = max(mean_sq - mean * mean, 0.0) * (n / (n - 1) if n > 1 else 0)
+        result[(supplier_id, item_id)] = (n, mean, math.sqrt(variance))
+    return result
+
+
+def _sources(item_ids: list[int], lead_times) -> dict[int, list[SourceFigures]]:
+    high_risk = set(
+        SupplierScore.objects.filter(
+            risk_level="high", history_sufficient=True
+        ).values_list("supplier_id", flat=True)
+    )
+    rows = (
+        SupplierItem.objects.filter(
+            item_id__in=item_ids, active=True, supplier__active=True
+        )
+        .order_by("item_id", "priority", "pk")
+        .values_list(
+            "pk",
+            "item_id",
+            "supplier_id",
+            "supplier__code",
+            "priority",
+            "quoted_lead_time_days",
+            "min_order_qty",
+            "order_multiple",
+        )
+    )
+    sources: dict[int, list[SourceFigures]] = defaultdict(list)
+    for pk, item_id, supplier_id, code, priority, quoted, moq, multiple in rows:
+        n, mean, std = lead_times.get((supplier_id, item_id), (0, None, None))
+        sources[item_id].append(
+            SourceFigures(
+                source_id=pk,
+                supplier_id=supplier_id,
+                supplier_code=code,
+                priority=priority,
+                quoted_lead_time_days=quoted,
+                min_order_qty=moq,
+                order_multiple=multiple,
+                lead_time_samples=n,
+                lead_time_mean_days=None if mean is None else _d4(mean),
+                lead_time_std_days=None if std is None else _d4(std),
+                supplier_high_risk=supplier_id in high_risk,
+            )
+        )
+    return sources
+
+
+def _snoozed(item_ids: list[int], *, today: date) -> set[int]:
+    return set(
+        Suggestion.objects.filter(
+            item_id__in=item_ids,
+            status=SuggestionStatus.DISMISSED,
+            snoozed_until__gt=today,
+        ).values_list("item_id", flat=True)
+    )
+
+
+# --- one chunk ---
+
+
+def suggestions_generate_chunk(
+    *, item_ids: Sequence[int], today: date, params: PlanningParams | None = None
+) -> GenerationResult:
+    """Plan a chunk of items: store their planning figures and make their open
+    suggestions match the plan. A constant number of queries per chunk."""
+    params = params or planning_params()
+    item_ids = list(item_ids)
+    items = list(
+        Item.objects.filter(pk__in=item_ids, active=True).values_list(
+            "pk",
+            "sku",
+            "unit",
+            "abc_class",
+            "policy",
+            "policy_override",
+            "on_hand",
+            "annual_demand",
+            "shelf_life_days",
+            "safety_time_days",
+            "avg_daily_demand",
+            "daily_demand_std",
+            "reorder_point",
+        )
+    )
+    history = _history(item_ids, today=today)
+    demand = _demand_stats(
+        item_ids, today=today, window_days=params.demand_window_days, history=history
+    )
+    on_order = _on_order(item_ids)
+    sources = _sources(item_ids, _lead_times(item_ids))
+    snoozed = _snoozed(item_ids, today=today)
+    open_by_item = {
+        s.item_id: s for s in Suggestion.objects.open().filter(item_id__in=item_ids)
+    }
+
+    plans: dict[int, Plan] = {}
+    changed_figures = []
+    for (
+        pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
+        shelf_life, safety_time, stored_d, stored_sd, stored_rop,
+    ) in items:  # fmt: skip
+        if pk in history and history[pk][1]:
+            d, sd = demand.get(pk, (ZERO, ZERO))
+        else:
+            d, sd = (annual_demand / 365).quantize(Decimal("0.0001")), ZERO
+        plan = plan_item(
+            ItemFigures(
+                item_id=pk,
+                sku=sku,
+                unit=unit,
+                abc_class=abc_class or "C",
+                policy=override or policy,
+                on_hand=on_hand,
+                on_order=on_order.get(pk, ZERO),
+                daily_demand=d,
+                daily_demand_std=sd,
+                sources=tuple(sources.get(pk, ())),
+                shelf_life_days=shelf_life,
+                safety_time_days=safety_time,
+            ),
+            params=params,
+            today=today,
+        )
+        rop = plan.reorder_point.quantize(Decimal("0.001"))
+        if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
+            changed_figures.append((pk, d, sd, rop))
+        if plan.quantity is not None and pk not in snoozed:
+            plans[pk] = plan
+
+    result = GenerationResult(items=len(items))
+    now = timezone.now()
+    stale = []
+    for item_id, current in open_by_item.items():
+        plan = plans.get(item_id)
+        if plan is not None and _same(current, plan):
+            result.kept += 1
+            del plans[item_id]
+        else:
+            stale.append(current.pk)
+    new = [_suggestion(plan, now=now) for plan in plans.values()]
+    with transaction.atomic():
+        if stale:
+            Suggestion.objects.filter(
+                pk__in=stale, status=SuggestionStatus.OPEN
+            ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
+        Suggestion.objects.bulk_create(new)
+        items_store_planning_figures(rows=changed_figures, planned_at=now)
+    result.created = len(new)
+    result.superseded = len(stale)
+    return result
+
+
+def _same(suggestion: Suggestion, plan: Plan) -> bool:
+    return (
+        suggestion.source_id == plan.source.source_id
+        and suggestion.quantity == plan.quantity
+        and suggestion.order_by == plan.order_by
+        and suggestion.policy == plan.policy
+    )
+
+
+def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
+    q3, q2, q4 = Decimal("0.001"), Decimal("0.01"), Decimal("0.0001")
+    return Suggestion(
+        item_id=plan.item_id,
+        source_id=plan.source.source_id,
+        supplier_id=plan.source.supplier_id,
+        policy=plan.policy,
+        quantity=plan.quantity,
+        order_by=plan.order_by,
+        expected_arrival=plan.expected_arrival,
+        reason=plan.reason,
+        avg_daily_demand=plan.daily_demand.quantize(q4),
+        daily_demand_std=plan.daily_demand_std.quantize(q4),
+        lead_time_days=plan.lead_time_days.quantize(q2),
+        lead_time_std_days=plan.lead_time_std_days.quantize(q2),
+        lead_time_samples=plan.source.lead_time_samples,
+        safety_time_days=plan.safety_time_days,
+        delivery_interval_days=plan.delivery_interval_days,
+        on_hand=plan.on_hand.quantize(q3),
+        on_order=plan.on_order.quantize(q3),
+        inventory_position=plan.inventory_position.quantize(q3),
+        reorder_point=plan.reorder_point.quantize(q3),
+        order_up_to=plan.order_up_to.quantize(q3),
+        single_source_risk=plan.single_source_risk,
+        switched_source=plan.switched_source,
+        created_at=now,
+    )
+
+
+# --- acting on suggestions ---
+
+
+def suggestions_accept(*, suggestions: Iterable[Suggestion], user=None) -> list:
+    """Accept open suggestions: one draft delivery per supplier, a line per item.
+
+    Rows are locked in id order; a suggestion that is no longer open is refused
+    (nothing is created then)."""
+    ids = sorted({s.pk for s in suggestions})
+    if not ids:
+        raise SuggestionError("Select at least one suggestion to accept.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = list(
+            Suggestion.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .select_related("item", "supplier")
+        )
+        not_open = [s for s in locked if s.status != SuggestionStatus.OPEN]
+        if len(locked) != len(ids) or not_open:
+            skus = ", ".join(s.item.sku for s in not_open) or "unknown ids"
+            raise SuggestionError(
+                f"Only open suggestions can be accepted ({skus} no longer open); "
+                "reload the page."
+            )
+        by_supplier: dict[int, list[Suggestion]] = defaultdict(list)
+        for suggestion in locked:
+            by_supplier[suggestion.supplier_id].append(suggestion)
+        deliveries = []
+        for group in by_supplier.values():
+            supplier = group[0].supplier
+            delivery = delivery_create(
+                supplier=supplier,
+                reference=f"JIT-{timezone.localdate():%y%m%d}-{supplier.code}-{group[0].pk}",
+                lines=[LineOrder(s.item, s.quantity) for s in group],
+                user=user,
+                note="Created from reorder suggestions.",
+            )
+            Suggestion.objects.filter(pk__in=[s.pk for s in group]).update(
+                status=SuggestionStatus.ACCEPTED,
+                decided_at=now,
+                decided_by=user if user is not None and user.is_authenticated else None,
+                delivery=delivery,
+            )
+            deliveries.append(delivery)
+    return deliveries
+
+
+def suggestion_dismiss(
+    *, suggestion: Suggestion, user=None, snooze_days: int | None = None
+) -> Suggestion:
+    """Dismiss an open suggestion; the item gets no new one while snoozed."""
+    days = (
+        snooze_days
+        if snooze_days is not None
+        else PolicyParameters.current().snooze_days
+    )
+    with transaction.atomic():
+        suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if suggestion.status != SuggestionStatus.OPEN:
+            raise SuggestionError(
+                f"This suggestion is {suggestion.get_status_display().lower()}, "
+                "not open."
+            )
+        suggestion.status = SuggestionStatus.DISMISSED
+        suggestion.decided_at = timezone.now()
+        suggestion.decided_by = (
+            user if user is not None and user.is_authenticated else None
+        )
+        suggestion.snoozed_until = timezone.localdate() + timedelta(days=days)
+        suggestion.save(
+            update_fields=["status", "decided_at", "decided_by", "snoozed_until"]
+        )
+    return suggestion

@@ -1,0 +1,245 @@
+"""The arithmetic of DESIGN §3.4 on hand-computed cases (no database)."""
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from replenishment.planning import (
+    ItemFigures,
+    PlanningParams,
+    SourceFigures,
+    plan_item,
+    round_quantity,
+)
+
+TODAY = date(2026, 11, 24)
+PARAMS = PlanningParams()
+
+
+def source(**kwargs) -> SourceFigures:
+    values = {
+        "source_id": 1,
+        "supplier_id": 1,
+        "supplier_code": "ACME",
+        "priority": 1,
+        "quoted_lead_time_days": 5,
+    }
+    values.update(kwargs)
+    return SourceFigures(**values)
+
+
+def item(**kwargs) -> ItemFigures:
+    values = {
+        "item_id": 1,
+        "sku": "BOLT-8",
+        "abc_class": "A",
+        "policy": "jit",
+        "on_hand": D("100"),
+        "on_order": D("0"),
+        "daily_demand": D("10"),
+        "daily_demand_std": D("2"),
+        "sources": (source(),),
+    }
+    values.update(kwargs)
+    return ItemFigures(**values)
+
+
+def test_jit_orders_a_small_batch_at_the_crossing_rounded_to_the_pack():
+    # d = 10, L = 5 (quoted), ST = max(1, ceil(1.65·0)) = 1, T(A) = 7
+    # ROP = 10·(5+1) = 60; S = 10·(5+1+7) = 130; IP = 100
+    # IP after the 7-day horizon = 100 − 70 = 30 ≤ 60 → due
+    # crossing after (100 − 60)/10 = 4 days → order by 28 Nov, IP then = 60
+    # Q = 130 − 60 = 70 → pack of 12 → 72; arrival 28 Nov + 5 = 3 Dec
+    plan = plan_item(
+        item(sources=(source(order_multiple=D("12"), lead_time_samples=6,
+                             lead_time_mean_days=D("5"), lead_time_std_days=D("0.5")),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    assert plan.reorder_point == D("60")
+    assert plan.order_up_to == D("130")
+    assert plan.quantity == D("72")
+    assert plan.order_by == date(2026, 11, 28)
+    assert plan.expected_arrival == date(2026, 12, 3)
+    assert plan.safety_time_days == 1  # ceil(1.65 × 0.5) = 1
+    assert plan.reason.startswith(
+        "10/day, lead time 5 d measured over 6 deliveries, safety time 1 d"
+    )
+    assert "order 72 ea by 28 Nov" in plan.reason
+    assert "70 rounded up to the pack of 12" in plan.reason
+
+
+def test_measured_lead_time_variability_lengthens_safety_time():
+    # σL = 1 → ST = max(1, ceil(1.65·1)) = 2; ROP = 10·(5+2) = 70; S = 140
+    # crossing after (100 − 70)/10 = 3 days; Q = 140 − 70 = 70
+    plan = plan_item(
+        item(sources=(source(lead_time_samples=3, lead_time_mean_days=D("5"),
+                             lead_time_std_days=D("1")),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    assert plan.safety_time_days == 2
+    assert plan.reorder_point == D("70")
+    assert plan.quantity == D("70")
+    assert plan.order_by == TODAY + timedelta(days=3)
+
+
+def test_quoted_lead_time_is_used_with_fewer_than_three_deliveries():
+    # two measured deliveries of 9 days are ignored: L = quoted 5
+    plan = plan_item(
+        item(sources=(source(lead_time_samples=2, lead_time_mean_days=D("9"),
+                             lead_time_std_days=D("0")),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    assert plan.lead_time_days == D("5")
+    assert plan.reorder_point == D("60")
+    assert "lead time 5 d quoted (only 2 deliveries measured)" in plan.reason
+
+
+def test_reorder_point_uses_statistical_safety_stock_and_moq():
+    # B item: d = 4, σd = 2, L = 9, σL = 2 (measured over 4), z = 1.65, T(B) = 14
+    # SS = 1.65·√(9·2² + 4²·2²) = 1.65·√100 = 16.5; ROP = 4·9 + 16.5 = 52.5
+    # IP = 60: after 7 days 32 ≤ 52.5 → due; crossing after floor(7.5/4) = 1 day
+    # Q = max(4·14 = 56, 52.5 + 56 − 56 = 52.5) = 56 → MOQ 100 → 100
+    plan = plan_item(
+        item(abc_class="B", policy="reorder_point", on_hand=D("60"),
+             daily_demand=D("4"), daily_demand_std=D("2"),
+             sources=(source(min_order_qty=D("100"), lead_time_samples=4,
+                             lead_time_mean_days=D("9"), lead_time_std_days=D("2")),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    assert plan.reorder_point == D("52.5")
+    assert plan.order_by == TODAY + timedelta(days=1)
+    assert plan.quantity == D("100")
+    assert "raised to the minimum order of 100" in plan.reason
+    assert "safety stock 16.5" in plan.reason
+
+
+def test_min_max_for_c_items_capped_by_shelf_life():
+    # C item: d = 2, L = 10 quoted, ST = 3 (C minimum), T(C) = 60
+    # min = 2·(10+3) = 26; max = 26 + 2·60 = 146; IP = 30
+    # crossing after (30 − 26)/2 = 2 days; Q = 146 − 26 = 120 → pack of 25 → 125
+    # shelf life 50 d caps at 2·50 = 100 (a multiple of 25)
+    plan = plan_item(
+        item(abc_class="C", policy="min_max", on_hand=D("30"), daily_demand=D("2"),
+             shelf_life_days=50,
+             sources=(source(quoted_lead_time_days=10, order_multiple=D("25")),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    assert (plan.reorder_point, plan.order_up_to) == (D("26"), D("146"))
+    assert plan.order_by == TODAY + timedelta(days=2)
+    assert plan.quantity == D("100")
+    assert "capped at 100 by the shelf life of 50 d" in plan.reason
+
+
+def test_stock_on_order_counts_in_the_inventory_position():
+    # on hand 20 alone is due today; with 150 on order IP = 170, 170 − 70 > 60
+    short = plan_item(item(on_hand=D("20")), params=PARAMS, today=TODAY)
+    assert short.quantity == D("110") and short.order_by == TODAY
+    covered = plan_item(
+        item(on_hand=D("20"), on_order=D("150")), params=PARAMS, today=TODAY
+    )
+    assert covered.quantity is None
+    assert covered.reorder_point == D("60")
+
+
+def test_no_demand_no_suggestion():
+    plan = plan_item(
+        item(on_hand=D("0"), daily_demand=D("0")), params=PARAMS, today=TODAY
+    )
+    assert plan.quantity is None
+
+
+def test_already_below_the_trigger_orders_today_and_makes_up_the_shortfall():
+    # IP = 0 → order today; Q = S − 0 = 130
+    plan = plan_item(item(on_hand=D("0")), params=PARAMS, today=TODAY)
+    assert plan.order_by == TODAY
+    assert plan.quantity == D("130")
+
+
+def test_high_risk_primary_fails_over_to_the_secondary():
+    primary = source(source_id=1, supplier_id=1, supplier_code="LATE",
+                     supplier_high_risk=True)  # fmt: skip
+    secondary = source(source_id=2, supplier_id=2, supplier_code="GOOD", priority=2)
+    plan = plan_item(item(sources=(primary, secondary)), params=PARAMS, today=TODAY)
+    assert plan.source.supplier_code == "GOOD"
+    assert plan.switched_source
+    assert "instead of the primary LATE, whose supplier risk is high" in plan.reason
+    assert not plan.single_source_risk
+
+
+def test_high_risk_primary_without_alternative_stays_and_a_items_are_flagged():
+    only = source(supplier_high_risk=True)
+    plan = plan_item(item(sources=(only,)), params=PARAMS, today=TODAY)
+    assert plan.source == only
+    assert not plan.switched_source
+    assert plan.single_source_risk
+    assert "Single-source risk" in plan.reason
+
+
+def test_item_safety_time_override_replaces_the_class_minimum():
+    plan = plan_item(item(safety_time_days=4), params=PARAMS, today=TODAY)
+    # ROP = 10·(5+4) = 90
+    assert plan.safety_time_days == 4
+    assert plan.reorder_point == D("90")
+
+
+quantities = st.decimals(min_value=D("0.001"), max_value=D("100000"), places=3)
+
+
+@given(
+    raw=quantities,
+    moq=st.decimals(min_value=D("0"), max_value=D("1000"), places=3),
+    multiple=st.decimals(min_value=D("0.5"), max_value=D("500"), places=1),
+    demand=st.decimals(min_value=D("0.01"), max_value=D("1000"), places=2),
+    shelf_life=st.one_of(st.none(), st.integers(min_value=1, max_value=400)),
+)
+def test_rounded_quantity_is_a_multiple_and_at_least_the_moq(
+    raw, moq, multiple, demand, shelf_life
+):
+    quantity, _ = round_quantity(
+        raw,
+        min_order_qty=moq,
+        order_multiple=multiple,
+        daily_demand=demand,
+        shelf_life_days=shelf_life,
+    )
+    assert quantity > 0
+    assert quantity >= moq
+    assert quantity % multiple == 0
+
+
+@given(
+    on_hand=st.decimals(min_value=D("0"), max_value=D("5000"), places=3),
+    on_order=st.decimals(min_value=D("0"), max_value=D("5000"), places=3),
+    demand=st.decimals(min_value=D("0.01"), max_value=D("500"), places=2),
+    deviation=st.decimals(min_value=D("0"), max_value=D("100"), places=2),
+    lead=st.integers(min_value=0, max_value=60),
+    abc=st.sampled_from("ABC"),
+    policy=st.sampled_from(["jit", "reorder_point", "min_max"]),
+    moq=st.decimals(min_value=D("0"), max_value=D("500"), places=0),
+    multiple=st.sampled_from([D("1"), D("6"), D("12"), D("25"), D("0.5")]),
+)
+def test_suggestions_are_never_in_the_past_and_respect_moq_and_multiple(
+    on_hand, on_order, demand, deviation, lead, abc, policy, moq, multiple
+):
+    plan = plan_item(
+        item(abc_class=abc, policy=policy, on_hand=on_hand, on_order=on_order,
+             daily_demand=demand, daily_demand_std=deviation,
+             sources=(source(quoted_lead_time_days=lead, min_order_qty=moq,
+                             order_multiple=multiple),)),
+        params=PARAMS,
+        today=TODAY,
+    )  # fmt: skip
+    if plan.quantity is None:
+        assert on_hand + on_order - demand * 7 > plan.reorder_point
+        return
+    assert plan.order_by >= TODAY
+    assert plan.quantity >= moq
+    assert plan.quantity % multiple == 0
+    assert plan.expected_arrival >= plan.order_by
