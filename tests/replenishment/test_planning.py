@@ -52,12 +52,13 @@ def test_jit_orders_a_small_batch_at_the_crossing_rounded_to_the_pack():
     # IP after the 7-day horizon = 100 − 70 = 30 ≤ 60 → due
     # crossing after (100 − 60)/10 = 4 days → order by 28 Nov, IP then = 60
     # Q = 130 − 60 = 70 → pack of 12 → 72; arrival 28 Nov + 5 = 3 Dec
-    plan = plan_item(
-        item(sources=(source(order_multiple=D("12"), lead_time_samples=6,
-                             lead_time_mean_days=D("5"), lead_time_std_days=D("0.5")),)),
-        params=PARAMS,
-        today=TODAY,
-    )  # fmt: skip
+    measured = source(
+        order_multiple=D("12"),
+        lead_time_samples=6,
+        lead_time_mean_days=D("5"),
+        lead_time_std_days=D("0.5"),
+    )
+    plan = plan_item(item(sources=(measured,)), params=PARAMS, today=TODAY)
     assert plan.reorder_point == D("60")
     assert plan.order_up_to == D("130")
     assert plan.quantity == D("72")
