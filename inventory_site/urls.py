@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
+    path("items/", include("items.urls")),
+    path("", include("suppliers.urls")),
     path("", include("replenishment.urls")),
     path(
         "accounts/login/",

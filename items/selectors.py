@@ -1,11 +1,13 @@
 """Read-side questions about items and stock."""
 
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
-from .models import Item
+from .models import Item, StockMovement
 
 
 def stock_overview() -> dict:
@@ -13,6 +15,7 @@ def stock_overview() -> dict:
     money = DecimalField(max_digits=30, decimal_places=7)
     figures = Item.objects.active().aggregate(
         items=Count("pk"),
+        with_demand=Count("pk", filter=Q(avg_daily_demand__gt=0)),
         stock_value=Coalesce(
             Sum(F("on_hand") * F("unit_cost"), output_field=money),
             Decimal("0"),
@@ -28,3 +31,111 @@ def stock_overview() -> dict:
         pilot=Count("pk", filter=Q(jit_pilot=True)),
     )
     return figures
+
+
+def items_for_list():
+    """Items with stock value and days of cover, for the list page."""
+    return Item.objects.with_stock_value().with_days_of_cover()
+
+
+PARETO_LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 85, 90, 95, 98, 100)
+
+
+def abc_pareto_points() -> list[tuple[float, float]]:
+    """(share of items %, cumulative share of annual value %) from the shares the
+    classification stored; one aggregate query, no sort."""
+    counts = Item.objects.active().aggregate(
+        total=Count("pk", filter=Q(abc_cumulative_share__isnull=False)),
+        **{
+            f"le{level}": Count("pk", filter=Q(abc_cumulative_share__lte=level))
+            for level in PARETO_LEVELS
+        },
+    )
+    total = counts.pop("total")
+    if not total:
+        return []
+    return [
+        (counts[f"le{level}"] * 100 / total, float(level)) for level in PARETO_LEVELS
+    ]
+
+
+def median_days_of_cover(count: int | None = None) -> Decimal | None:
+    """Median days of cover over items with demand (one sorted query)."""
+    with_demand = Item.objects.active().filter(avg_daily_demand__gt=0)
+    if count is None:
+        count = with_demand.count()
+    if not count:
+        return None
+    row = (
+        with_demand.with_days_of_cover()
+        .order_by("days_of_cover")
+        .values_list("days_of_cover", flat=True)[count // 2 : count // 2 + 1]
+    )
+    value = next(iter(row), None)
+    return None if value is None else Decimal(value).quantize(Decimal("0.1"))
+
+
+def pilot_comparison() -> dict[bool, dict]:
+    """Stock value, average days of cover and stockouts, pilot against the rest."""
+    money = DecimalField(max_digits=30, decimal_places=7)
+    rows = (
+        Item.objects.active()
+        .values("jit_pilot")
+        .annotate(
+            items=Count("pk"),
+            stock_value=Coalesce(
+                Sum(F("on_hand") * F("unit_cost"), output_field=money),
+                Decimal("0"),
+                output_field=money,
+            ),
+            demand_items=Count("pk", filter=Q(avg_daily_demand__gt=0)),
+            cover_sum=Sum(
+                F("on_hand") / F("avg_daily_demand"),
+                filter=Q(avg_daily_demand__gt=0),
+                output_field=money,
+            ),
+            stockouts=Count("pk", filter=Q(on_hand__lte=0)),
+        )
+    )
+    result = {}
+    for row in rows:
+        cover = (
+            Decimal(row["cover_sum"]) / row["demand_items"]
+            if row["demand_items"]
+            else None
+        )
+        result[row["jit_pilot"]] = {**row, "avg_days_of_cover": cover}
+    return result
+
+
+def stock_history(item: Item, *, days: int = 90) -> list[tuple[date, float]]:
+    """On hand at the end of each of the last ``days`` days, rebuilt backwards
+    from today's stock and the daily net movements (one query)."""
+    today = timezone.localdate()
+    start = today - timedelta(days=days)
+    since = timezone.make_aware(datetime.combine(start + timedelta(days=1), time.min))
+    net = dict(
+        StockMovement.objects.filter(item=item, occurred_at__gte=since)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(total=Sum("quantity"))
+        .values_list("day", "total")
+    )
+    level = float(item.on_hand)
+    points = []
+    for offset in range(days + 1):
+        day = today - timedelta(days=offset)
+        points.append((day, level))
+        level -= float(net.get(day, 0) or 0)
+    points.reverse()
+    return points
+
+
+def item_movements(item: Item, *, limit: int = 20):
+    return item.movements.select_related("created_by").order_by("-occurred_at", "-pk")[
+        :limit
+    ]
+
+
+def item_class_history(item: Item, *, limit: int = 10):
+    return item.class_changes.order_by("-changed_at", "-pk")[:limit]

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from items.models import Item, MovementKind, StockMovement
 from items.services import items_store_planning_figures
-from items.sql import days_between_sql, in_list
 from suppliers.models import DeliveryLine, DeliveryStatus, SupplierItem, SupplierScore
+from suppliers.selectors import lead_time_stats
 from suppliers.services import LineOrder, delivery_create
 
 from .models import PolicyParameters, Suggestion, SuggestionStatus
@@ -34,7 +34,6 @@ from .planning import ItemFigures, Plan, PlanningParams, SourceFigures, plan_ite
 
 ZERO = Decimal("0")
 CHUNK_SIZE = 1000
-LEAD_TIME_DELIVERIES = 10
 ON_ORDER_STATUSES = (
     DeliveryStatus.DRAFT,
     DeliveryStatus.ORDERED,
@@ -196,40 +195,6 @@ def _on_order(item_ids: list[int]) -> dict[int, Decimal]:
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
-def _lead_times(item_ids: list[int]) -> dict[tuple[int, int], tuple[int, float, float]]:
-    """(samples, mean, sample std) of the lead time in days per (supplier, item),
-    over each source's last 10 received deliveries. One query."""
-    placeholders, params = in_list(item_ids)
-    days = days_between_sql("d.ordered_at", "d.received_at")
-    sql = f"""
-        SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
-            SELECT d.supplier_id, l.item_id, {days} AS lt,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY d.supplier_id, l.item_id
-                       ORDER BY d.received_at DESC, d.id DESC
-                   ) AS rn
-              FROM suppliers_deliveryline l
-              JOIN suppliers_delivery d ON d.id = l.delivery_id
-             WHERE l.item_id IN {placeholders}
-               AND d.status = %s
-               AND d.ordered_at IS NOT NULL
-               AND d.received_at IS NOT NULL
-               AND l.quantity_received > 0
-        ) t
-        WHERE rn <= %s
-        GROUP BY supplier_id, item_id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, DeliveryStatus.RECEIVED, LEAD_TIME_DELIVERIES])
-        rows = cursor.fetchall()
-    result = {}
-    for supplier_id, item_id, n, mean, mean_sq in rows:
-        mean, mean_sq = float(mean), float(mean_sq)
-        variance = max(mean_sq - mean * mean, 0.0) * (n / (n - 1) if n > 1 else 0)
-        result[(supplier_id, item_id)] = (n, mean, math.sqrt(variance))
-    return result
-
-
 def _sources(item_ids: list[int], lead_times) -> dict[int, list[SourceFigures]]:
     high_risk = set(
         SupplierScore.objects.filter(
@@ -315,7 +280,7 @@ def suggestions_generate_chunk(
         item_ids, today=today, window_days=params.demand_window_days, history=history
     )
     on_order = _on_order(item_ids)
-    sources = _sources(item_ids, _lead_times(item_ids))
+    sources = _sources(item_ids, lead_time_stats(item_ids))
     snoozed = _snoozed(item_ids, today=today)
     open_by_item = {
         s.item_id: s for s in Suggestion.objects.open().filter(item_id__in=item_ids)

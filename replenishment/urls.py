@@ -4,4 +4,14 @@ from . import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("items/<path:sku>/", views.item_detail, name="item_detail"),
+    path("suggestions/", views.suggestion_list, name="suggestion_list"),
+    path(
+        "suggestions/accept/", views.suggestions_accept_view, name="suggestions_accept"
+    ),
+    path(
+        "suggestions/<int:pk>/dismiss/",
+        views.suggestion_dismiss_view,
+        name="suggestion_dismiss",
+    ),
 ]

@@ -1,17 +1,70 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
 
-from items.selectors import stock_overview
-from suppliers.selectors import deliveries_open_recent, supplier_overview
+from inventory_site.charts import pareto_chart
+from inventory_site.http import redirect_back, staff_only
+from items.forms import MovementForm
+from items.selectors import items_for_list
+
+from .models import Suggestion
+from .selectors import dashboard, item_page, suggestions_by_supplier
+from .services import SuggestionError, suggestion_dismiss, suggestions_accept
 
 
 def overview(request):
-    """The landing page: stock and supplier figures at a glance."""
+    """The dashboard: stock health, suggestions and supplier risk at a glance."""
+    context = dashboard()
+    context["pareto_chart"] = pareto_chart(context["pareto"])
+    return render(request, "replenishment/overview.html", context)
+
+
+def item_detail(request, sku):
+    item = get_object_or_404(items_for_list(), sku=sku)
+    context = {"item": item, "form": MovementForm(), **item_page(item)}
+    return render(request, "replenishment/item_detail.html", context)
+
+
+def suggestion_list(request):
     return render(
         request,
-        "replenishment/overview.html",
-        {
-            "stock": stock_overview(),
-            "suppliers": supplier_overview(),
-            "open_deliveries": deliveries_open_recent(),
-        },
+        "replenishment/suggestion_list.html",
+        {"groups": suggestions_by_supplier()},
     )
+
+
+@require_POST
+def suggestions_accept_view(request):
+    """Accept the suggestions whose ids are posted (one, or all of a supplier)."""
+    staff_only(request)
+    ids = [int(pk) for pk in request.POST.getlist("suggestion") if pk.isdigit()]
+    try:
+        deliveries = suggestions_accept(
+            suggestions=Suggestion.objects.filter(pk__in=ids), user=request.user
+        )
+    except SuggestionError as error:
+        messages.error(request, str(error))
+    else:
+        refs = ", ".join(d.reference for d in deliveries)
+        messages.success(
+            request,
+            f"Accepted {len(ids)} suggestion(s): draft deliveries {refs} created.",
+        )
+    return redirect_back(request, "suggestion_list")
+
+
+@require_POST
+def suggestion_dismiss_view(request, pk):
+    staff_only(request)
+    suggestion = get_object_or_404(Suggestion.objects.select_related("item"), pk=pk)
+    try:
+        suggestion = suggestion_dismiss(suggestion=suggestion, user=request.user)
+    except SuggestionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Dismissed the suggestion for {suggestion.item.sku}; no new one "
+            f"before {suggestion.snoozed_until:%d %b %Y}.",
+        )
+    return redirect_back(request, "suggestion_list")

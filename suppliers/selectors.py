@@ -1,24 +1,27 @@
 """Read-side questions about suppliers and deliveries."""
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from items.models import Item
-from items.sql import days_between_sql, local_date_sql
+from items.sql import days_between_sql, in_list, local_date_sql
 
 from .models import (
     OPEN_DELIVERY_STATUSES,
     Delivery,
+    DeliveryLine,
     DeliveryStatus,
     RiskLevel,
     Supplier,
     SupplierItem,
+    SupplierScore,
 )
 
 ZERO = Decimal("0")
@@ -205,3 +208,131 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
             history_sufficient=count >= MIN_DELIVERIES,
         )
     return scores
+
+
+LEAD_TIME_DELIVERIES = 10
+
+
+def lead_time_stats(
+    item_ids: list[int],
+) -> dict[tuple[int, int], tuple[int, float, float]]:
+    """(samples, mean, sample std) of the observed lead time in days per
+    (supplier, item), over each source's last 10 received deliveries. One query."""
+    if not item_ids:
+        return {}
+    placeholders, params = in_list(item_ids)
+    days = days_between_sql("d.ordered_at", "d.received_at")
+    sql = f"""
+        SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
+            SELECT d.supplier_id, l.item_id, {days} AS lt,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY d.supplier_id, l.item_id
+                       ORDER BY d.received_at DESC, d.id DESC
+                   ) AS rn
+              FROM suppliers_deliveryline l
+              JOIN suppliers_delivery d ON d.id = l.delivery_id
+             WHERE l.item_id IN {placeholders}
+               AND d.status = %s
+               AND d.ordered_at IS NOT NULL
+               AND d.received_at IS NOT NULL
+               AND l.quantity_received > 0
+        ) t
+        WHERE rn <= %s
+        GROUP BY supplier_id, item_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, DeliveryStatus.RECEIVED, LEAD_TIME_DELIVERIES])
+        rows = cursor.fetchall()
+    result = {}
+    for supplier_id, item_id, n, mean, mean_sq in rows:
+        mean, mean_sq = float(mean), float(mean_sq)
+        variance = max(mean_sq - mean * mean, 0.0) * (n / (n - 1) if n > 1 else 0)
+        result[(supplier_id, item_id)] = (n, mean, math.sqrt(variance))
+    return result
+
+
+def suppliers_riskiest(*, limit: int | None = None):
+    """Suppliers with their stored score, riskiest first."""
+    queryset = (
+        Supplier.objects.filter(active=True)
+        .select_related("score")
+        .order_by(F("score__risk_score").desc(nulls_last=True), "code")
+    )
+    return queryset[:limit] if limit else queryset
+
+
+def supplier_risk_counts() -> dict:
+    return SupplierScore.objects.filter(supplier__active=True).aggregate(
+        high=Count("pk", filter=Q(risk_level=RiskLevel.HIGH, history_sufficient=True)),
+        insufficient=Count("pk", filter=Q(history_sufficient=False)),
+    )
+
+
+def orders_per_week_by_pilot(*, weeks: int = 4) -> dict[bool, Decimal]:
+    """Delivery lines ordered per week over the last ``weeks``, pilot items
+    against the rest."""
+    since = timezone.now() - timedelta(weeks=weeks)
+    rows = (
+        DeliveryLine.objects.filter(delivery__ordered_at__gte=since)
+        .values("item__jit_pilot")
+        .annotate(lines=Count("pk"))
+        .values_list("item__jit_pilot", "lines")
+    )
+    return {pilot: Decimal(lines) / weeks for pilot, lines in rows}
+
+
+def item_sources(item: Item) -> list[dict]:
+    """The item's sources, primary first, with quoted and measured lead time."""
+    stats = lead_time_stats([item.pk])
+    sources = []
+    for source in (
+        SupplierItem.objects.filter(item=item)
+        .select_related("supplier", "supplier__score")
+        .order_by("priority", "pk")
+    ):
+        n, mean, std = stats.get((source.supplier_id, item.pk), (0, None, None))
+        sources.append(
+            {
+                "source": source,
+                "score": getattr(source.supplier, "score", None),
+                "samples": n,
+                "measured_mean": mean,
+                "measured_std": std,
+            }
+        )
+    return sources
+
+
+def item_next_delivery(item: Item) -> DeliveryLine | None:
+    """The open delivery line for the item that is promised first."""
+    return (
+        DeliveryLine.objects.filter(
+            item=item,
+            delivery__status__in=OPEN_DELIVERY_STATUSES,
+            quantity_received__lt=F("quantity_ordered"),
+        )
+        .select_related("delivery", "delivery__supplier")
+        .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")
+        .first()
+    )
+
+
+def supplier_lead_times(supplier: Supplier, *, limit: int = 50) -> list:
+    """(received date, actual days, promised days) of recent received deliveries."""
+    rows = (
+        Delivery.objects.filter(
+            supplier=supplier,
+            status=DeliveryStatus.RECEIVED,
+            ordered_at__isnull=False,
+            received_at__isnull=False,
+        )
+        .order_by("-received_at")
+        .values_list("ordered_at", "received_at", "promised_date")[:limit]
+    )
+    points = []
+    for ordered_at, received_at, promised in reversed(list(rows)):
+        ordered_day = timezone.localtime(ordered_at).date()
+        actual = (received_at - ordered_at).total_seconds() / 86400
+        promised_days = (promised - ordered_day).days if promised else None
+        points.append((timezone.localtime(received_at).date(), actual, promised_days))
+    return points

@@ -1,0 +1,210 @@
+"""Server-rendered SVG charts: no JavaScript, no outside network.
+
+Each function takes plain numbers and returns safe SVG markup with a title and a
+text description for screen readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH, HEIGHT = 640, 240
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 36
+
+
+@dataclass
+class Series:
+    label: str
+    points: Sequence[tuple[float, float]]
+    css_class: str = "series"
+    dashed: bool = False
+
+
+@dataclass
+class Chart:
+    title: str
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+    series: list[Series] = field(default_factory=list)
+    hlines: list[tuple[float, str, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    y_suffix: str = ""
+    description: str = ""
+
+    def sx(self, x: float) -> float:
+        span = (self.x_max - self.x_min) or 1
+        return PAD_LEFT + (x - self.x_min) / span * (WIDTH - PAD_LEFT - PAD_RIGHT)
+
+    def sy(self, y: float) -> float:
+        span = (self.y_max - self.y_min) or 1
+        return (
+            HEIGHT
+            - PAD_BOTTOM
+            - (y - self.y_min) / span * (HEIGHT - PAD_TOP - PAD_BOTTOM)
+        )
+
+    def render(self) -> SafeString:
+        parts = [
+            format_html(
+                '<svg class="chart" viewBox="0 0 {} {}" role="img" '
+                'aria-labelledby="{}-t {}-d" preserveAspectRatio="xMidYMid meet">'
+                '<title id="{}-t">{}</title><desc id="{}-d">{}</desc>',
+                WIDTH,
+                HEIGHT,
+                _id(self.title),
+                _id(self.title),
+                _id(self.title),
+                self.title,
+                _id(self.title),
+                self.description or self.title,
+            )
+        ]
+        # axes and y grid
+        for fraction in (0, 0.25, 0.5, 0.75, 1):
+            value = self.y_min + fraction * (self.y_max - self.y_min)
+            y = self.sy(value)
+            parts.append(
+                f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" '
+                f'y1="{y:.1f}" y2="{y:.1f}"/>'
+                f'<text class="axis" x="{PAD_LEFT - 6}" y="{y + 4:.1f}" '
+                f'text-anchor="end">{escape(_short(value))}{escape(self.y_suffix)}'
+                "</text>"
+            )
+        for x, label in self.x_labels:
+            parts.append(
+                f'<text class="axis" x="{self.sx(x):.1f}" y="{HEIGHT - 12}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
+        for y, label, css in self.hlines:
+            sy = self.sy(y)
+            parts.append(
+                f'<line class="{css}" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" '
+                f'y1="{sy:.1f}" y2="{sy:.1f}"/>'
+                f'<text class="hlabel" x="{WIDTH - PAD_RIGHT - 4}" y="{sy - 4:.1f}" '
+                f'text-anchor="end">{escape(label)}</text>'
+            )
+        for s in self.series:
+            if not s.points:
+                continue
+            coords = " ".join(f"{self.sx(x):.1f},{self.sy(y):.1f}" for x, y in s.points)
+            dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+            parts.append(
+                f'<polyline class="{s.css_class}" fill="none" points="{coords}"{dash}>'
+                f"<title>{escape(s.label)}</title></polyline>"
+            )
+        legend_x = PAD_LEFT
+        for s in self.series:
+            parts.append(
+                f'<text class="legend {s.css_class}-legend" x="{legend_x}" '
+                f'y="{PAD_TOP - 2}">{escape(s.label)}</text>'
+            )
+            legend_x += 12 + 7 * len(s.label)
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
+def _id(title: str) -> str:
+    return "chart-" + "".join(c if c.isalnum() else "-" for c in title.lower())
+
+
+def _short(value: float) -> str:
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def stock_chart(
+    *,
+    history: Sequence[tuple[date, float]],
+    projection: Sequence[tuple[date, float]],
+    reorder_point: float,
+    today: date,
+) -> SafeString:
+    """On-hand over time, the projection to the next delivery and the ROP."""
+    days = [d for d, _ in history] + [d for d, _ in projection] or [today]
+    values = [v for _, v in history] + [v for _, v in projection] + [reorder_point]
+    start = min(days)
+    x = lambda d: (d - start).days  # noqa: E731
+    end = max(x(d) for d in days) or 1
+    chart = Chart(
+        title="Stock on hand",
+        description=(
+            f"On hand over the last {x(today)} days and projected "
+            f"{end - x(today)} days ahead; reorder point {reorder_point:g}."
+        ),
+        x_min=0,
+        x_max=end,
+        y_min=0,
+        y_max=max(values + [1]) * 1.1,
+        series=[
+            Series("on hand", [(x(d), v) for d, v in history], "series"),
+            Series("projection", [(x(d), v) for d, v in projection], "proj", True),
+        ],
+        hlines=[(reorder_point, "reorder point", "rop")] if reorder_point else [],
+        x_labels=[
+            (0, f"{start:%d %b}"),
+            (x(today), "today"),
+            (end, f"{max(days):%d %b}"),
+        ],
+    )
+    return chart.render()
+
+
+def pareto_chart(points: Sequence[tuple[float, float]]) -> SafeString:
+    """Cumulative share of annual value (y, %) over the share of items (x, %)."""
+    chart = Chart(
+        title="ABC Pareto",
+        description="Cumulative share of annual value by share of items; "
+        "lines at 80 % (A) and 95 % (B).",
+        x_min=0,
+        x_max=100,
+        y_min=0,
+        y_max=100,
+        series=[Series("cumulative value", [(0, 0), *points], "series")],
+        hlines=[(80, "A ≤ 80 %", "rop"), (95, "B ≤ 95 %", "rop2")],
+        x_labels=[(0, "0 %"), (20, "20 %"), (50, "50 % of items"), (100, "100 %")],
+        y_suffix=" %",
+    )
+    return chart.render()
+
+
+def lead_time_chart(rows: Sequence[tuple[date, float, float | None]]) -> SafeString:
+    """Actual lead time per delivery against the promised one (days)."""
+    if not rows:
+        return mark_safe('<p class="muted">No received deliveries yet.</p>')
+    start = rows[0][0]
+    x = lambda d: (d - start).days  # noqa: E731
+    end = x(rows[-1][0]) or 1
+    top = max([r[1] for r in rows] + [r[2] or 0 for r in rows] + [1])
+    chart = Chart(
+        title="Lead time per delivery",
+        description="Days from order to receipt for each delivery, against the "
+        "promised days.",
+        x_min=0,
+        x_max=end,
+        y_min=0,
+        y_max=top * 1.15,
+        series=[
+            Series("actual", [(x(d), a) for d, a, _ in rows], "series"),
+            Series(
+                "promised",
+                [(x(d), p) for d, _, p in rows if p is not None],
+                "proj",
+                True,
+            ),
+        ],
+        x_labels=[(0, f"{start:%d %b}"), (end, f"{rows[-1][0]:%d %b}")],
+        y_suffix=" d",
+    )
+    return chart.render()
