@@ -117,7 +117,57 @@ class Plan:
     order_up_to: Decimal = ZERO
     single_source_risk: bool = False
     switched_source: bool = False
-    reason: str = ""
+    unit: str = "ea"
+    notes: tuple[str, ...] = ()
+    primary_supplier_code: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The readable why, e.g. "10/day, lead time 5 d measured over 6 deliveries,
+        safety time 1 d, … → order 72 ea by 28 Nov; 70 rounded up to the pack of 12".
+        Built on demand: regenerating unchanged suggestions never formats it."""
+        if self.quantity is None:
+            return ""
+        d, source = self.daily_demand, self.source
+        lead, samples = fmt(self.lead_time_days), source.lead_time_samples
+        if source.measured:
+            lead_text = f"lead time {lead} d measured over {samples} deliveries"
+        else:
+            lead_text = f"lead time {lead} d quoted" + (
+                f" (only {source.lead_time_samples} deliveries measured)"
+                if source.lead_time_samples
+                else ""
+            )
+        parts = [
+            f"{fmt(d)}/day",
+            lead_text,
+            f"safety time {self.safety_time_days} d",
+            f"on hand {fmt(self.on_hand, 3)} + on order {fmt(self.on_order, 3)}",
+        ]
+        trigger, target = self.reorder_point, self.order_up_to
+        if self.policy == "reorder_point":
+            safety_stock = trigger - d * self.lead_time_days
+            parts.append(
+                f"reorder point {fmt(trigger)} (safety stock {fmt(safety_stock)})"
+            )
+        elif self.policy == "min_max":
+            parts.append(f"min {fmt(trigger)}, max {fmt(target)}")
+        else:
+            parts.append(f"reorder point {fmt(trigger)}, order up to {fmt(target)}")
+        reason = (
+            ", ".join(parts)
+            + f" → order {fmt(self.quantity, 3)} {self.unit} by {self.order_by:%d %b}"
+        )
+        if self.notes:
+            reason += "; " + "; ".join(self.notes)
+        if self.switched_source:
+            reason += (
+                f". Ordered from {source.supplier_code} instead of the primary "
+                f"{self.primary_supplier_code}, whose supplier risk is high"
+            )
+        if self.single_source_risk:
+            reason += ". Single-source risk: an A item with only one source"
+        return reason + "."
 
 
 def ceil(value: Decimal) -> Decimal:
@@ -244,46 +294,6 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     arrival = order_by + timedelta(days=int(ceil(lead_time)))
     single_source = item.abc_class == "A" and len(item.sources) == 1
 
-    lead_text = (
-        f"lead time {fmt(lead_time)} d measured over {source.lead_time_samples} "
-        "deliveries"
-        if source.measured
-        else f"lead time {fmt(lead_time)} d quoted"
-        + (
-            f" (only {source.lead_time_samples} deliveries measured)"
-            if source.lead_time_samples
-            else ""
-        )
-    )
-    parts = [
-        f"{fmt(d)}/day",
-        lead_text,
-        f"safety time {safety_time} d",
-        f"on hand {fmt(item.on_hand, 3)} + on order {fmt(item.on_order, 3)}",
-    ]
-    if item.policy == "reorder_point":
-        parts.append(
-            f"reorder point {fmt(trigger)} "
-            f"(safety stock {fmt(trigger - d * lead_time)})"
-        )
-    elif item.policy == "min_max":
-        parts.append(f"min {fmt(trigger)}, max {fmt(target)}")
-    else:
-        parts.append(f"reorder point {fmt(trigger)}, order up to {fmt(target)}")
-    reason = (
-        ", ".join(parts)
-        + f" → order {fmt(quantity, 3)} {item.unit} by {order_by:%d %b}"
-    )
-    if notes:
-        reason += "; " + "; ".join(notes)
-    if switched:
-        primary = item.sources[0]
-        reason += (
-            f". Ordered from {source.supplier_code} instead of the primary "
-            f"{primary.supplier_code}, whose supplier risk is high"
-        )
-    if single_source:
-        reason += ". Single-source risk: an A item with only one source"
     return Plan(
         item_id=item.item_id,
         daily_demand=d,
@@ -304,5 +314,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         order_up_to=target,
         single_source_risk=single_source,
         switched_source=switched,
-        reason=reason + ".",
+        unit=item.unit,
+        notes=tuple(notes),
+        primary_supplier_code=item.sources[0].supplier_code,
     )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Min, Q, Sum, When
+from django.db.models import Case, F, Min, Q, Sum, When
 from django.db.models import DecimalField as DecimalOutput
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -30,7 +30,13 @@ from suppliers.selectors import lead_time_stats
 from suppliers.services import LineOrder, delivery_create
 
 from .models import PolicyParameters, Suggestion, SuggestionStatus
-from .planning import ItemFigures, Plan, PlanningParams, SourceFigures, plan_item
+from .planning import (
+    ItemFigures,
+    Plan,
+    PlanningParams,
+    SourceFigures,
+    plan_item,
+)
 
 ZERO = Decimal("0")
 CHUNK_SIZE = 1000
@@ -79,14 +85,16 @@ def planning_params(parameters: PolicyParameters | None = None) -> PlanningParam
     )
 
 
-def suggestion_item_ids() -> list[int]:
-    """Items the planner looks at: active items, in id order (for chunking)."""
-    return list(Item.objects.active().order_by("pk").values_list("pk", flat=True))
+def item_id_ranges(chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
+    """Chunks of active items as (first id, last id) ranges of ``chunk_size`` items.
 
-
-def chunked(ids: Sequence[int], size: int = CHUNK_SIZE) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
+    Ranges keep every per-chunk query a cheap index range scan (no long ``IN``
+    lists) and can be handed to Celery workers as two integers."""
+    ids = list(Item.objects.active().order_by("pk").values_list("pk", flat=True))
+    return [
+        (ids[start], ids[min(start + chunk_size, len(ids)) - 1])
+        for start in range(0, len(ids), chunk_size)
+    ]
 
 
 def suggestions_generate(
@@ -96,9 +104,11 @@ def suggestions_generate(
     today = today or timezone.localdate()
     params = planning_params()
     result = GenerationResult()
-    for chunk in chunked(suggestion_item_ids(), chunk_size):
+    for first_id, last_id in item_id_ranges(chunk_size):
         result.add(
-            suggestions_generate_chunk(item_ids=chunk, today=today, params=params)
+            suggestions_generate_chunk(
+                first_id=first_id, last_id=last_id, today=today, params=params
+            )
         )
     return result
 
@@ -110,38 +120,32 @@ def _window_start(today: date, days: int) -> datetime:
     return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
 
 
-def _history(item_ids: list[int], *, today: date) -> dict[int, tuple[date, bool]]:
-    """Per item with movements before today: (local date of its first movement,
-    whether it was ever issued). One query."""
+def _first_issue(chunk: Q, *, today: date) -> dict[int, date]:
+    """Local date of each item's first consumption before today. One query on the
+    (item, kind, occurred_at) index."""
     rows = (
         StockMovement.objects.filter(
-            item_id__in=item_ids, occurred_at__lt=_window_start(today, 0)
+            chunk, kind=MovementKind.ISSUE, occurred_at__lt=_window_start(today, 0)
         )
         .values("item_id")
-        .annotate(
-            first=Min("occurred_at"),
-            issues=Count("pk", filter=Q(kind=MovementKind.ISSUE)),
-        )
-        .values_list("item_id", "first", "issues")
+        .annotate(first=Min("occurred_at"))
+        .values_list("item_id", "first")
     )
-    return {
-        item_id: (timezone.localdate(first), issues > 0)
-        for item_id, first, issues in rows
-    }
+    return {item_id: timezone.localdate(first) for item_id, first in rows}
 
 
 def _demand_stats(
-    item_ids: list[int], *, today: date, window_days: int, history
+    chunk: Q, *, today: date, window_days: int, first_issue: dict[int, date]
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """(d, σd) per item from daily issued quantities over the window.
 
     Days without issues count as zero demand, but days before the item's first
-    movement are not days of demand (a new item's window starts at its first
-    movement, at least 7 days). One query: daily sums, grouped again per item.
+    consumption do not (a new item's window starts there, at least 7 days). One
+    query: daily sums, grouped again per item.
     """
     daily = (
         StockMovement.objects.filter(
-            item_id__in=item_ids,
+            chunk,
             kind=MovementKind.ISSUE,
             occurred_at__gte=_window_start(today, window_days),
             occurred_at__lt=_window_start(today, 0),
@@ -163,8 +167,8 @@ def _demand_stats(
     stats: dict[int, tuple[Decimal, Decimal]] = {}
     for item_id, total, squares in rows:
         days = window_days
-        if item_id in history:
-            days = min(window_days, max((today - history[item_id][0]).days, 7))
+        if item_id in first_issue:
+            days = min(window_days, max((today - first_issue[item_id]).days, 7))
         mean = -float(total) / days  # issues are negative in the ledger
         variance = max(float(squares) / days - mean * mean, 0.0)
         stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
@@ -175,7 +179,7 @@ def _d4(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(Decimal("0.0001"))
 
 
-def _on_order(item_ids: list[int]) -> dict[int, Decimal]:
+def _on_order(chunk: Q) -> dict[int, Decimal]:
     open_quantity = Case(
         When(
             quantity_ordered__gt=F("quantity_received"),
@@ -185,9 +189,7 @@ def _on_order(item_ids: list[int]) -> dict[int, Decimal]:
         output_field=DecimalOutput(max_digits=16, decimal_places=3),
     )
     rows = (
-        DeliveryLine.objects.filter(
-            item_id__in=item_ids, delivery__status__in=ON_ORDER_STATUSES
-        )
+        DeliveryLine.objects.filter(chunk, delivery__status__in=ON_ORDER_STATUSES)
         .values("item_id")
         .annotate(open=Sum(open_quantity))
         .values_list("item_id", "open")
@@ -195,16 +197,14 @@ def _on_order(item_ids: list[int]) -> dict[int, Decimal]:
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
-def _sources(item_ids: list[int], lead_times) -> dict[int, list[SourceFigures]]:
+def _sources(chunk: Q, lead_times) -> dict[int, list[SourceFigures]]:
     high_risk = set(
         SupplierScore.objects.filter(
             risk_level="high", history_sufficient=True
         ).values_list("supplier_id", flat=True)
     )
     rows = (
-        SupplierItem.objects.filter(
-            item_id__in=item_ids, active=True, supplier__active=True
-        )
+        SupplierItem.objects.filter(chunk, active=True, supplier__active=True)
         .order_by("item_id", "priority", "pk")
         .values_list(
             "pk",
@@ -238,12 +238,10 @@ def _sources(item_ids: list[int], lead_times) -> dict[int, list[SourceFigures]]:
     return sources
 
 
-def _snoozed(item_ids: list[int], *, today: date) -> set[int]:
+def _snoozed(chunk: Q, *, today: date) -> set[int]:
     return set(
         Suggestion.objects.filter(
-            item_id__in=item_ids,
-            status=SuggestionStatus.DISMISSED,
-            snoozed_until__gt=today,
+            chunk, status=SuggestionStatus.DISMISSED, snoozed_until__gt=today
         ).values_list("item_id", flat=True)
     )
 
@@ -252,14 +250,19 @@ def _snoozed(item_ids: list[int], *, today: date) -> set[int]:
 
 
 def suggestions_generate_chunk(
-    *, item_ids: Sequence[int], today: date, params: PlanningParams | None = None
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    params: PlanningParams | None = None,
 ) -> GenerationResult:
-    """Plan a chunk of items: store their planning figures and make their open
-    suggestions match the plan. A constant number of queries per chunk."""
+    """Plan the active items with ids in [first_id, last_id]: store their planning
+    figures and make their open suggestions match the plan. A constant number of
+    queries per chunk, whatever its size."""
     params = params or planning_params()
-    item_ids = list(item_ids)
+    chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
     items = list(
-        Item.objects.filter(pk__in=item_ids, active=True).values_list(
+        Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True).values_list(
             "pk",
             "sku",
             "unit",
@@ -275,15 +278,21 @@ def suggestions_generate_chunk(
             "reorder_point",
         )
     )
-    history = _history(item_ids, today=today)
+    first_issue = _first_issue(chunk, today=today)
     demand = _demand_stats(
-        item_ids, today=today, window_days=params.demand_window_days, history=history
+        chunk,
+        today=today,
+        window_days=params.demand_window_days,
+        first_issue=first_issue,
     )
-    on_order = _on_order(item_ids)
-    sources = _sources(item_ids, lead_time_stats(item_ids))
-    snoozed = _snoozed(item_ids, today=today)
+    on_order = _on_order(chunk)
+    sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
+    snoozed = _snoozed(chunk, today=today)
     open_by_item = {
-        s.item_id: s for s in Suggestion.objects.open().filter(item_id__in=item_ids)
+        row[1]: row
+        for row in Suggestion.objects.open()
+        .filter(chunk)
+        .values_list("pk", "item_id", "source_id", "quantity", "order_by", "policy")
     }
 
     plans: dict[int, Plan] = {}
@@ -292,28 +301,25 @@ def suggestions_generate_chunk(
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
     ) in items:  # fmt: skip
-        if pk in history and history[pk][1]:
+        if pk in first_issue:
             d, sd = demand.get(pk, (ZERO, ZERO))
-        else:
+        else:  # never consumed: the planned annual demand
             d, sd = (annual_demand / 365).quantize(Decimal("0.0001")), ZERO
-        plan = plan_item(
-            ItemFigures(
-                item_id=pk,
-                sku=sku,
-                unit=unit,
-                abc_class=abc_class or "C",
-                policy=override or policy,
-                on_hand=on_hand,
-                on_order=on_order.get(pk, ZERO),
-                daily_demand=d,
-                daily_demand_std=sd,
-                sources=tuple(sources.get(pk, ())),
-                shelf_life_days=shelf_life,
-                safety_time_days=safety_time,
-            ),
-            params=params,
-            today=today,
+        figures = ItemFigures(
+            item_id=pk,
+            sku=sku,
+            unit=unit,
+            abc_class=abc_class or "C",
+            policy=override or policy,
+            on_hand=on_hand,
+            on_order=on_order.get(pk, ZERO),
+            daily_demand=d,
+            daily_demand_std=sd,
+            sources=tuple(sources.get(pk, ())),
+            shelf_life_days=shelf_life,
+            safety_time_days=safety_time,
         )
+        plan = plan_item(figures, params=params, today=today)
         rop = plan.reorder_point.quantize(Decimal("0.001"))
         if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
             changed_figures.append((pk, d, sd, rop))
@@ -324,31 +330,32 @@ def suggestions_generate_chunk(
     now = timezone.now()
     stale = []
     for item_id, current in open_by_item.items():
-        plan = plans.get(item_id)
-        if plan is not None and _same(current, plan):
+        planned = plans.get(item_id)
+        if planned is not None and _same(current, planned):
             result.kept += 1
             del plans[item_id]
         else:
-            stale.append(current.pk)
+            stale.append(current[0])
     new = [_suggestion(plan, now=now) for plan in plans.values()]
     with transaction.atomic():
         if stale:
             Suggestion.objects.filter(
                 pk__in=stale, status=SuggestionStatus.OPEN
             ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
-        Suggestion.objects.bulk_create(new)
+        Suggestion.objects.bulk_create(new, batch_size=1000)
         items_store_planning_figures(rows=changed_figures, planned_at=now)
     result.created = len(new)
     result.superseded = len(stale)
     return result
 
 
-def _same(suggestion: Suggestion, plan: Plan) -> bool:
-    return (
-        suggestion.source_id == plan.source.source_id
-        and suggestion.quantity == plan.quantity
-        and suggestion.order_by == plan.order_by
-        and suggestion.policy == plan.policy
+def _same(current: tuple, plan: Plan) -> bool:
+    _, _, source_id, quantity, order_by, policy = current
+    return (source_id, quantity, order_by, policy) == (
+        plan.source.source_id,
+        plan.quantity,
+        plan.order_by,
+        plan.policy,
     )
 
 

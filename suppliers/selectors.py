@@ -214,13 +214,21 @@ LEAD_TIME_DELIVERIES = 10
 
 
 def lead_time_stats(
-    item_ids: list[int],
+    item_ids: list[int] | None = None,
+    *,
+    first_id: int | None = None,
+    last_id: int | None = None,
 ) -> dict[tuple[int, int], tuple[int, float, float]]:
     """(samples, mean, sample std) of the observed lead time in days per
-    (supplier, item), over each source's last 10 received deliveries. One query."""
-    if not item_ids:
-        return {}
-    placeholders, params = in_list(item_ids)
+    (supplier, item), over each source's last 10 received deliveries, for the given
+    items or the id range [first_id, last_id]. One query."""
+    if item_ids is not None:
+        if not item_ids:
+            return {}
+        placeholders, params = in_list(item_ids)
+        items_sql = f"l.item_id IN {placeholders}"
+    else:
+        items_sql, params = "l.item_id BETWEEN %s AND %s", [first_id, last_id]
     days = days_between_sql("d.ordered_at", "d.received_at")
     sql = f"""
         SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
@@ -231,7 +239,7 @@ def lead_time_stats(
                    ) AS rn
               FROM suppliers_deliveryline l
               JOIN suppliers_delivery d ON d.id = l.delivery_id
-             WHERE l.item_id IN {placeholders}
+             WHERE {items_sql}
                AND d.status = %s
                AND d.ordered_at IS NOT NULL
                AND d.received_at IS NOT NULL

@@ -218,15 +218,18 @@ def test_chunks_give_the_same_result_as_one_run(django_assert_max_num_queries):
     ids = [i.pk for i in items]
     # 9 reads, and in one transaction: supersede, insert, store figures
     with django_assert_max_num_queries(14):
-        suggestions_generate_chunk(item_ids=ids, today=TODAY, params=PARAMS)
+        suggestions_generate_chunk(
+            first_id=ids[0], last_id=ids[-1], today=TODAY, params=PARAMS
+        )
     whole = sorted(
         Suggestion.objects.open().values_list("item_id", "quantity", "order_by")
     )
     Suggestion.objects.all().delete()
     Item.objects.update(avg_daily_demand=0, daily_demand_std=0, reorder_point=0)
     for start in range(0, 12, 5):
+        part = ids[start : start + 5]
         suggestions_generate_chunk(
-            item_ids=ids[start : start + 5], today=TODAY, params=PARAMS
+            first_id=part[0], last_id=part[-1], today=TODAY, params=PARAMS
         )
     parts = sorted(
         Suggestion.objects.open().values_list("item_id", "quantity", "order_by")
@@ -249,7 +252,9 @@ def test_query_count_per_chunk_is_constant():
     for n in (3, 15):
         ids = make(n)
         with CaptureQueriesContext(connection) as ctx:
-            suggestions_generate_chunk(item_ids=ids, today=TODAY, params=PARAMS)
+            suggestions_generate_chunk(
+                first_id=ids[0], last_id=ids[-1], today=TODAY, params=PARAMS
+            )
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
 

@@ -1,0 +1,233 @@
+"""Benchmark: suggestion generation at scale on PostgreSQL (issue 4).
+
+100,000 items, 3 sources each, a year of consumption (5 million movements) and a
+delivery history, in a scratch database ``jit_bench_suggest`` (dropped at the end
+unless --keep). Measures:
+
+- supplier scores for all suppliers;
+- generation of all suggestions with one worker (the chunked service in-process,
+  the same code a Celery worker runs per chunk), and the queries per chunk;
+- a second, steady run (nothing changed: nothing is written);
+- a per-item ORM loop (the straightforward way: a handful of queries per item
+  and a save() per suggestion) on 2,000 items, extrapolated to 100,000.
+
+Usage: .venv/bin/python bench/suggest.py [--items 100000] [--keep] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import build, drop_database, setup_django  # noqa: E402
+
+DB = "jit_bench_suggest"
+
+
+def naive_loop(item_ids, *, today, params) -> int:
+    """Per item: read its movements, sources, deliveries and orders with separate
+    ORM queries, plan it, save a Suggestion row by row."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from items.models import Item, StockMovement
+    from replenishment.models import Suggestion
+    from replenishment.planning import ItemFigures, SourceFigures, plan_item
+    from suppliers.models import DeliveryLine, SupplierItem, SupplierScore
+
+    start = timezone.make_aware(
+        datetime.combine(
+            today - timedelta(days=params.demand_window_days), datetime.min.time()
+        )
+    )
+    created = 0
+    for item_id in item_ids:
+        item = Item.objects.get(pk=item_id)
+        per_day: dict = {}
+        for m in StockMovement.objects.filter(
+            item=item, kind="issue", occurred_at__gte=start
+        ):
+            day = timezone.localtime(m.occurred_at).date()
+            per_day[day] = per_day.get(day, 0) - float(m.quantity)
+        days = params.demand_window_days
+        values = [
+            per_day.get(today - timedelta(days=k), 0.0) for k in range(1, days + 1)
+        ]
+        d = Decimal(str(round(sum(values) / days, 4)))
+        sd = Decimal(str(round(statistics.pstdev(values), 4)))
+        sources = []
+        for s in (
+            SupplierItem.objects.filter(item=item, active=True)
+            .select_related("supplier")
+            .order_by("priority")
+        ):
+            lines = list(
+                DeliveryLine.objects.filter(
+                    item=item,
+                    delivery__supplier=s.supplier,
+                    delivery__status="received",
+                )
+                .select_related("delivery")
+                .order_by("-delivery__received_at")[:10]
+            )
+            leads = [
+                (line.delivery.received_at - line.delivery.ordered_at).total_seconds()
+                / 86400
+                for line in lines
+            ]
+            score = SupplierScore.objects.filter(supplier=s.supplier).first()
+            sources.append(
+                SourceFigures(
+                    source_id=s.pk, supplier_id=s.supplier_id, supplier_code=s.supplier.code,
+                    priority=s.priority, quoted_lead_time_days=s.quoted_lead_time_days,
+                    min_order_qty=s.min_order_qty, order_multiple=s.order_multiple,
+                    lead_time_samples=len(leads),
+                    lead_time_mean_days=Decimal(str(round(statistics.mean(leads), 4))) if leads else None,
+                    lead_time_std_days=Decimal(str(round(statistics.stdev(leads), 4))) if len(leads) > 1 else None,
+                    supplier_high_risk=bool(score and score.is_high_risk),
+                )
+            )  # fmt: skip
+        open_lines = DeliveryLine.objects.filter(
+            item=item, delivery__status__in=["draft", "ordered", "partially_received"]
+        ).aggregate(o=Sum("quantity_ordered"), r=Sum("quantity_received"))
+        on_order = (open_lines["o"] or Decimal(0)) - (open_lines["r"] or Decimal(0))
+        plan = plan_item(
+            ItemFigures(
+                item_id=item.pk, sku=item.sku, abc_class=item.abc_class or "C",
+                policy=item.effective_policy, on_hand=item.on_hand, on_order=on_order,
+                daily_demand=d, daily_demand_std=sd, sources=tuple(sources),
+            ),
+            params=params, today=today,
+        )  # fmt: skip
+        item.avg_daily_demand, item.daily_demand_std = d, sd
+        item.reorder_point = plan.reorder_point.quantize(Decimal("0.001"))
+        item.save()
+        if plan.quantity is not None:
+            Suggestion.objects.filter(item=item, status="open").update(
+                status="superseded"
+            )
+            Suggestion.objects.create(
+                item=item, source_id=plan.source.source_id, supplier_id=plan.source.supplier_id,
+                policy=plan.policy, quantity=plan.quantity, order_by=plan.order_by,
+                expected_arrival=plan.expected_arrival, reason=plan.reason,
+                avg_daily_demand=d, daily_demand_std=sd,
+                lead_time_days=plan.lead_time_days.quantize(Decimal("0.01")),
+                lead_time_std_days=plan.lead_time_std_days.quantize(Decimal("0.01")),
+                safety_time_days=plan.safety_time_days,
+                delivery_interval_days=plan.delivery_interval_days,
+                on_hand=plan.on_hand, on_order=plan.on_order,
+                inventory_position=plan.inventory_position,
+                reorder_point=plan.reorder_point.quantize(Decimal("0.001")),
+                order_up_to=plan.order_up_to.quantize(Decimal("0.001")),
+            )  # fmt: skip
+            created += 1
+    return created
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--naive-items", type=int, default=2_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--reuse", action="store_true", help="reuse a kept database")
+    args = parser.parse_args()
+
+    print(f"Building {args.items:,} items in {DB} …", flush=True)
+    setup_django(DB, fresh=not args.reuse)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from items.models import Item, StockMovement
+    from replenishment.models import Suggestion
+    from replenishment.services import (
+        item_id_ranges,
+        planning_params,
+        suggestions_generate,
+        suggestions_generate_chunk,
+    )
+    from suppliers.services import supplier_scores_refresh
+
+    if not args.reuse:
+        t = time.perf_counter()
+        counts = build(items=args.items)
+        print(f"  built in {time.perf_counter() - t:.1f} s: {counts}", flush=True)
+        with connection.cursor() as cursor:  # a class mix, as the nightly run leaves it
+            cursor.execute(
+                """
+                UPDATE items_item SET
+                  abc_class = CASE WHEN id % 10 < 2 THEN 'A' WHEN id % 10 < 5 THEN 'B' ELSE 'C' END,
+                  policy = CASE WHEN id % 10 < 2 THEN 'jit' WHEN id % 10 < 5 THEN 'reorder_point'
+                                ELSE 'min_max' END
+                """
+            )  # fmt: skip
+    movements = StockMovement.objects.count()
+    items = Item.objects.count()
+    today = timezone.localdate()
+    rows = []
+
+    t = time.perf_counter()
+    supplier_scores_refresh(today=today)
+    rows.append(("supplier scores, all suppliers", time.perf_counter() - t, ""))
+
+    Suggestion.objects.all().delete()
+    Item.objects.update(avg_daily_demand=0, daily_demand_std=0, reorder_point=0)
+    t = time.perf_counter()
+    first = suggestions_generate(today=today)
+    first_s = time.perf_counter() - t
+    rows.append((f"generation, {items:,} items, 1 worker (first run)", first_s,
+                 f"{first.created:,} suggestions"))  # fmt: skip
+
+    t = time.perf_counter()
+    steady = suggestions_generate(today=today)
+    rows.append(("generation, steady run (nothing changed)", time.perf_counter() - t,
+                 f"{steady.kept:,} kept, {steady.created} new"))  # fmt: skip
+
+    ids = list(Item.objects.order_by("pk").values_list("pk", flat=True))
+    params = planning_params()
+    first_id, last_id = item_id_ranges()[0]
+    with CaptureQueriesContext(connection) as ctx:
+        suggestions_generate_chunk(
+            first_id=first_id, last_id=last_id, today=today, params=params
+        )
+    per_chunk = len(ctx.captured_queries)
+
+    naive_ids = ids[-args.naive_items :]
+    Suggestion.objects.filter(item_id__in=naive_ids).delete()
+    t = time.perf_counter()
+    naive_loop(naive_ids, today=today, params=params)
+    naive_s = time.perf_counter() - t
+    naive_full = naive_s * items / len(naive_ids)
+    rows.append(
+        (f"per-item ORM loop, {len(naive_ids):,} items (measured)", naive_s, "")
+    )
+    rows.append((f"per-item ORM loop, extrapolated to {items:,}", naive_full, ""))
+
+    print()
+    print(f"PostgreSQL · {items:,} items · 3 sources each · {movements:,} movements")
+    print(f"{'step':<52} {'seconds':>10}  note")
+    print("-" * 90)
+    for name, seconds, note in rows:
+        print(f"{name:<52} {seconds:>10.2f}  {note}")
+    print("-" * 90)
+    print(f"queries per chunk of 1,000 items: {per_chunk} (constant, not per item)")
+    print(f"target ≤ 20 s with one worker: {'met' if first_s <= 20 else 'NOT met'} "
+          f"({first_s:.1f} s)")  # fmt: skip
+    ratio = naive_full / first_s
+    print(f"speed-up over the per-item ORM loop: {ratio:,.0f}× "
+          f"(target ≥ 50×: {'met' if ratio >= 50 else 'NOT met'})")  # fmt: skip
+    assert math.isfinite(ratio)
+    if not args.keep:
+        drop_database(DB)
+
+
+if __name__ == "__main__":
+    main()
