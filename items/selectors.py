@@ -139,3 +139,29 @@ def item_movements(item: Item, *, limit: int = 20):
 
 def item_class_history(item: Item, *, limit: int = 10):
     return item.class_changes.order_by("-changed_at", "-pk")[:limit]
+
+
+def ledger_drift(*, limit: int | None = None) -> list[tuple[str, Decimal, Decimal]]:
+    """Items whose ``on_hand`` differs from the sum of their movements:
+    [(sku, on_hand, ledger sum)], in one aggregate query. Sums are compared to the
+    ledger's 3 decimal places (SQLite adds decimals as floats)."""
+    rows = (
+        Item.objects.annotate(
+            ledger=Coalesce(
+                Sum("movements__quantity"),
+                Decimal("0"),
+                output_field=DecimalField(max_digits=30, decimal_places=3),
+            )
+        )
+        .values_list("sku", "on_hand", "ledger")
+        .order_by("sku")
+    )
+    quantum = Decimal("0.001")
+    drift = []
+    for sku, on_hand, ledger in rows.iterator(chunk_size=10_000):
+        ledger = Decimal(str(ledger)).quantize(quantum)
+        if on_hand.quantize(quantum) != ledger:
+            drift.append((sku, on_hand, ledger))
+            if limit and len(drift) >= limit:
+                break
+    return drift
