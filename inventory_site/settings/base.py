@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "items",
     "suppliers",
     "replenishment",
+    "demo",
 ]
 
 MIDDLEWARE = [
