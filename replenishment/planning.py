@@ -28,7 +28,7 @@ ONE = Decimal("1")
 MEASURED_MIN_SAMPLES = 3
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlanningParams:
     delivery_interval_days: dict[str, int] = field(
         default_factory=lambda: {"A": 7, "B": 14, "C": 60}
@@ -49,7 +49,7 @@ class PlanningParams:
         return self.min_safety_time_days.get(abc_class, self.min_safety_time_days["C"])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SourceFigures:
     source_id: int
     supplier_id: int
@@ -78,7 +78,7 @@ class SourceFigures:
         return Decimal(self.quoted_lead_time_days), ZERO
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemFigures:
     item_id: int
     sku: str
@@ -94,7 +94,7 @@ class ItemFigures:
     safety_time_days: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Plan:
     """What to order (``quantity`` is None when nothing is due) and why."""
 

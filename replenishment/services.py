@@ -31,6 +31,7 @@ from suppliers.services import LineOrder, delivery_create
 
 from .models import PolicyParameters, Suggestion, SuggestionStatus
 from .planning import (
+    MEASURED_MIN_SAMPLES,
     ItemFigures,
     Plan,
     PlanningParams,
@@ -120,8 +121,8 @@ def _window_start(today: date, days: int) -> datetime:
     return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
 
 
-def _first_issue(chunk: Q, *, today: date) -> dict[int, date]:
-    """Local date of each item's first consumption before today. One query on the
+def _first_issue(chunk: Q, *, today: date) -> dict[int, datetime]:
+    """When each item was first consumed (before today). One query on the
     (item, kind, occurred_at) index."""
     rows = (
         StockMovement.objects.filter(
@@ -131,11 +132,11 @@ def _first_issue(chunk: Q, *, today: date) -> dict[int, date]:
         .annotate(first=Min("occurred_at"))
         .values_list("item_id", "first")
     )
-    return {item_id: timezone.localdate(first) for item_id, first in rows}
+    return dict(rows)
 
 
 def _demand_stats(
-    chunk: Q, *, today: date, window_days: int, first_issue: dict[int, date]
+    chunk: Q, *, today: date, window_days: int, first_issue: dict[int, datetime]
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """(d, σd) per item from daily issued quantities over the window.
 
@@ -165,10 +166,12 @@ def _demand_stats(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     stats: dict[int, tuple[Decimal, Decimal]] = {}
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
     for item_id, total, squares in rows:
         days = window_days
-        if item_id in first_issue:
-            days = min(window_days, max((today - first_issue[item_id]).days, 7))
+        first = first_issue.get(item_id)
+        if first is not None and first > window_start:
+            days = max(math.ceil((end - first).total_seconds() / 86400), 7)
         mean = -float(total) / days  # issues are negative in the ledger
         variance = max(float(squares) / days - mean * mean, 0.0)
         stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
@@ -176,7 +179,7 @@ def _demand_stats(
 
 
 def _d4(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(Decimal("0.0001"))
+    return Decimal(f"{value:.4f}")
 
 
 def _on_order(chunk: Q) -> dict[int, Decimal]:
@@ -220,6 +223,7 @@ def _sources(chunk: Q, lead_times) -> dict[int, list[SourceFigures]]:
     sources: dict[int, list[SourceFigures]] = defaultdict(list)
     for pk, item_id, supplier_id, code, priority, quoted, moq, multiple in rows:
         n, mean, std = lead_times.get((supplier_id, item_id), (0, None, None))
+        measured = n >= MEASURED_MIN_SAMPLES
         sources[item_id].append(
             SourceFigures(
                 source_id=pk,
@@ -230,8 +234,8 @@ def _sources(chunk: Q, lead_times) -> dict[int, list[SourceFigures]]:
                 min_order_qty=moq,
                 order_multiple=multiple,
                 lead_time_samples=n,
-                lead_time_mean_days=None if mean is None else _d4(mean),
-                lead_time_std_days=None if std is None else _d4(std),
+                lead_time_mean_days=_d4(mean) if measured else None,
+                lead_time_std_days=_d4(std) if measured else None,
                 supplier_high_risk=supplier_id in high_risk,
             )
         )

@@ -134,6 +134,12 @@ class Delivery(models.Model):
             models.Index(
                 fields=["supplier", "status"], name="delivery_supplier_status"
             ),
+            # Small: only the few deliveries still expected (stock on order).
+            models.Index(
+                fields=["status"],
+                condition=Q(status__in=["draft", "ordered", "partially_received"]),
+                name="delivery_open_status",
+            ),
         ]
         permissions = [
             ("import_delivery", "Can import deliveries"),

@@ -230,6 +230,8 @@ def lead_time_stats(
     else:
         items_sql, params = "l.item_id BETWEEN %s AND %s", [first_id, last_id]
     days = days_between_sql("d.ordered_at", "d.received_at")
+    # The LATERAL … OFFSET 0 keeps PostgreSQL on the delivery primary key for the
+    # chunk's lines instead of hashing the whole delivery table on every chunk.
     sql = f"""
         SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
             SELECT d.supplier_id, l.item_id, {days} AS lt,
@@ -238,18 +240,23 @@ def lead_time_stats(
                        ORDER BY d.received_at DESC, d.id DESC
                    ) AS rn
               FROM suppliers_deliveryline l
-              JOIN suppliers_delivery d ON d.id = l.delivery_id
+             CROSS JOIN LATERAL (
+                   SELECT d.id, d.supplier_id, d.ordered_at, d.received_at
+                     FROM suppliers_delivery d
+                    WHERE d.id = l.delivery_id
+                      AND d.status = %s
+                      AND d.ordered_at IS NOT NULL
+                      AND d.received_at IS NOT NULL
+                   OFFSET 0
+             ) d
              WHERE {items_sql}
-               AND d.status = %s
-               AND d.ordered_at IS NOT NULL
-               AND d.received_at IS NOT NULL
                AND l.quantity_received > 0
         ) t
         WHERE rn <= %s
         GROUP BY supplier_id, item_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, DeliveryStatus.RECEIVED, LEAD_TIME_DELIVERIES])
+        cursor.execute(sql, [DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES])
         rows = cursor.fetchall()
     result = {}
     for supplier_id, item_id, n, mean, mean_sq in rows:
