@@ -230,8 +230,18 @@ def lead_time_stats(
     else:
         items_sql, params = "l.item_id BETWEEN %s AND %s", [first_id, last_id]
     days = days_between_sql("d.ordered_at", "d.received_at")
-    # The LATERAL … OFFSET 0 keeps PostgreSQL on the delivery primary key for the
-    # chunk's lines instead of hashing the whole delivery table on every chunk.
+    # On PostgreSQL, LATERAL … OFFSET 0 keeps the plan on the delivery primary key
+    # for the chunk's lines instead of hashing the whole delivery table on every
+    # chunk; SQLite (no LATERAL) joins as usual.
+    if connection.vendor == "postgresql":
+        join, correlate, offset, on = (
+            "CROSS JOIN LATERAL",
+            "d.id = l.delivery_id AND",
+            "OFFSET 0",
+            "",
+        )
+    else:
+        join, correlate, offset, on = "JOIN", "", "", "ON d.id = l.delivery_id"
     sql = f"""
         SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
             SELECT d.supplier_id, l.item_id, {days} AS lt,
@@ -240,15 +250,14 @@ def lead_time_stats(
                        ORDER BY d.received_at DESC, d.id DESC
                    ) AS rn
               FROM suppliers_deliveryline l
-             CROSS JOIN LATERAL (
+             {join} (
                    SELECT d.id, d.supplier_id, d.ordered_at, d.received_at
                      FROM suppliers_delivery d
-                    WHERE d.id = l.delivery_id
-                      AND d.status = %s
+                    WHERE {correlate} d.status = %s
                       AND d.ordered_at IS NOT NULL
                       AND d.received_at IS NOT NULL
-                   OFFSET 0
-             ) d
+                   {offset}
+             ) d {on}
              WHERE {items_sql}
                AND l.quantity_received > 0
         ) t
