@@ -22,6 +22,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from .models import Item, MovementKind, StockMovement
+from .sql import update_from_values
 
 MAX_QUANTITY = Decimal("9999999999999")  # fits DecimalField(16, 3)
 
@@ -92,6 +93,19 @@ def _plus(quantity: Decimal) -> Round:
     decimal; on PostgreSQL (numeric) it changes nothing.
     """
     return Round(F("on_hand") + quantity, 3)
+
+
+def _check_signed(kind: str, quantity: Decimal) -> None:
+    """A ledger row as stored: a known kind, and a sign that matches it."""
+    if kind not in MovementKind.values:
+        raise InvalidQuantity(f"Unknown movement kind '{kind}'.")
+    check_quantity(quantity, allow_negative=True)
+    if kind == MovementKind.RECEIPT and quantity < 0:
+        raise InvalidQuantity("A receipt adds stock: its quantity must be positive.")
+    if kind in (MovementKind.ISSUE, MovementKind.SCRAP) and quantity > 0:
+        raise InvalidQuantity(
+            f"{kind.capitalize()} removes stock: its ledger quantity is negative."
+        )
 
 
 def _post(
@@ -249,6 +263,11 @@ def movements_bulk_post(
             if movement.item_id not in balances:
                 errors[index] = f"Item id {movement.item_id} does not exist."
                 continue
+            try:
+                _check_signed(movement.kind, movement.quantity)
+            except InvalidQuantity as error:
+                errors[index] = str(error)
+                continue
             new_balance = balances[movement.item_id] + movement.quantity
             if new_balance < 0:
                 errors[index] = str(
@@ -287,48 +306,31 @@ def movements_bulk_post(
 
 
 def _items_add_on_hand(net: dict[int, Decimal]) -> None:
-    """Add each item's net change to ``on_hand`` (rows already locked)."""
-    for item_id, delta in net.items():
-        if delta:
-            Item.objects.filter(pk=item_id).update(on_hand=_plus(delta))
+    """Add each item's net change to ``on_hand`` (rows already locked), rounded to
+    the ledger's 3 places, with one set-based UPDATE per batch."""
+    update_from_values(
+        table=Item._meta.db_table,
+        columns=[("id", "bigint"), ("delta", "numeric")],
+        rows=[(item_id, delta) for item_id, delta in net.items() if delta],
+        set_sql="on_hand = ROUND(on_hand + v.delta, 3)",
+    )
 
 
 def items_store_planning_figures(
     *, rows: Sequence[tuple[int, Decimal, Decimal, Decimal]], planned_at: datetime
 ) -> int:
     """Store (item id, daily demand, its deviation, reorder point) for the given
-    items with one ``UPDATE … FROM (VALUES …)`` per batch; callers pass only the
-    rows that changed."""
-    if not rows:
-        return 0
-    table = Item._meta.db_table
-    stamp = connection.ops.adapt_datetimefield_value(planned_at)
-    updated = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 2000):
-            batch = rows[start : start + 2000]
-            params = [stamp]
-            for item_id, demand, deviation, reorder_point in batch:
-                params += [item_id, str(demand), str(deviation), str(reorder_point)]
-            if connection.vendor == "postgresql":
-                row = "(%s::bigint, %s::numeric, %s::numeric, %s::numeric)"
-                values = (
-                    f"(VALUES {', '.join([row] * len(batch))}) AS v(id, d, sd, rop)"
-                )
-            else:  # SQLite names VALUES columns column1, column2, …
-                rows_sql = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-                values = (
-                    "(SELECT column1 AS id, column2 AS d, column3 AS sd, column4 AS rop"
-                    f" FROM (VALUES {rows_sql})) AS v"
-                )
-            cursor.execute(
-                f"""
-                UPDATE {table} SET avg_daily_demand = v.d, daily_demand_std = v.sd,
-                       reorder_point = v.rop, planned_at = %s
-                  FROM {values}
-                 WHERE {table}.id = v.id
-                """,
-                params,
-            )
-            updated += cursor.rowcount
-    return updated
+    items, set-based; callers pass only the rows that changed."""
+    return update_from_values(
+        table=Item._meta.db_table,
+        columns=[
+            ("id", "bigint"),
+            ("d", "numeric"),
+            ("sd", "numeric"),
+            ("rop", "numeric"),
+        ],
+        rows=list(rows),
+        set_sql="avg_daily_demand = v.d, daily_demand_std = v.sd, "
+        "reorder_point = v.rop, planned_at = %s",
+        set_params=[connection.ops.adapt_datetimefield_value(planned_at)],
+    )

@@ -4,6 +4,8 @@ Django stores aware datetimes in UTC; these turn them into the site's local date
 or a number of days, inside hand-written aggregate queries.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import connection
 
@@ -27,3 +29,44 @@ def in_list(values) -> tuple[str, list]:
     """``IN (%s, …)`` placeholders for a list of values."""
     values = list(values)
     return "(" + ", ".join(["%s"] * len(values)) + ")", values
+
+
+def update_from_values(
+    *,
+    table: str,
+    columns: list[tuple[str, str]],
+    rows: list[tuple],
+    set_sql: str,
+    set_params: list | None = None,
+    batch_size: int = 2000,
+) -> int:
+    """One ``UPDATE table SET … FROM (VALUES …) AS v`` per batch of rows.
+
+    ``columns`` names the VALUES columns with their PostgreSQL types, the first
+    being the row id; ``set_sql`` may refer to them as ``v.<name>`` (and to
+    ``set_params`` placeholders). Set-based: no per-row UPDATE, no bulk_update.
+    """
+    names = [name for name, _ in columns]
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params = list(set_params or [])
+            for row in batch:
+                params += [str(v) if isinstance(v, Decimal) else v for v in row]
+            if connection.vendor == "postgresql":
+                one = "(" + ", ".join(f"%s::{kind}" for _, kind in columns) + ")"
+                rows_sql = ", ".join([one] * len(batch))
+                values = f"(VALUES {rows_sql}) AS v({', '.join(names)})"
+            else:  # SQLite names VALUES columns column1, column2, …
+                one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+                rows_sql = ", ".join([one] * len(batch))
+                aliases = ", ".join(f"column{i} AS {n}" for i, n in enumerate(names, 1))
+                values = f"(SELECT {aliases} FROM (VALUES {rows_sql})) AS v"
+            cursor.execute(
+                f"UPDATE {table} SET {set_sql} FROM {values} "
+                f"WHERE {table}.id = v.{names[0]}",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated

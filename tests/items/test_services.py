@@ -172,3 +172,35 @@ def test_database_refuses_duplicate_sku():
 def test_database_refuses_negative_unit_cost():
     with pytest.raises(IntegrityError), transaction.atomic():
         ItemFactory(unit_cost=Decimal("-0.01"))
+
+
+def test_movements_bulk_post_reports_sign_and_kind_errors_by_row():
+    item = ItemFactory()
+    now = item.created_at
+    batch = [
+        MovementInput(item.pk, "receipt", Decimal("5"), now),
+        MovementInput(item.pk, "issue", Decimal("1"), now),  # issues are negative
+        MovementInput(item.pk, "receipt", Decimal("0"), now),
+        MovementInput(item.pk, "gift", Decimal("1"), now),
+        MovementInput(item.pk, "receipt", Decimal("0.0001"), now),
+    ]
+    with pytest.raises(MovementBatchError) as excinfo:
+        movements_bulk_post(movements=batch)
+    errors = excinfo.value.errors
+    assert sorted(errors) == [1, 2, 3, 4]
+    assert "Issue removes stock" in errors[1]
+    assert "must not be zero" in errors[2]
+    assert "Unknown movement kind 'gift'" in errors[3]
+    assert "3 decimal places" in errors[4]
+    assert not StockMovement.objects.exists()
+
+
+def test_movements_bulk_post_moves_many_items_at_once():
+    items = [ItemFactory() for _ in range(5)]
+    now = items[0].created_at
+    batch = [MovementInput(i.pk, "receipt", Decimal("1.5"), now) for i in items]
+    batch += [MovementInput(i.pk, "issue", Decimal("-0.5"), now) for i in items]
+    assert movements_bulk_post(movements=batch) == 10
+    for item in items:
+        item.refresh_from_db()
+        assert item.on_hand == Decimal("1") == ledger_sum(item)
