@@ -211,8 +211,9 @@ def delivery_receive(
                 continue
             line.quantity_received += received
             line.quantity_rejected += rejected
-            if receipt.rejection_reason:
-                line.rejection_reason = receipt.rejection_reason[:255]
+            if receipt.rejection_reason:  # keep earlier reasons of the line
+                reasons = [line.rejection_reason, receipt.rejection_reason.strip()]
+                line.rejection_reason = "; ".join(r for r in reasons if r)[:255]
             line.save(
                 update_fields=[
                     "quantity_received",

@@ -192,3 +192,14 @@ def test_database_refuses_duplicate_delivery_reference_and_supplier_code():
         DeliveryFactory(reference="PO-X")
     with pytest.raises(IntegrityError), transaction.atomic():
         SupplierFactory(code="S1")
+
+
+def test_a_second_receipt_keeps_the_earlier_rejection_reason():
+    line = DeliveryLineFactory(quantity_ordered=Decimal("10"))
+    receipt = LineReceipt(line.pk, Decimal("5"), Decimal("1"), "bent")
+    delivery_receive(delivery=line.delivery, receipts=[receipt])
+    receipt = LineReceipt(line.pk, Decimal("5"), Decimal("1"), "rusty")
+    delivery_receive(delivery=line.delivery, receipts=[receipt])
+    line.refresh_from_db()
+    assert line.rejection_reason == "bent; rusty"
+    assert line.quantity_rejected == Decimal("2")
