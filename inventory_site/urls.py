@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from inventory_site.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("items/", include("items.urls")),
     path("", include("suppliers.urls")),
     path("", include("replenishment.urls")),
