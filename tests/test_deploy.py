@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    ours = ("DJANGO_", "SECURE_", "CACHE_URL", "DATABASE_URL", "CELERY_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
