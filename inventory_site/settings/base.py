@@ -188,6 +188,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Celery -------------------------------------------------------------------------
+# Nightly jobs (replenishment.tasks) nest their limits: a task is killed by its time
+# limit before its lock expires, and the lock expires before Redis would hand an
+# unacknowledged (acks_late) message to another worker, so a redelivery or a second
+# beat never overlaps a run that is still going:
+#   task time limit (1 h) < lock expiry (2 h) < broker visibility timeout (4 h).
+NIGHTLY_TASK_TIME_LIMIT = 60 * 60
+NIGHTLY_TASK_SOFT_TIME_LIMIT = NIGHTLY_TASK_TIME_LIMIT - 5 * 60  # time to clean up
+NIGHTLY_LOCK_EXPIRY = 2 * 60 * 60
+BROKER_VISIBILITY_TIMEOUT = 4 * 60 * 60
+if not NIGHTLY_TASK_TIME_LIMIT < NIGHTLY_LOCK_EXPIRY < BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "Nightly limits must nest: task time limit < lock expiry < visibility timeout."
+    )
+
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -200,9 +214,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Time limits are nested: task hard limit < lock expiry < visibility timeout,
-    # so a task killed by its limit releases its lock before Redis redelivers it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -211,9 +224,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Nightly jobs: task time limit (1 h) < lock expiry (2 h) < visibility timeout (4 h).
-NIGHTLY_TASK_TIME_LIMIT = 60 * 60
-NIGHTLY_LOCK_EXPIRY = 2 * 60 * 60
+# Every night at 02:00 site time (CELERY_TIMEZONE): reclassify ABC/XYZ, then refresh
+# supplier scores, then regenerate suggestions (a chain; see replenishment.tasks).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "nightly-planning": {
         "task": "replenishment.tasks.nightly_planning_task",
@@ -224,6 +236,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- Domain settings ----------------------------------------------------------------
 ABC_A_THRESHOLD_PERCENT = env.int("ABC_A_THRESHOLD_PERCENT", default=80)
 ABC_B_THRESHOLD_PERCENT = env.int("ABC_B_THRESHOLD_PERCENT", default=95)
+# XYZ: coefficient of variation of weekly demand; X <= 0.5 < Y <= 1.0 < Z.
+XYZ_X_MAX_CV = env.str("XYZ_X_MAX_CV", default="0.5")
+XYZ_Y_MAX_CV = env.str("XYZ_Y_MAX_CV", default="1.0")
+XYZ_MIN_WEEKS = env.int("XYZ_MIN_WEEKS", default=8)  # less history: unknown
+XYZ_MAX_WEEKS = env.int("XYZ_MAX_WEEKS", default=52)
 
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
