@@ -8,6 +8,7 @@ all three; if one dies, the others are stopped too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +18,19 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the parent exits (``make`` killed with SIGTERM does
+    not pass the signal on), so no process is left behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    with contextlib.suppress(OSError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _env() -> dict[str, str]:
@@ -41,6 +55,15 @@ def _prepare(env: dict[str, str]) -> None:
     _manage("createcachetable", env=env)
     _manage("seed_demo", env=env)
     _manage("demo_users", env=env)
+    # Plan once now, so the first visit shows classes and suggestions instead of
+    # waiting for the nightly run.
+    for command in ("reclassify", "suggest"):
+        if _has_command(command):
+            _manage(command, env=env)
+
+
+def _has_command(name: str) -> bool:
+    return any(BASE_DIR.glob(f"*/management/commands/{name}.py"))
 
 
 def _processes(port: str) -> dict[str, list[str]]:
@@ -77,6 +100,8 @@ def _processes(port: str) -> dict[str, list[str]]:
 
 
 def main() -> int:
+    _die_with_parent()
+    parent = os.getppid()
     env = _env()
     port = env.get("PORT", "8000")
     _prepare(env)
@@ -92,7 +117,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
 
     for name, cmd in _processes(port).items():
-        children[name] = subprocess.Popen(cmd, cwd=BASE_DIR, env=env)
+        children[name] = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=env, preexec_fn=_die_with_parent
+        )
     print(
         f"\nJIT Inventory is running at http://127.0.0.1:{port}/ "
         "(web, Celery worker and beat). Press Ctrl-C to stop.\n",
@@ -101,6 +128,8 @@ def main() -> int:
 
     exit_code = 0
     while not stopping:
+        if os.getppid() != parent:  # make went away without telling us
+            break
         for name, child in children.items():
             if child.poll() is not None:
                 print(f"{name} exited with code {child.returncode}; stopping.")
