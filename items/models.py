@@ -119,9 +119,17 @@ class Item(models.Model):
     active = models.BooleanField(default=True)
 
     # Planning figures stored by the nightly run, so pages never recompute them.
-    annual_value = models.DecimalField(default=ZERO, editable=False, **MONEY)
+    # annual_value = unit_cost × annual demand, rounded to 4 places; wide enough for
+    # any product of the two fields (the ranking itself uses the exact product).
+    annual_value = models.DecimalField(
+        max_digits=30, decimal_places=4, default=ZERO, editable=False
+    )
     abc_cumulative_share = models.DecimalField(
-        max_digits=7, decimal_places=3, null=True, editable=False
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        editable=False,
+        help_text="Running share of total annual value, in percent (ABC).",
     )
     avg_daily_demand = models.DecimalField(default=ZERO, editable=False, **RATE)
     daily_demand_std = models.DecimalField(default=ZERO, editable=False, **RATE)

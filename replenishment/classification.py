@@ -1,0 +1,563 @@
+"""ABC/XYZ classification and the policy matrix (DESIGN §3.1–3.3), set-based.
+
+One query ranks every active item and derives its classes and policy; only the rows
+whose class, policy, stored annual value or share changed are written, together
+with one history row per item whose class or policy changed.
+
+**ABC** (§3.1, the seed algorithm): annual value = ``unit_cost`` × annual demand,
+where annual demand is the quantity issued over the 365 days before today (site
+time) for an item that has ever been consumed, else its planned ``annual_demand``.
+Items are ranked by value descending, ties by sku in code-point order, and the
+window ``SUM(value) OVER (ORDER BY value DESC, sku ROWS UNBOUNDED PRECEDING)`` gives
+the running total: ``cumulative × 100 ≤ A × total`` → A, ``≤ B × total`` → B, else
+C (A, B = ``ABC_*_THRESHOLD_PERCENT``). A zero total makes every item C.
+
+**Exact on both databases.** PostgreSQL computes in ``numeric``: the product, the
+running sum and the comparison are exact. SQLite keeps decimals as 8-byte floats,
+so the query first turns each stored field back into an integer count of its
+smallest unit (cost in 1/10,000, quantities in 1/1,000: ``ROUND(x × 10^k)``
+recovers the decimal exactly, since the fields have at most 14–16 significant
+digits) and then works in 64-bit integers: the value in units of 10^-7, its running
+sum, and ``cumulative ≤ ⌊A × total / 100⌋`` written as
+``(total / 100) × A + (total % 100) × A / 100`` in integer division, which never
+overflows. If a total ever left 64 bits, SQLite raises "integer overflow" and a
+product that did is refused (``ClassificationError``): exact, or a loud failure.
+
+**XYZ** (§3.2): weeks are 7-day blocks ending at the start of today. An item has
+``n`` = the full weeks since its first movement of any kind, at most 52 (weeks
+before it existed are not zero-demand weeks); fewer than 8 → unknown (blank). Its
+weekly issued quantities x₁…xₙ (weeks without issues count as 0) give
+CV = σ / μ with the *population* standard deviation — the n weeks are the item's
+whole observed history in the window, not a sample of it, as with the daily σd of
+the planning code. X if CV ≤ 0.5, Y if ≤ 1.0, else Z; compared without roots or
+division as ``n·Σx² ≤ (1 + t²)·(Σx)²``. No consumption at all in those weeks
+(μ = 0) → unknown: there is no demand to call stable or volatile, and the policy
+matrix then treats the item like a volatile one. (Exact in ``numeric`` on
+PostgreSQL; in double precision on SQLite, which is exact for integral
+milli-units up to 2^53.)
+
+**Policy** (§3.3): ``policy_override`` if set; else C → min_max; A/B with X/Y →
+jit when the item is in the JIT scope, else reorder_point; A/B with Z/unknown →
+reorder_point. Scope "all" takes every item; scope "pilot" the items flagged
+``jit_pilot`` and those whose primary source (the active source of an active
+supplier with the lowest priority, then id — as suggestion planning picks it) is a
+pilot supplier.
+
+**Writes.** PostgreSQL runs one statement: data-modifying CTEs do the
+``UPDATE … FROM`` of the changed rows and the ``INSERT … SELECT`` of their history.
+SQLite has no data-modifying CTEs: the same query fills a temporary table with the
+changed rows, then one ``INSERT … SELECT`` and one ``UPDATE … FROM`` follow, in the
+same transaction. A second run on unchanged data writes nothing to items.
+"""
+
+from __future__ import annotations
+
+import decimal
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from items.models import (
+    AbcClass,
+    ClassificationRun,
+    ClassificationRunStatus,
+    Item,
+    MovementKind,
+    Policy,
+    XyzClass,
+)
+
+from .models import JitScope, PolicyParameters
+
+logger = logging.getLogger(__name__)
+
+DEMAND_DAYS = 365
+WEEK_SECONDS = 7 * 24 * 60 * 60
+
+
+class ClassificationError(ValueError):
+    """Invalid parameters, or data the engine cannot classify exactly."""
+
+
+@dataclass(frozen=True)
+class ClassificationParams:
+    a_threshold: int
+    b_threshold: int
+    x_max_cv: Decimal
+    y_max_cv: Decimal
+    min_weeks: int
+    max_weeks: int
+    jit_scope: str
+
+    def as_json(self) -> dict:
+        values = asdict(self)
+        values["x_max_cv"] = str(self.x_max_cv)
+        values["y_max_cv"] = str(self.y_max_cv)
+        return values
+
+
+def check_classification_params(
+    *,
+    a_threshold: int | None = None,
+    b_threshold: int | None = None,
+    jit_scope: str | None = None,
+) -> ClassificationParams:
+    """Parameters from the arguments, else settings and the policy parameters;
+    raise ``ClassificationError`` when they do not make sense."""
+    params = ClassificationParams(
+        a_threshold=(
+            settings.ABC_A_THRESHOLD_PERCENT if a_threshold is None else a_threshold
+        ),
+        b_threshold=(
+            settings.ABC_B_THRESHOLD_PERCENT if b_threshold is None else b_threshold
+        ),
+        x_max_cv=Decimal(str(settings.XYZ_X_MAX_CV)),
+        y_max_cv=Decimal(str(settings.XYZ_Y_MAX_CV)),
+        min_weeks=settings.XYZ_MIN_WEEKS,
+        max_weeks=settings.XYZ_MAX_WEEKS,
+        jit_scope=jit_scope or PolicyParameters.current().jit_scope,
+    )
+    a, b = params.a_threshold, params.b_threshold
+    if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= 100):
+        raise ClassificationError(
+            f"ABC thresholds must be whole percentages with 0 <= A <= B <= 100 "
+            f"(got A={a}, B={b})."
+        )
+    if not Decimal(0) <= params.x_max_cv <= params.y_max_cv:
+        raise ClassificationError("XYZ thresholds need 0 <= X <= Y.")
+    if not 1 <= params.min_weeks <= params.max_weeks:
+        raise ClassificationError("XYZ weeks need 1 <= minimum <= maximum.")
+    if params.jit_scope not in JitScope.values:
+        raise ClassificationError(
+            f"JIT scope must be one of {', '.join(JitScope.values)}, "
+            f"not '{params.jit_scope}'."
+        )
+    return params
+
+
+# --- the seed, in plain Python ------------------------------------------------
+
+
+def abc_seed(
+    values: Iterable[tuple[str, Decimal]],
+    *,
+    a_threshold: int = 80,
+    b_threshold: int = 95,
+) -> dict[str, tuple[str, Decimal | None]]:
+    """The seed's ABC function for (sku, annual value) pairs: {sku: (class, share
+    in percent)}. The specification the SQL implements, row by row: ranked by value
+    descending, ties by sku; exact comparison; a zero total makes every item C.
+    Used by the tests as the reference and by the benchmark."""
+    rows = sorted(values, key=lambda row: (-row[1], row[0]))
+    result: dict[str, tuple[str, Decimal | None]] = {}
+    # Enough digits that no sum of these values is ever rounded.
+    with decimal.localcontext(prec=100):
+        total = sum((value for _, value in rows), Decimal(0))
+        cumulative = Decimal(0)
+        for sku, value in rows:
+            cumulative += value
+            if total == 0:
+                result[sku] = (AbcClass.C, None)
+                continue
+            if cumulative * 100 <= a_threshold * total:
+                abc = AbcClass.A
+            elif cumulative * 100 <= b_threshold * total:
+                abc = AbcClass.B
+            else:
+                abc = AbcClass.C
+            result[sku] = (abc, cumulative * 100 / total)
+    return result
+
+
+# --- the query ------------------------------------------------------------------
+
+# What differs between the two databases; everything else is shared SQL.
+POSTGRESQL = {
+    "quantity": "{column}",
+    "planned": "{column}",
+    "cost": "{column}",
+    "weeks_before_until": (
+        "FLOOR(EXTRACT(EPOCH FROM (%(until)s - {column})) / %(week)s)::integer"
+    ),
+    "least": "LEAST",
+    "squares": "SUM(w.qty * w.qty)",
+    "collate": 'COLLATE "C"',
+    "within": "cumulative * 100 <= %({threshold})s * total",
+    "stored_value": "ROUND(value, 4)",
+    "share": "ROUND(cumulative * 100 / total, 3)",
+    "differs": "IS DISTINCT FROM",
+    "inexact": "FALSE",
+}
+SQLITE = {
+    # Stored floats back to exact integers of the field's smallest unit.
+    "quantity": "CAST(ROUND({column} * 1000) AS INTEGER)",
+    "planned": "CAST(ROUND({column} * 1000) AS INTEGER)",
+    "cost": "CAST(ROUND({column} * 10000) AS INTEGER)",
+    # Whole milliseconds (julianday is exact to the millisecond once rounded).
+    "weeks_before_until": (
+        "((CAST(ROUND(julianday(%(until)s) * 86400000) AS INTEGER)"
+        " - CAST(ROUND(julianday({column}) * 86400000) AS INTEGER))"
+        " / (%(week)s * 1000))"
+    ),
+    "least": "MIN",
+    "squares": "TOTAL(1.0 * w.qty * w.qty)",
+    "collate": "",  # BINARY: code-point order, as Python sorts str
+    # cumulative ≤ ⌊threshold × total / 100⌋, in integer division: no overflow.
+    "within": (
+        "cumulative <= (total / 100) * %({threshold})s"
+        " + (total %% 100) * %({threshold})s / 100"
+    ),
+    "stored_value": "ROUND(value / 10000000.0, 4)",  # units of 10^-7
+    "share": "ROUND(cumulative * 100.0 / total, 3)",
+    "differs": "IS NOT",
+    "inexact": "typeof(value) <> 'integer'",  # a product that left 64 bits
+}
+
+
+def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
+    """``WITH … SELECT``: the active items whose classes, policy, value or share
+    change, with their old and new values."""
+    quantity = sql["quantity"].format(column="m.quantity")
+    weeks_since_first = sql["weeks_before_until"].format(column="s.first_at")
+    week_of_movement = sql["weeks_before_until"].format(column="m.occurred_at")
+    if scope_all:
+        primary_source, primary_join, in_scope = "", "", "1"
+    else:
+        primary_source = """
+        primary_source AS (
+            SELECT item_id, pilot FROM (
+                SELECT si.item_id, s.jit_pilot AS pilot,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY si.item_id ORDER BY si.priority, si.id
+                       ) AS source_order
+                  FROM suppliers_supplieritem si
+                  JOIN suppliers_supplier s ON s.id = si.supplier_id
+                 WHERE si.active AND s.active
+            ) sources
+             WHERE source_order = 1
+        ),"""
+        primary_join = "LEFT JOIN primary_source p ON p.item_id = i.id"
+        in_scope = "CASE WHEN i.jit_pilot OR p.pilot THEN 1 ELSE 0 END"
+    d = sql["differs"]
+    return f"""
+        WITH movement_stats AS (
+            -- One pass over the ledger: first movement, ever consumed, and the
+            -- quantity issued over the trailing 365 days.
+            SELECT m.item_id,
+                   MIN(m.occurred_at) AS first_at,
+                   MAX(CASE WHEN m.kind = %(issue)s THEN 1 ELSE 0 END) AS consumed,
+                   -SUM(CASE WHEN m.kind = %(issue)s AND m.occurred_at >= %(since)s
+                             THEN {quantity} ELSE 0 END) AS issued
+              FROM items_stockmovement m
+             WHERE m.occurred_at < %(until)s
+             GROUP BY m.item_id
+        ),
+        history AS (
+            SELECT s.item_id, s.consumed, s.issued,
+                   {sql["least"]}(%(max_weeks)s, {weeks_since_first}) AS weeks
+              FROM movement_stats s
+        ),
+        weekly AS (
+            SELECT m.item_id, {week_of_movement} AS week, -SUM({quantity}) AS qty
+              FROM items_stockmovement m
+             WHERE m.kind = %(issue)s
+               AND m.occurred_at >= %(weeks_since)s AND m.occurred_at < %(until)s
+             GROUP BY 1, 2
+        ),
+        variability AS (
+            SELECT h.item_id, h.weeks, SUM(w.qty) AS total, {sql["squares"]} AS squares
+              FROM history h
+              JOIN weekly w ON w.item_id = h.item_id AND w.week < h.weeks
+             WHERE h.weeks >= %(min_weeks)s
+             GROUP BY h.item_id, h.weeks
+        ),{primary_source}
+        valued AS (
+            SELECT i.id, i.sku, i.abc_class, i.xyz_class, i.policy,
+                   i.policy_override, i.annual_value, i.abc_cumulative_share,
+                   {sql["cost"].format(column="i.unit_cost")}
+                   * CASE WHEN h.consumed = 1 THEN h.issued
+                          ELSE {sql["planned"].format(column="i.annual_demand")}
+                     END AS value,
+                   CASE WHEN v.total IS NULL OR v.total = 0 THEN ''
+                        WHEN v.weeks * v.squares <= %(x_factor)s * v.total * v.total
+                        THEN 'X'
+                        WHEN v.weeks * v.squares <= %(y_factor)s * v.total * v.total
+                        THEN 'Y'
+                        ELSE 'Z'
+                   END AS new_xyz,
+                   {in_scope} AS in_scope
+              FROM items_item i
+              LEFT JOIN history h ON h.item_id = i.id
+              LEFT JOIN variability v ON v.item_id = i.id
+              {primary_join}
+             WHERE i.active
+        ),
+        ranked AS (
+            SELECT valued.*,
+                   SUM(value) OVER (
+                       ORDER BY value DESC, sku {sql["collate"]}
+                       ROWS UNBOUNDED PRECEDING
+                   ) AS cumulative,
+                   SUM(value) OVER () AS total
+              FROM valued
+        ),
+        classified AS (
+            SELECT id, sku, abc_class, xyz_class, policy, policy_override,
+                   annual_value, abc_cumulative_share, new_xyz, in_scope, value,
+                   CASE WHEN total = 0 THEN 'C'
+                        WHEN {sql["within"].format(threshold="a")} THEN 'A'
+                        WHEN {sql["within"].format(threshold="b")} THEN 'B'
+                        ELSE 'C'
+                   END AS new_abc,
+                   {sql["stored_value"]} AS new_value,
+                   CASE WHEN total = 0 THEN NULL ELSE {sql["share"]} END AS new_share
+              FROM ranked
+        ),
+        decided AS (
+            SELECT classified.*,
+                   CASE WHEN policy_override <> '' THEN policy_override
+                        WHEN new_abc = 'C' THEN %(min_max)s
+                        WHEN new_xyz IN ('X', 'Y') AND in_scope = 1 THEN %(jit)s
+                        ELSE %(reorder_point)s
+                   END AS new_policy
+              FROM classified
+        ),
+        changed AS (
+            SELECT * FROM decided
+             WHERE abc_class {d} new_abc OR xyz_class {d} new_xyz
+                OR policy {d} new_policy OR annual_value {d} new_value
+                OR abc_cumulative_share {d} new_share OR {sql["inexact"]}
+        )
+    """
+
+
+_UPDATE_SET = """
+    abc_class = c.new_abc, xyz_class = c.new_xyz, policy = c.new_policy,
+    annual_value = c.new_value, abc_cumulative_share = c.new_share
+"""
+_CHANGE_COLUMNS = """
+    run_id, item_id, changed_at, old_abc_class, new_abc_class,
+    old_xyz_class, new_xyz_class, old_policy, new_policy
+"""
+_CHANGE_VALUES = """
+    %(run_id)s, id, %(now)s, abc_class, new_abc, xyz_class, new_xyz,
+    policy, new_policy
+"""
+_CLASS_OR_POLICY_CHANGED = (
+    "abc_class <> new_abc OR xyz_class <> new_xyz OR policy <> new_policy"
+)
+
+
+def _write_postgresql(cursor, params: dict, *, scope_all: bool) -> tuple[int, int]:
+    cursor.execute(
+        _changed_items_sql(POSTGRESQL, scope_all=scope_all)
+        + f""",
+        updated AS (
+            UPDATE items_item AS i SET {_UPDATE_SET}
+              FROM changed c
+             WHERE i.id = c.id
+         RETURNING c.id, c.abc_class, c.new_abc, c.xyz_class, c.new_xyz,
+                   c.policy, c.new_policy
+        ),
+        logged AS (
+            INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
+            SELECT {_CHANGE_VALUES} FROM updated
+             WHERE {_CLASS_OR_POLICY_CHANGED}
+         RETURNING 1
+        )
+        SELECT (SELECT COUNT(*) FROM updated), (SELECT COUNT(*) FROM logged)
+        """,
+        params,
+    )
+    updated, logged = cursor.fetchone()
+    return updated, logged
+
+
+def _write_sqlite(cursor, params: dict, *, scope_all: bool) -> tuple[int, int]:
+    cursor.execute("DROP TABLE IF EXISTS temp.classification_changed")
+    cursor.execute(
+        "CREATE TEMP TABLE classification_changed AS "
+        + _changed_items_sql(SQLITE, scope_all=scope_all)
+        + "SELECT changed.*, typeof(value) = 'integer' AS exact FROM changed",
+        params,
+    )
+    cursor.execute(
+        "SELECT sku FROM temp.classification_changed WHERE NOT exact LIMIT 1"
+    )
+    row = cursor.fetchone()
+    if row is not None:
+        raise ClassificationError(
+            f"The annual value of {row[0]} is too large to rank exactly on SQLite "
+            "(more than 64-bit integers of 10^-7); check its unit cost and demand, "
+            "or use PostgreSQL."
+        )
+    cursor.execute(
+        f"""
+        INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
+        SELECT {_CHANGE_VALUES} FROM temp.classification_changed
+         WHERE {_CLASS_OR_POLICY_CHANGED}
+        """,
+        {"run_id": params["run_id"], "now": params["now"]},
+    )
+    logged = cursor.rowcount
+    cursor.execute(
+        f"""
+        UPDATE items_item SET {_UPDATE_SET}
+          FROM temp.classification_changed AS c
+         WHERE items_item.id = c.id
+        """
+    )
+    updated = cursor.rowcount
+    cursor.execute("DROP TABLE temp.classification_changed")
+    return updated, logged
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, dtime.min))
+
+
+def _query_params(
+    params: ClassificationParams, *, today: date, run_id: int, now: datetime
+) -> dict:
+    adapt = connection.ops.adapt_datetimefield_value
+    until = _local_midnight(today)
+    weeks_since = until - timedelta(days=7 * params.max_weeks)
+    x_factor = 1 + params.x_max_cv**2
+    y_factor = 1 + params.y_max_cv**2
+    if connection.vendor != "postgresql":  # SQLite compares these as REAL
+        x_factor, y_factor = float(x_factor), float(y_factor)
+    return {
+        "issue": MovementKind.ISSUE.value,
+        "until": adapt(until),
+        "since": adapt(_local_midnight(today - timedelta(days=DEMAND_DAYS))),
+        "weeks_since": adapt(weeks_since),
+        "week": WEEK_SECONDS,
+        "min_weeks": params.min_weeks,
+        "max_weeks": params.max_weeks,
+        "x_factor": x_factor,
+        "y_factor": y_factor,
+        "a": params.a_threshold,
+        "b": params.b_threshold,
+        "jit": Policy.JIT.value,
+        "reorder_point": Policy.REORDER_POINT.value,
+        "min_max": Policy.MIN_MAX.value,
+        "run_id": run_id,
+        "now": adapt(now),
+    }
+
+
+def _classify(
+    *, run: ClassificationRun, params: ClassificationParams, today: date
+) -> tuple[int, int]:
+    """Write the new classes; returns (item rows updated, history rows)."""
+    query_params = _query_params(params, today=today, run_id=run.pk, now=run.started_at)
+    scope_all = params.jit_scope == JitScope.ALL
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One sort of every active item; keep it (and the window's buffer)
+            # in memory for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            return _write_postgresql(cursor, query_params, scope_all=scope_all)
+        return _write_sqlite(cursor, query_params, scope_all=scope_all)
+
+
+def classification_counts() -> tuple[int, dict]:
+    """(active items, {"abc": {...}, "xyz": {...}, "policy": {...}}), one query."""
+    counts: dict[str, dict[str, int]] = {
+        "abc": dict.fromkeys(AbcClass.values, 0),
+        "xyz": dict.fromkeys([*XyzClass.values, "unknown"], 0),
+        "policy": dict.fromkeys(Policy.values, 0),
+    }
+    total = 0
+    rows = (
+        Item.objects.active()
+        .order_by()
+        .values("abc_class", "xyz_class", "policy")
+        .annotate(n=Count("pk"))
+        .values_list("abc_class", "xyz_class", "policy", "n")
+    )
+    for abc, xyz, policy, n in rows:
+        total += n
+        for group, key in (("abc", abc), ("xyz", xyz), ("policy", policy)):
+            key = key or "unknown"
+            counts[group][key] = counts[group].get(key, 0) + n
+    return total, counts
+
+
+# --- services -------------------------------------------------------------------
+
+
+def items_reclassify(
+    *,
+    a_threshold: int | None = None,
+    b_threshold: int | None = None,
+    jit_scope: str | None = None,
+    today: date | None = None,
+    requested_by=None,
+    run: ClassificationRun | None = None,
+) -> ClassificationRun:
+    """Classify every active item now and record the run.
+
+    Parameters default to the settings (ABC thresholds, XYZ limits) and the
+    policy parameters (JIT scope). ``run`` continues a run record created
+    earlier (pending); otherwise one is created. The classes, the history and the
+    run's success are committed together; on an error nothing is written, the run
+    is marked failed with the error, and the error is raised again.
+    """
+    params = check_classification_params(
+        a_threshold=a_threshold, b_threshold=b_threshold, jit_scope=jit_scope
+    )
+    today = today or timezone.localdate()
+    if run is None:
+        run = ClassificationRun(requested_by=requested_by)
+    run.status = ClassificationRunStatus.RUNNING
+    run.started_at = timezone.now()
+    run.parameters = {**params.as_json(), "as_of": today.isoformat()}
+    run.save()
+    clock = time.perf_counter()
+    try:
+        with transaction.atomic():
+            updated, changed = _classify(run=run, params=params, today=today)
+            total, counts = classification_counts()
+            run.status = ClassificationRunStatus.SUCCEEDED
+            run.items_total = total
+            run.items_changed = changed
+            run.counts = {**counts, "rows_updated": updated}
+            run.finished_at = timezone.now()
+            run.duration_seconds = round(time.perf_counter() - clock, 3)
+            run.save()
+    except BaseException as error:  # incl. Celery's soft time limit
+        run.status = ClassificationRunStatus.FAILED
+        run.error = f"{type(error).__name__}: {error}"[:2000]
+        run.finished_at = timezone.now()
+        run.duration_seconds = round(time.perf_counter() - clock, 3)
+        try:
+            run.save(
+                update_fields=["status", "error", "finished_at", "duration_seconds"]
+            )
+        except DatabaseError:  # the database itself is gone: keep the first error
+            logger.exception("Could not mark classification run %s failed", run.pk)
+        raise
+    return run
+
+
+def classification_run_skip(
+    *, run: ClassificationRun | None = None, requested_by=None, reason: str = ""
+) -> ClassificationRun:
+    """Record that a run did not happen because another one held the lock."""
+    if run is None:
+        run = ClassificationRun(requested_by=requested_by)
+    run.status = ClassificationRunStatus.SKIPPED
+    run.finished_at = timezone.now()
+    run.error = reason or "Another classification run held the lock."
+    run.save()
+    return run
