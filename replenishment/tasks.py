@@ -1,0 +1,114 @@
+"""Nightly jobs: thin Celery tasks around the services.
+
+Beat (``CELERY_BEAT_SCHEDULE``) starts ``nightly_planning_task`` at 02:00 site time;
+it queues the chain reclassify → supplier scores → suggestions, each step a task of
+its own with its own time limit. Every step is idempotent and holds a lock (a
+cache key with an expiry) while it runs, so a second beat, a redelivered message or
+a manual run arriving meanwhile skips instead of overlapping. That makes
+``acks_late`` safe here (and only here): a step whose worker died is delivered
+again after the broker's visibility timeout, by when its lock has expired.
+
+A step that fails is logged and recorded (a classification run is marked failed)
+but does not stop the chain: suggestions from yesterday's classes are better than
+none.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import chain, shared_task
+from django.conf import settings
+
+from inventory_site.locks import job_lock
+from items.models import ClassificationRun
+from suppliers.services import supplier_scores_refresh
+
+from .classification import classification_run_skip, items_reclassify
+from .services import suggestions_generate
+
+logger = logging.getLogger(__name__)
+
+NIGHTLY = {
+    "acks_late": True,
+    "time_limit": settings.NIGHTLY_TASK_TIME_LIMIT,
+    "soft_time_limit": settings.NIGHTLY_TASK_SOFT_TIME_LIMIT,
+}
+RECLASSIFY_LOCK = "reclassify"
+SUPPLIER_SCORES_LOCK = "supplier-scores"
+SUGGESTIONS_LOCK = "suggestions"
+
+
+@shared_task(**NIGHTLY)
+def reclassify_task(run_id: int | None = None) -> dict:
+    """ABC/XYZ and policies for every item; ``run_id`` continues a pending run."""
+    run = ClassificationRun.objects.get(pk=run_id) if run_id is not None else None
+    with job_lock(RECLASSIFY_LOCK) as acquired:
+        if not acquired:
+            run = classification_run_skip(run=run)
+            logger.warning("Reclassification skipped: another run holds the lock.")
+            return {"run": run.pk, "status": run.status}
+        try:
+            run = items_reclassify(run=run)
+        except Exception:
+            logger.exception("Reclassification failed; yesterday's classes stay.")
+            return {"run": None if run is None else run.pk, "status": "failed"}
+    logger.info(
+        "Reclassified %s items, %s changed (run %s, %.1f s).",
+        run.items_total,
+        run.items_changed,
+        run.pk,
+        run.duration_seconds,
+    )
+    return {"run": run.pk, "status": run.status, "changed": run.items_changed}
+
+
+@shared_task(**NIGHTLY)
+def supplier_scores_refresh_task() -> dict:
+    with job_lock(SUPPLIER_SCORES_LOCK) as acquired:
+        if not acquired:
+            logger.warning("Supplier scores skipped: another run holds the lock.")
+            return {"status": "skipped"}
+        try:
+            count = supplier_scores_refresh()
+        except Exception:
+            logger.exception("Supplier scores failed; yesterday's scores stay.")
+            return {"status": "failed"}
+    logger.info("Scored %s suppliers.", count)
+    return {"status": "succeeded", "suppliers": count}
+
+
+@shared_task(**NIGHTLY)
+def suggestions_generate_task() -> dict:
+    with job_lock(SUGGESTIONS_LOCK) as acquired:
+        if not acquired:
+            logger.warning("Suggestions skipped: another run holds the lock.")
+            return {"status": "skipped"}
+        try:
+            result = suggestions_generate()
+        except Exception:
+            logger.exception("Suggestion generation failed.")
+            return {"status": "failed"}
+    logger.info(
+        "Planned %s items: %s new suggestions, %s kept, %s superseded.",
+        result.items,
+        result.created,
+        result.kept,
+        result.superseded,
+    )
+    return {"status": "succeeded", "created": result.created}
+
+
+def nightly_chain():
+    """The nightly steps, in order; each step ignores the previous one's result."""
+    return chain(
+        reclassify_task.si(),
+        supplier_scores_refresh_task.si(),
+        suggestions_generate_task.si(),
+    )
+
+
+@shared_task
+def nightly_planning_task() -> None:
+    """Beat's entry point: queue the nightly chain (returns at once)."""
+    nightly_chain().apply_async()
