@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "axes",
+    "jobs",
     "items",
     "suppliers",
     "replenishment",
@@ -245,7 +246,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+    # Fail fast when Redis is down: requests never wait on the broker (the jobs
+    # outbox resends later, see jobs.services).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -262,6 +269,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "replenishment.tasks.nightly_planning_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Jobs that could not be sent while the broker was down (jobs outbox).
+    "jobs-flush": {"task": "jobs.tasks.jobs_flush_task", "schedule": 60.0},
 }
 
 # --- Domain settings ----------------------------------------------------------------
