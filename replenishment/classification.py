@@ -229,24 +229,20 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
     quantity = sql["quantity"].format(column="m.quantity")
     weeks_since_first = sql["weeks_before_until"].format(column="s.first_at")
     week_of_movement = sql["weeks_before_until"].format(column="m.occurred_at")
+    # In scope for JIT: evaluated lazily in ``decided``, so the primary source is
+    # looked up (one probe of the (item, priority) index) only for the items that
+    # could be JIT at all (A/B, X/Y) and are not pilot items themselves.
     if scope_all:
-        primary_source, primary_join, in_scope = "", "", "1"
+        in_scope = "1 = 1"
     else:
-        primary_source = """
-        primary_source AS (
-            SELECT item_id, pilot FROM (
-                SELECT si.item_id, s.jit_pilot AS pilot,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY si.item_id ORDER BY si.priority, si.id
-                       ) AS source_order
-                  FROM suppliers_supplieritem si
-                  JOIN suppliers_supplier s ON s.id = si.supplier_id
-                 WHERE si.active AND s.active
-            ) sources
-             WHERE source_order = 1
-        ),"""
-        primary_join = "LEFT JOIN primary_source p ON p.item_id = i.id"
-        in_scope = "CASE WHEN i.jit_pilot OR p.pilot THEN 1 ELSE 0 END"
+        in_scope = """(jit_pilot OR (
+            SELECT s.jit_pilot
+              FROM suppliers_supplieritem si
+              JOIN suppliers_supplier s ON s.id = si.supplier_id
+             WHERE si.item_id = classified.id AND si.active AND s.active
+             ORDER BY si.priority, si.id
+             LIMIT 1
+        ))"""
     d = sql["differs"]
     return f"""
         WITH movement_stats AS (
@@ -279,10 +275,11 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
               JOIN weekly w ON w.item_id = h.item_id AND w.week < h.weeks
              WHERE h.weeks >= %(min_weeks)s
              GROUP BY h.item_id, h.weeks
-        ),{primary_source}
+        ),
         valued AS (
             SELECT i.id, i.sku, i.abc_class, i.xyz_class, i.policy,
-                   i.policy_override, i.annual_value, i.abc_cumulative_share,
+                   i.policy_override, i.jit_pilot, i.annual_value,
+                   i.abc_cumulative_share,
                    {sql["cost"].format(column="i.unit_cost")}
                    * CASE WHEN h.consumed = 1 THEN h.issued
                           ELSE {sql["planned"].format(column="i.annual_demand")}
@@ -293,12 +290,10 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
                         WHEN v.weeks * v.squares <= %(y_factor)s * v.total * v.total
                         THEN 'Y'
                         ELSE 'Z'
-                   END AS new_xyz,
-                   {in_scope} AS in_scope
+                   END AS new_xyz
               FROM items_item i
               LEFT JOIN history h ON h.item_id = i.id
               LEFT JOIN variability v ON v.item_id = i.id
-              {primary_join}
              WHERE i.active
         ),
         ranked AS (
@@ -312,7 +307,7 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
         ),
         classified AS (
             SELECT id, sku, abc_class, xyz_class, policy, policy_override,
-                   annual_value, abc_cumulative_share, new_xyz, in_scope, value,
+                   jit_pilot, annual_value, abc_cumulative_share, new_xyz, value,
                    CASE WHEN total = 0 THEN 'C'
                         WHEN {sql["within"].format(threshold="a")} THEN 'A'
                         WHEN {sql["within"].format(threshold="b")} THEN 'B'
@@ -326,7 +321,8 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
             SELECT classified.*,
                    CASE WHEN policy_override <> '' THEN policy_override
                         WHEN new_abc = 'C' THEN %(min_max)s
-                        WHEN new_xyz IN ('X', 'Y') AND in_scope = 1 THEN %(jit)s
+                        WHEN new_xyz NOT IN ('X', 'Y') THEN %(reorder_point)s
+                        WHEN {in_scope} THEN %(jit)s
                         ELSE %(reorder_point)s
                    END AS new_policy
               FROM classified
