@@ -23,8 +23,9 @@ from django.db.models import DecimalField as DecimalOutput
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from items.models import Item, MovementKind, StockMovement
+from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.services import items_store_planning_figures
+from jobs.services import job_enqueue
 from suppliers.models import DeliveryLine, DeliveryStatus, SupplierItem, SupplierScore
 from suppliers.selectors import lead_time_stats
 from suppliers.services import LineOrder, delivery_create
@@ -467,3 +468,15 @@ def suggestion_dismiss(
             update_fields=["status", "decided_at", "decided_by", "snoozed_until"]
         )
     return suggestion
+
+
+# --- classification on request ---
+
+
+def classification_run_request(*, requested_by=None) -> ClassificationRun:
+    """Record a pending classification run and queue it for a worker (through
+    the jobs outbox: a broker outage delays the run, never the request)."""
+    with transaction.atomic():
+        run = ClassificationRun.objects.create(requested_by=requested_by)
+        job_enqueue(task_name="replenishment.tasks.reclassify_task", args=[run.pk])
+    return run

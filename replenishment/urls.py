@@ -10,6 +10,16 @@ urlpatterns = [
         "suggestions/accept/", views.suggestions_accept_view, name="suggestions_accept"
     ),
     path(
+        "classification-runs/",
+        views.classification_run_create,
+        name="classification_run_create",
+    ),
+    path(
+        "classification-runs/<int:pk>/",
+        views.classification_run_detail,
+        name="classification_run_detail",
+    ),
+    path(
         "suggestions/<int:pk>/dismiss/",
         views.suggestion_dismiss_view,
         name="suggestion_dismiss",

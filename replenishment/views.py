@@ -1,15 +1,22 @@
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import pareto_chart
 from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
+from items.models import ClassificationRun
 from items.selectors import items_for_list
 
 from .models import Suggestion
 from .selectors import dashboard, item_page, suggestions_by_supplier
-from .services import SuggestionError, suggestion_dismiss, suggestions_accept
+from .services import (
+    SuggestionError,
+    classification_run_request,
+    suggestion_dismiss,
+    suggestions_accept,
+)
 
 
 def overview(request):
@@ -68,3 +75,23 @@ def suggestion_dismiss_view(request, pk):
             f"before {suggestion.snoozed_until:%d %b %Y}.",
         )
     return redirect_back(request, "suggestion_list")
+
+
+@require_POST
+def classification_run_create(request):
+    """Reclassify now (superusers): start a background run, show its status."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only administrators may start a classification run.")
+    run = classification_run_request(requested_by=request.user)
+    messages.success(request, "Classification started in the background.")
+    return redirect("classification_run_detail", pk=run.pk)
+
+
+def classification_run_detail(request, pk):
+    run = get_object_or_404(ClassificationRun, pk=pk)
+    groups = [("abc", "ABC"), ("xyz", "XYZ"), ("policy", "Policy")]
+    return render(
+        request,
+        "replenishment/classification_run_detail.html",
+        {"run": run, "groups": groups},
+    )

@@ -219,3 +219,36 @@ def test_pages_work_without_any_data(staff_client):
         if not args:
             assert staff_client.get(reverse(name)).status_code == 200
     assert ItemFactory  # factories stay importable
+
+
+def test_reclassify_now_is_for_superusers_and_shows_the_run(
+    client, staff_client, superuser, django_capture_on_commit_callbacks
+):
+    from items.models import ClassificationRun
+    from jobs.models import Job
+
+    assert staff_client.post(reverse("classification_run_create")).status_code == 403
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("classification_run_create"), follow=True)
+    run = ClassificationRun.objects.get()
+    assert run.status == "pending" and run.requested_by == superuser
+    job = Job.objects.get()
+    assert (job.task_name, job.args) == (
+        "replenishment.tasks.reclassify_task",
+        [run.pk],
+    )
+    content = response.content.decode()
+    assert "Classification started in the background." in content
+    assert 'http-equiv="refresh"' in content  # refreshes while pending
+
+
+def test_finished_run_page_shows_counts(staff_client):
+    from replenishment.classification import items_reclassify
+
+    ItemFactory(annual_demand=D("10"), unit_cost=D("1"))
+    run = items_reclassify()
+    response = staff_client.get(reverse("classification_run_detail", args=[run.pk]))
+    content = response.content.decode()
+    assert "Succeeded" in content and 'http-equiv="refresh"' not in content
+    assert "ABC" in content and "Policy" in content
