@@ -1,8 +1,10 @@
 """ABC/XYZ classification and the policy matrix (DESIGN §3.1–3.3), set-based.
 
-One query ranks every active item and derives its classes and policy; only the rows
-whose class, policy, stored annual value or share changed are written, together
-with one history row per item whose class or policy changed.
+Three statements classify every active item, whatever their number: the ledger
+figures per item (a small temporary table), the total annual value, then one window
+query that ranks the items, derives classes and policy, and writes only the rows
+whose class, policy, stored annual value or share changed, with a history row per
+item that moved between classes or policies.
 
 **ABC** (§3.1, the seed algorithm): annual value = ``unit_cost`` × annual demand,
 where annual demand is the quantity issued over the 365 days before today (site
@@ -10,18 +12,19 @@ time) for an item that has ever been consumed, else its planned ``annual_demand`
 Items are ranked by value descending, ties by sku in code-point order, and the
 window ``SUM(value) OVER (ORDER BY value DESC, sku ROWS UNBOUNDED PRECEDING)`` gives
 the running total: ``cumulative × 100 ≤ A × total`` → A, ``≤ B × total`` → B, else
-C (A, B = ``ABC_*_THRESHOLD_PERCENT``). A zero total makes every item C.
+C (A, B = ``ABC_*_THRESHOLD_PERCENT``). A zero total makes every item C (shares
+NULL). The comparison is written ``cumulative ≤ limit`` with the limit
+``A × total / 100`` computed exactly once per run (see ``_limits``).
 
 **Exact on both databases.** PostgreSQL computes in ``numeric``: the product, the
-running sum and the comparison are exact. SQLite keeps decimals as 8-byte floats,
-so the query first turns each stored field back into an integer count of its
-smallest unit (cost in 1/10,000, quantities in 1/1,000: ``ROUND(x × 10^k)``
-recovers the decimal exactly, since the fields have at most 14–16 significant
-digits) and then works in 64-bit integers: the value in units of 10^-7, its running
-sum, and ``cumulative ≤ ⌊A × total / 100⌋`` written as
-``(total / 100) × A + (total % 100) × A / 100`` in integer division, which never
-overflows. If a total ever left 64 bits, SQLite raises "integer overflow" and a
-product that did is refused (``ClassificationError``): exact, or a loud failure.
+running sum and the limits are exact decimals. SQLite keeps decimals as 8-byte
+floats, so the queries first turn each stored field back into an integer count of
+its smallest unit (cost in 1/10,000, quantities in 1/1,000: ``ROUND(x × 10^k)``
+recovers the decimal SQLite stored, exactly) and then work in 64-bit integers: the
+value in units of 10^-7, its running sum, and ``cumulative ≤ ⌊A × total / 100⌋``,
+which is ``cumulative × 100 ≤ A × total`` for integers. If a sum left 64 bits
+SQLite raises "integer overflow", and a product that did is refused
+(``ClassificationError``): exact, or a loud failure — never a rounded float.
 
 **XYZ** (§3.2): weeks are 7-day blocks ending at the start of today. An item has
 ``n`` = the full weeks since its first movement of any kind, at most 52 (weeks
@@ -43,11 +46,13 @@ reorder_point. Scope "all" takes every item; scope "pilot" the items flagged
 supplier with the lowest priority, then id — as suggestion planning picks it) is a
 pilot supplier.
 
-**Writes.** PostgreSQL runs one statement: data-modifying CTEs do the
-``UPDATE … FROM`` of the changed rows and the ``INSERT … SELECT`` of their history.
-SQLite has no data-modifying CTEs: the same query fills a temporary table with the
-changed rows, then one ``INSERT … SELECT`` and one ``UPDATE … FROM`` follow, in the
-same transaction. A second run on unchanged data writes nothing to items.
+**Writes.** On PostgreSQL the window query is one statement: data-modifying CTEs
+do the ``UPDATE … FROM`` of the changed rows and the ``INSERT … SELECT`` of their
+history. SQLite has no data-modifying CTEs: the same query fills a temporary table
+with the changed rows, then one ``INSERT … SELECT`` and one ``UPDATE … FROM``
+follow. All in the caller's transaction; a run on unchanged data writes nothing to
+items. History rows record moves of items that already had a class; an item's
+first classification is counted on the run (``counts["first_classified"]``).
 """
 
 from __future__ import annotations
@@ -178,24 +183,25 @@ def abc_seed(
     return result
 
 
-# --- the query ------------------------------------------------------------------
+# --- the queries ------------------------------------------------------------------
 
 # What differs between the two databases; everything else is shared SQL.
 POSTGRESQL = {
     "quantity": "{column}",
     "planned": "{column}",
     "cost": "{column}",
+    # Seconds as a double (cheaper than numeric, and exact: whole microseconds
+    # of less than 2^53, so a week boundary never rounds across).
     "weeks_before_until": (
-        "FLOOR(EXTRACT(EPOCH FROM (%(until)s - {column})) / %(week)s)::integer"
+        "FLOOR(date_part('epoch', %(until)s - {column}) / %(week)s)::integer"
     ),
     "least": "LEAST",
     "squares": "SUM(w.qty * w.qty)",
     "collate": 'COLLATE "C"',
-    "within": "cumulative * 100 <= %({threshold})s * total",
+    "share": "ROUND(SUM(value) OVER w * 100 / %(total)s, 3)",
     "stored_value": "ROUND(value, 4)",
-    "share": "ROUND(cumulative * 100 / total, 3)",
     "differs": "IS DISTINCT FROM",
-    "inexact": "FALSE",
+    "inexact": "NULL",
 }
 SQLITE = {
     # Stored floats back to exact integers of the field's smallest unit.
@@ -211,40 +217,25 @@ SQLITE = {
     "least": "MIN",
     "squares": "TOTAL(1.0 * w.qty * w.qty)",
     "collate": "",  # BINARY: code-point order, as Python sorts str
-    # cumulative ≤ ⌊threshold × total / 100⌋, in integer division: no overflow.
-    "within": (
-        "cumulative <= (total / 100) * %({threshold})s"
-        " + (total %% 100) * %({threshold})s / 100"
-    ),
-    "stored_value": "ROUND(value / 10000000.0, 4)",  # units of 10^-7
-    "share": "ROUND(cumulative * 100.0 / total, 3)",
+    "share": "ROUND(SUM(value) OVER w * 100.0 / %(total)s, 3)",
+    "stored_value": "ROUND(value / 10000000.0, 4)",  # value in units of 10^-7
     "differs": "IS NOT",
-    "inexact": "typeof(value) <> 'integer'",  # a product that left 64 bits
+    # An integer product that left 64 bits turns into a float in SQLite.
+    "inexact": "CASE WHEN typeof(value) <> 'integer' THEN sku END",
 }
 
+HISTORY_TABLE = "classification_history"
 
-def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
-    """``WITH … SELECT``: the active items whose classes, policy, value or share
-    change, with their old and new values."""
+
+def _history_sql(sql: dict[str, str]) -> str:
+    """A temporary table with one row per item that has movements before today:
+    whether it was ever consumed, the quantity issued over the trailing 365 days
+    and its XYZ class."""
     quantity = sql["quantity"].format(column="m.quantity")
     weeks_since_first = sql["weeks_before_until"].format(column="s.first_at")
     week_of_movement = sql["weeks_before_until"].format(column="m.occurred_at")
-    # In scope for JIT: evaluated lazily in ``decided``, so the primary source is
-    # looked up (one probe of the (item, priority) index) only for the items that
-    # could be JIT at all (A/B, X/Y) and are not pilot items themselves.
-    if scope_all:
-        in_scope = "1 = 1"
-    else:
-        in_scope = """(jit_pilot OR (
-            SELECT s.jit_pilot
-              FROM suppliers_supplieritem si
-              JOIN suppliers_supplier s ON s.id = si.supplier_id
-             WHERE si.item_id = classified.id AND si.active AND s.active
-             ORDER BY si.priority, si.id
-             LIMIT 1
-        ))"""
-    d = sql["differs"]
     return f"""
+        CREATE TEMP TABLE {HISTORY_TABLE} AS
         WITH movement_stats AS (
             -- One pass over the ledger: first movement, ever consumed, and the
             -- quantity issued over the trailing 365 days.
@@ -263,6 +254,7 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
               FROM movement_stats s
         ),
         weekly AS (
+            -- Issued per item and week, weeks counted back from today.
             SELECT m.item_id, {week_of_movement} AS week, -SUM({quantity}) AS qty
               FROM items_stockmovement m
              WHERE m.kind = %(issue)s
@@ -270,12 +262,30 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
              GROUP BY 1, 2
         ),
         variability AS (
+            -- n, Σx and Σx² over the item's full weeks (weeks without issues
+            -- add nothing to the sums but count in n).
             SELECT h.item_id, h.weeks, SUM(w.qty) AS total, {sql["squares"]} AS squares
               FROM history h
               JOIN weekly w ON w.item_id = h.item_id AND w.week < h.weeks
              WHERE h.weeks >= %(min_weeks)s
              GROUP BY h.item_id, h.weeks
-        ),
+        )
+        SELECT h.item_id, h.consumed, h.issued,
+               CASE WHEN v.total IS NULL OR v.total = 0 THEN ''
+                    WHEN v.weeks * v.squares <= %(x_factor)s * v.total * v.total
+                    THEN 'X'
+                    WHEN v.weeks * v.squares <= %(y_factor)s * v.total * v.total
+                    THEN 'Y'
+                    ELSE 'Z'
+               END AS xyz
+          FROM history h
+          LEFT JOIN variability v ON v.item_id = h.item_id
+    """
+
+
+def _valued_sql(sql: dict[str, str]) -> str:
+    """``valued``: every active item with its stored classes and its annual value."""
+    return f"""
         valued AS (
             SELECT i.id, i.sku, i.abc_class, i.xyz_class, i.policy,
                    i.policy_override, i.jit_pilot, i.annual_value,
@@ -284,38 +294,57 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
                    * CASE WHEN h.consumed = 1 THEN h.issued
                           ELSE {sql["planned"].format(column="i.annual_demand")}
                      END AS value,
-                   CASE WHEN v.total IS NULL OR v.total = 0 THEN ''
-                        WHEN v.weeks * v.squares <= %(x_factor)s * v.total * v.total
-                        THEN 'X'
-                        WHEN v.weeks * v.squares <= %(y_factor)s * v.total * v.total
-                        THEN 'Y'
-                        ELSE 'Z'
-                   END AS new_xyz
+                   COALESCE(h.xyz, '') AS new_xyz
               FROM items_item i
-              LEFT JOIN history h ON h.item_id = i.id
-              LEFT JOIN variability v ON v.item_id = i.id
+              LEFT JOIN {HISTORY_TABLE} h ON h.item_id = i.id
              WHERE i.active
-        ),
-        ranked AS (
-            SELECT valued.*,
-                   SUM(value) OVER (
-                       ORDER BY value DESC, sku {sql["collate"]}
-                       ROWS UNBOUNDED PRECEDING
-                   ) AS cumulative,
-                   SUM(value) OVER () AS total
-              FROM valued
-        ),
+        )
+    """
+
+
+def _total_sql(sql: dict[str, str]) -> str:
+    return f"""
+        WITH {_valued_sql(sql)}
+        SELECT SUM(value), MIN({sql["inexact"]}) FROM valued
+    """
+
+
+def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
+    """``WITH … changed``: the active items whose classes, policy, value or share
+    change, with their old and new values.
+
+    The running sum and everything derived from it are computed in the window's
+    own query level, once per row; A and B are ``cumulative ≤ limit`` with the
+    exact limits ``A × total / 100`` computed beforehand."""
+    # In scope for JIT: evaluated lazily, so the primary source is looked up (one
+    # probe of the (item, priority) index) only for the items that could be JIT
+    # at all (A/B, X/Y) and are not pilot items themselves.
+    if scope_all:
+        in_scope = "1 = 1"
+    else:
+        in_scope = """(jit_pilot OR (
+            SELECT s.jit_pilot
+              FROM suppliers_supplieritem si
+              JOIN suppliers_supplier s ON s.id = si.supplier_id
+             WHERE si.item_id = classified.id AND si.active AND s.active
+             ORDER BY si.priority, si.id
+             LIMIT 1
+        ))"""
+    d = sql["differs"]
+    return f"""
+        WITH {_valued_sql(sql)},
         classified AS (
-            SELECT id, sku, abc_class, xyz_class, policy, policy_override,
-                   jit_pilot, annual_value, abc_cumulative_share, new_xyz, value,
-                   CASE WHEN total = 0 THEN 'C'
-                        WHEN {sql["within"].format(threshold="a")} THEN 'A'
-                        WHEN {sql["within"].format(threshold="b")} THEN 'B'
+            SELECT valued.*,
+                   CASE WHEN SUM(value) OVER w <= %(a_limit)s THEN 'A'
+                        WHEN SUM(value) OVER w <= %(b_limit)s THEN 'B'
                         ELSE 'C'
                    END AS new_abc,
-                   {sql["stored_value"]} AS new_value,
-                   CASE WHEN total = 0 THEN NULL ELSE {sql["share"]} END AS new_share
-              FROM ranked
+                   {sql["share"]} AS new_share,
+                   {sql["stored_value"]} AS new_value
+              FROM valued
+            WINDOW w AS (
+                ORDER BY value DESC, sku {sql["collate"]} ROWS UNBOUNDED PRECEDING
+            )
         ),
         decided AS (
             SELECT classified.*,
@@ -331,7 +360,7 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
             SELECT * FROM decided
              WHERE abc_class {d} new_abc OR xyz_class {d} new_xyz
                 OR policy {d} new_policy OR annual_value {d} new_value
-                OR abc_cumulative_share {d} new_share OR {sql["inexact"]}
+                OR abc_cumulative_share {d} new_share
         )
     """
 
@@ -348,12 +377,20 @@ _CHANGE_VALUES = """
     %(run_id)s, id, %(now)s, abc_class, new_abc, xyz_class, new_xyz,
     policy, new_policy
 """
-_CLASS_OR_POLICY_CHANGED = (
-    "abc_class <> new_abc OR xyz_class <> new_xyz OR policy <> new_policy"
-)
+_MOVED = "(abc_class <> new_abc OR xyz_class <> new_xyz OR policy <> new_policy)"
+# History records moves of items that had a class; an item's first
+# classification is counted on the run, not logged per item.
+_LOGGED = f"abc_class <> '' AND {_MOVED}"
 
 
-def _write_postgresql(cursor, params: dict, *, scope_all: bool) -> tuple[int, int]:
+@dataclass
+class WriteCounts:
+    rows_updated: int  # item rows written (class, policy, value or share)
+    changed: int  # items whose class or policy changed, first classifications too
+    logged: int  # history rows: moves of items that already had a class
+
+
+def _write_postgresql(cursor, params: dict, *, scope_all: bool) -> WriteCounts:
     cursor.execute(
         _changed_items_sql(POSTGRESQL, scope_all=scope_all)
         + f""",
@@ -366,55 +403,43 @@ def _write_postgresql(cursor, params: dict, *, scope_all: bool) -> tuple[int, in
         ),
         logged AS (
             INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
-            SELECT {_CHANGE_VALUES} FROM updated
-             WHERE {_CLASS_OR_POLICY_CHANGED}
+            SELECT {_CHANGE_VALUES} FROM updated WHERE {_LOGGED}
          RETURNING 1
         )
-        SELECT (SELECT COUNT(*) FROM updated), (SELECT COUNT(*) FROM logged)
+        SELECT (SELECT COUNT(*) FROM updated),
+               (SELECT COUNT(*) FROM updated WHERE {_MOVED}),
+               (SELECT COUNT(*) FROM logged)
         """,
         params,
     )
-    updated, logged = cursor.fetchone()
-    return updated, logged
+    return WriteCounts(*cursor.fetchone())
 
 
-def _write_sqlite(cursor, params: dict, *, scope_all: bool) -> tuple[int, int]:
-    cursor.execute("DROP TABLE IF EXISTS temp.classification_changed")
+def _write_sqlite(cursor, params: dict, *, scope_all: bool) -> WriteCounts:
+    changed = "temp.classification_changed"
+    cursor.execute(f"DROP TABLE IF EXISTS {changed}")
     cursor.execute(
-        "CREATE TEMP TABLE classification_changed AS "
-        + _changed_items_sql(SQLITE, scope_all=scope_all)
-        + "SELECT changed.*, typeof(value) = 'integer' AS exact FROM changed",
+        f"CREATE TEMP TABLE classification_changed AS "
+        f"{_changed_items_sql(SQLITE, scope_all=scope_all)} SELECT * FROM changed",
         params,
     )
-    cursor.execute(
-        "SELECT sku FROM temp.classification_changed WHERE NOT exact LIMIT 1"
-    )
-    row = cursor.fetchone()
-    if row is not None:
-        raise ClassificationError(
-            f"The annual value of {row[0]} is too large to rank exactly on SQLite "
-            "(more than 64-bit integers of 10^-7); check its unit cost and demand, "
-            "or use PostgreSQL."
-        )
+    cursor.execute(f"SELECT COUNT(*) FROM {changed} WHERE {_MOVED}")
+    moved = cursor.fetchone()[0]
     cursor.execute(
         f"""
         INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
-        SELECT {_CHANGE_VALUES} FROM temp.classification_changed
-         WHERE {_CLASS_OR_POLICY_CHANGED}
+        SELECT {_CHANGE_VALUES} FROM {changed} WHERE {_LOGGED}
         """,
         {"run_id": params["run_id"], "now": params["now"]},
     )
     logged = cursor.rowcount
     cursor.execute(
-        f"""
-        UPDATE items_item SET {_UPDATE_SET}
-          FROM temp.classification_changed AS c
-         WHERE items_item.id = c.id
-        """
+        f"UPDATE items_item SET {_UPDATE_SET} FROM {changed} AS c "
+        "WHERE items_item.id = c.id"
     )
     updated = cursor.rowcount
-    cursor.execute("DROP TABLE temp.classification_changed")
-    return updated, logged
+    cursor.execute(f"DROP TABLE {changed}")
+    return WriteCounts(rows_updated=updated, changed=moved, logged=logged)
 
 
 def _local_midnight(day: date) -> datetime:
@@ -441,8 +466,6 @@ def _query_params(
         "max_weeks": params.max_weeks,
         "x_factor": x_factor,
         "y_factor": y_factor,
-        "a": params.a_threshold,
-        "b": params.b_threshold,
         "jit": Policy.JIT.value,
         "reorder_point": Policy.REORDER_POINT.value,
         "min_max": Policy.MIN_MAX.value,
@@ -451,19 +474,59 @@ def _query_params(
     }
 
 
+def _limits(total, params: ClassificationParams) -> dict:
+    """The exact running-total limits of A and B: ``cumulative ≤ A × total / 100``
+    holds exactly when ``cumulative × 100 ≤ A × total``. On PostgreSQL the
+    quotient is an exact decimal (division by 100); on SQLite, in integer units,
+    ``cumulative ≤ ⌊A × total / 100⌋`` is the same test. A zero total: nothing is
+    within any limit (every item C), and shares are NULL."""
+    if not total:
+        return {"total": None, "a_limit": -1, "b_limit": -1}
+    if isinstance(total, int):
+        return {
+            "total": total,
+            "a_limit": params.a_threshold * total // 100,
+            "b_limit": params.b_threshold * total // 100,
+        }
+    with decimal.localcontext(prec=100):
+        return {
+            "total": total,
+            "a_limit": params.a_threshold * total / 100,
+            "b_limit": params.b_threshold * total / 100,
+        }
+
+
 def _classify(
     *, run: ClassificationRun, params: ClassificationParams, today: date
-) -> tuple[int, int]:
-    """Write the new classes; returns (item rows updated, history rows)."""
+) -> WriteCounts:
     query_params = _query_params(params, today=today, run_id=run.pk, now=run.started_at)
     scope_all = params.jit_scope == JitScope.ALL
+    postgresql = connection.vendor == "postgresql"
+    sql = POSTGRESQL if postgresql else SQLITE
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One sort of every active item; keep it (and the window's buffer)
-            # in memory for this transaction only.
+        if postgresql:
+            # One sort of every active item; keep it in memory for this
+            # transaction. A plain scan and sort: compiling it (JIT) costs more
+            # than it saves.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            return _write_postgresql(cursor, query_params, scope_all=scope_all)
-        return _write_sqlite(cursor, query_params, scope_all=scope_all)
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
+        cursor.execute(_history_sql(sql), query_params)
+        if postgresql:
+            cursor.execute(f"ANALYZE {HISTORY_TABLE}")  # small; plans hash it
+        cursor.execute(_total_sql(sql), query_params)
+        total, inexact = cursor.fetchone()
+        if inexact is not None:
+            raise ClassificationError(
+                f"The annual value of {inexact} is too large to rank exactly on "
+                "SQLite (more than 64-bit integers of 10^-7); check its unit cost "
+                "and demand, or use PostgreSQL."
+            )
+        query_params.update(_limits(total, params))
+        write = _write_postgresql if postgresql else _write_sqlite
+        counts = write(cursor, query_params, scope_all=scope_all)
+        cursor.execute(f"DROP TABLE {HISTORY_TABLE}")
+    return counts
 
 
 def classification_counts() -> tuple[int, dict]:
@@ -522,12 +585,16 @@ def items_reclassify(
     clock = time.perf_counter()
     try:
         with transaction.atomic():
-            updated, changed = _classify(run=run, params=params, today=today)
+            written = _classify(run=run, params=params, today=today)
             total, counts = classification_counts()
             run.status = ClassificationRunStatus.SUCCEEDED
             run.items_total = total
-            run.items_changed = changed
-            run.counts = {**counts, "rows_updated": updated}
+            run.items_changed = written.changed
+            run.counts = {
+                **counts,
+                "rows_updated": written.rows_updated,
+                "first_classified": written.changed - written.logged,
+            }
             run.finished_at = timezone.now()
             run.duration_seconds = round(time.perf_counter() - clock, 3)
             run.save()
