@@ -77,7 +77,10 @@ def main() -> None:
     client.force_login(user)
     skus = list(Item.objects.order_by("?").values_list("sku", flat=True)[:500])
     rng = random.Random(3)
+    from django.core.cache import cache
+
     pages = {
+        "dashboard / (cold: cache cleared)": lambda: (cache.clear(), "/")[1],
         "dashboard /": lambda: "/",
         "item page /items/<sku>/": lambda: f"/items/{rng.choice(skus)}/",
         "item list /items/": lambda: "/items/",
@@ -114,7 +117,7 @@ def main() -> None:
     print("-" * 92)
     for name, p50, p95, worst, queries in rows:
         target = ""
-        if name.startswith(("dashboard", "item page")):
+        if name.startswith(("dashboard /", "item page")) and "cold" not in name:
             target = "p95 ≤ 100 ms: " + ("met" if p95 <= 100 else "NOT met")
         print(
             f"{name:<40} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {queries:>8}  {target}"

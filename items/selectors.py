@@ -11,16 +11,16 @@ from .models import Item, StockMovement
 
 
 def stock_overview() -> dict:
-    """Headline stock figures in one query."""
+    """Headline stock figures, the JIT pilot against the rest included, in one
+    scan of the items."""
     money = DecimalField(max_digits=30, decimal_places=7)
+    value = F("on_hand") * F("unit_cost")
+    cover = F("on_hand") / F("avg_daily_demand")
+    has_demand = Q(avg_daily_demand__gt=0)
     figures = Item.objects.active().aggregate(
         items=Count("pk"),
-        with_demand=Count("pk", filter=Q(avg_daily_demand__gt=0)),
-        stock_value=Coalesce(
-            Sum(F("on_hand") * F("unit_cost"), output_field=money),
-            Decimal("0"),
-            output_field=money,
-        ),
+        with_demand=Count("pk", filter=has_demand),
+        stock_value=Coalesce(Sum(value, output_field=money), Decimal("0")),
         stockouts=Count("pk", filter=Q(on_hand__lte=0)),
         below_reorder_point=Count(
             "pk", filter=Q(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
@@ -29,8 +29,46 @@ def stock_overview() -> dict:
         class_b=Count("pk", filter=Q(abc_class="B")),
         class_c=Count("pk", filter=Q(abc_class="C")),
         pilot=Count("pk", filter=Q(jit_pilot=True)),
+        pilot_value=Coalesce(
+            Sum(value, filter=Q(jit_pilot=True), output_field=money), Decimal("0")
+        ),
+        pilot_stockouts=Count("pk", filter=Q(jit_pilot=True, on_hand__lte=0)),
+        pilot_demand=Count("pk", filter=has_demand & Q(jit_pilot=True)),
+        pilot_cover=Sum(
+            cover, filter=has_demand & Q(jit_pilot=True), output_field=money
+        ),
+        cover=Sum(cover, filter=has_demand, output_field=money),
     )
     return figures
+
+
+def pilot_comparison(stock: dict | None = None) -> dict[bool, dict]:
+    """Stock value, average days of cover and stockouts: pilot against the rest,
+    from the figures of ``stock_overview`` (no extra query when given)."""
+    f = stock or stock_overview()
+
+    def average(total, count):
+        return Decimal(total) / count if count and total is not None else None
+
+    rest_cover = None
+    if f["cover"] is not None:
+        rest_cover = Decimal(f["cover"]) - Decimal(f["pilot_cover"] or 0)
+    return {
+        True: {
+            "items": f["pilot"],
+            "stock_value": f["pilot_value"],
+            "stockouts": f["pilot_stockouts"],
+            "avg_days_of_cover": average(f["pilot_cover"], f["pilot_demand"]),
+        },
+        False: {
+            "items": f["items"] - f["pilot"],
+            "stock_value": f["stock_value"] - f["pilot_value"],
+            "stockouts": f["stockouts"] - f["pilot_stockouts"],
+            "avg_days_of_cover": average(
+                rest_cover, f["with_demand"] - f["pilot_demand"]
+            ),
+        },
+    }
 
 
 def items_for_list():
@@ -73,39 +111,6 @@ def median_days_of_cover(count: int | None = None) -> Decimal | None:
     )
     value = next(iter(row), None)
     return None if value is None else Decimal(value).quantize(Decimal("0.1"))
-
-
-def pilot_comparison() -> dict[bool, dict]:
-    """Stock value, average days of cover and stockouts, pilot against the rest."""
-    money = DecimalField(max_digits=30, decimal_places=7)
-    rows = (
-        Item.objects.active()
-        .values("jit_pilot")
-        .annotate(
-            items=Count("pk"),
-            stock_value=Coalesce(
-                Sum(F("on_hand") * F("unit_cost"), output_field=money),
-                Decimal("0"),
-                output_field=money,
-            ),
-            demand_items=Count("pk", filter=Q(avg_daily_demand__gt=0)),
-            cover_sum=Sum(
-                F("on_hand") / F("avg_daily_demand"),
-                filter=Q(avg_daily_demand__gt=0),
-                output_field=money,
-            ),
-            stockouts=Count("pk", filter=Q(on_hand__lte=0)),
-        )
-    )
-    result = {}
-    for row in rows:
-        cover = (
-            Decimal(row["cover_sum"]) / row["demand_items"]
-            if row["demand_items"]
-            else None
-        )
-        result[row["jit_pilot"]] = {**row, "avg_days_of_cover": cover}
-    return result
 
 
 def stock_history(item: Item, *, days: int = 90) -> list[tuple[date, float]]:

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -8,9 +9,15 @@ from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
 from items.models import ClassificationRun
 from items.selectors import items_for_list
+from suppliers.models import Supplier
 
 from .models import Suggestion
-from .selectors import dashboard, item_page, suggestions_by_supplier
+from .selectors import (
+    dashboard,
+    item_page,
+    suggestions_by_supplier,
+    suggestions_open,
+)
 from .services import (
     SuggestionError,
     classification_run_request,
@@ -33,10 +40,33 @@ def item_detail(request, sku):
 
 
 def suggestion_list(request):
+    """Grouped by supplier; ``?supplier=CODE`` lists one supplier's in full."""
+    code = request.GET.get("supplier")
+    if code:
+        supplier = get_object_or_404(Supplier, code=code)
+        page = Paginator(
+            suggestions_open().filter(supplier=supplier),
+            100,
+            allow_empty_first_page=True,
+        ).get_page(request.GET.get("page"))
+        groups = [
+            {
+                "supplier": supplier,
+                "suggestions": page.object_list,
+                "total": page.paginator.count,
+            }
+        ]
+        query = f"supplier={code}"
+        return render(
+            request,
+            "replenishment/suggestion_list.html",
+            {"groups": groups, "page": page, "query": query, "one_supplier": True},
+        )
+    groups, page = suggestions_by_supplier(page=request.GET.get("page"))
     return render(
         request,
         "replenishment/suggestion_list.html",
-        {"groups": suggestions_by_supplier()},
+        {"groups": groups, "page": page, "query": ""},
     )
 
 

@@ -112,7 +112,7 @@ class Delivery(models.Model):
     status = models.CharField(
         max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.DRAFT
     )
-    ordered_at = models.DateTimeField(null=True, blank=True)
+    ordered_at = models.DateTimeField(null=True, blank=True, db_index=True)
     promised_date = models.DateField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, default="")

@@ -4,6 +4,7 @@ clear, and every page runs a constant number of queries."""
 from decimal import Decimal as D
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -90,6 +91,7 @@ def test_pages_run_a_constant_number_of_queries(staff_client, world, name, args)
         items = make_items(extra)
         for item in items[:extra:10]:
             SupplierItemFactory(item=item, supplier=world[0].supplier)
+        cache.clear()  # measure the uncached path (the dashboard caches figures)
         with CaptureQueriesContext(connection) as ctx:
             assert staff_client.get(reverse(name, args=args)).status_code == 200
         counts.append(len(ctx.captured_queries))
@@ -252,3 +254,20 @@ def test_finished_run_page_shows_counts(staff_client):
     content = response.content.decode()
     assert "Succeeded" in content and 'http-equiv="refresh"' not in content
     assert "ABC" in content and "Policy" in content
+
+
+def test_suggestions_show_a_few_per_supplier_and_link_to_all(staff_client, world):
+    from replenishment import selectors
+
+    supplier = world[0].supplier
+    for _ in range(4):
+        SupplierItemFactory(
+            supplier=supplier, item__annual_demand=D("3650"), item__abc_class="A"
+        )
+    suggestions_generate()
+    groups, _ = selectors.suggestions_by_supplier(per_supplier=2)
+    assert [len(g["suggestions"]) for g in groups] == [2]
+    assert groups[0]["total"] == Suggestion.objects.open().count() == 5
+    response = staff_client.get(reverse("suggestion_list"), {"supplier": "ACME"})
+    assert response.status_code == 200
+    assert len(response.context["groups"][0]["suggestions"]) == 5
