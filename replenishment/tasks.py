@@ -16,16 +16,18 @@ none.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
-from celery import chain, shared_task
+from celery import chain, group, shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from inventory_site.locks import job_lock
 from items.models import ClassificationRun
 from suppliers.services import supplier_scores_refresh
 
 from .classification import classification_run_skip, items_reclassify
-from .services import suggestions_generate
+from .services import item_id_ranges, suggestions_generate_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -79,24 +81,41 @@ def supplier_scores_refresh_task() -> dict:
 
 
 @shared_task(**NIGHTLY)
-def suggestions_generate_task() -> dict:
+def suggestions_generate_task(today: str | None = None) -> dict:
+    """Fan out: one ``suggestions_generate_chunk_task`` per range of item ids, as
+    a Celery group, so several workers on several machines share the work. One
+    worker running every chunk gives the same result (chunks never overlap)."""
     with job_lock(SUGGESTIONS_LOCK) as acquired:
         if not acquired:
             logger.warning("Suggestions skipped: another run holds the lock.")
             return {"status": "skipped"}
-        try:
-            result = suggestions_generate()
-        except Exception:
-            logger.exception("Suggestion generation failed.")
-            return {"status": "failed"}
-    logger.info(
-        "Planned %s items: %s new suggestions, %s kept, %s superseded.",
-        result.items,
-        result.created,
-        result.kept,
-        result.superseded,
-    )
-    return {"status": "succeeded", "created": result.created}
+        today = today or timezone.localdate().isoformat()
+        ranges = item_id_ranges(settings.SUGGESTION_CHUNK_SIZE)
+        if ranges:
+            group(
+                suggestions_generate_chunk_task.si(first_id, last_id, today)
+                for first_id, last_id in ranges
+            ).apply_async()
+    logger.info("Suggestions: %s chunks queued for %s.", len(ranges), today)
+    return {"status": "queued", "chunks": len(ranges)}
+
+
+@shared_task(**NIGHTLY)
+def suggestions_generate_chunk_task(first_id: int, last_id: int, today: str) -> dict:
+    """Plan the items with ids in [first_id, last_id] as of ``today``."""
+    with job_lock(f"{SUGGESTIONS_LOCK}:{first_id}-{last_id}") as acquired:
+        if not acquired:
+            return {"status": "skipped"}
+        result = suggestions_generate_chunk(
+            first_id=first_id, last_id=last_id, today=date.fromisoformat(today)
+        )
+    return {
+        "status": "succeeded",
+        "items": result.items,
+        "created": result.created,
+        "kept": result.kept,
+        "superseded": result.superseded,
+    }
 
 
 def nightly_chain():

@@ -273,6 +273,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "jobs-flush": {"task": "jobs.tasks.jobs_flush_task", "schedule": 60.0},
 }
 
+# Suggestions are planned in chunks of this many items, one Celery task each.
+SUGGESTION_CHUNK_SIZE = env.int("SUGGESTION_CHUNK_SIZE", default=1000)
+
 # --- Domain settings ----------------------------------------------------------------
 ABC_A_THRESHOLD_PERCENT = env.int("ABC_A_THRESHOLD_PERCENT", default=80)
 ABC_B_THRESHOLD_PERCENT = env.int("ABC_B_THRESHOLD_PERCENT", default=95)

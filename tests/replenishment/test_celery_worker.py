@@ -134,3 +134,74 @@ def test_nightly_chain_runs_on_a_real_worker(redis_url, tmp_path):
     assert suggestion.item == stable
     assert "replenishment.tasks.suggestions_generate_task" in output
     assert locks == [], "every step released its lock"
+
+
+def test_chunked_suggestions_on_a_real_worker_equal_the_single_run(
+    redis_url, tmp_path, monkeypatch
+):
+    """Generation fanned out as a Celery group of id-range chunks (4 items each)
+    gives exactly what one in-process run over all items gives."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from items.services import MovementInput, movements_bulk_post
+    from replenishment.services import suggestions_generate
+    from replenishment.tasks import suggestions_generate_task
+
+    now = timezone.now()
+    for n in range(14):
+        item = ItemFactory(abc_class="AB"[n % 2], policy="jit", annual_demand=D(0))
+        SupplierItemFactory(item=item, order_multiple=D(1 + n % 3))
+        per_day = D(1 + n % 5)
+        moves = [
+            MovementInput(item.pk, "receipt", per_day * 40, now - timedelta(days=31))
+        ]
+        moves += [
+            MovementInput(item.pk, "issue", -per_day, now - timedelta(days=d))
+            for d in range(30, 0, -1)
+        ]
+        movements_bulk_post(movements=moves)
+    today = timezone.localdate()
+    suggestions_generate(today=today)
+    expected = sorted(
+        Suggestion.objects.open().values_list(
+            "item_id", "source_id", "quantity", "order_by"
+        )
+    )
+    assert len(expected) >= 5
+    Suggestion.objects.all().delete()
+
+    queue = f"test-chunks-{uuid.uuid4().hex[:12]}"
+    prefix = f"test-{queue}"
+    monkeypatch.setenv("SUGGESTION_CHUNK_SIZE", "4")
+    client = redis.Redis.from_url(redis_url)
+
+    def current():
+        return sorted(
+            Suggestion.objects.open().values_list(
+                "item_id", "source_id", "quantity", "order_by"
+            )
+        )
+
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = start_worker(redis_url=redis_url, queue=queue, prefix=prefix, log=log)
+        try:
+            with Connection(redis_url) as broker:
+                suggestions_generate_task.apply_async(
+                    args=[today.isoformat()], queue=queue, connection=broker
+                )
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while current() != expected and time.monotonic() < deadline:
+                assert worker.poll() is None, "the worker died"
+                time.sleep(0.5)
+        finally:
+            stop_worker(worker)
+            for key in client.scan_iter(f"*{queue}*"):
+                client.delete(key)
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)
+            client.close()
+    output = (tmp_path / "worker.log").read_text(errors="replace")
+    assert current() == expected, output[-4000:]
+    assert output.count("suggestions_generate_chunk_task") >= 4  # 14 items / 4

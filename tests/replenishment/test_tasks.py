@@ -10,12 +10,14 @@ import time
 from decimal import Decimal as D
 from io import StringIO
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from inventory_site.celery import app
 from inventory_site.locks import KEY_PREFIX, job_lock, job_lock_held
@@ -207,10 +209,31 @@ def test_supplier_scores_and_suggestion_steps_call_their_services():
         "suppliers": 1,
     }
     assert SupplierScore.objects.filter(supplier=source.supplier).exists()
-    assert tasks.suggestions_generate_task() == {"status": "succeeded", "created": 1}
+    today = timezone.localdate().isoformat()
+    result = tasks.suggestions_generate_chunk_task(item.pk, item.pk, today)
+    assert (result["status"], result["created"]) == ("succeeded", 1)
     assert Suggestion.objects.open().get().item == item
     cache.add(KEY_PREFIX + tasks.SUGGESTIONS_LOCK, "busy", timeout=60)
     assert tasks.suggestions_generate_task() == {"status": "skipped"}
+
+
+def test_suggestions_fan_out_one_chunk_task_per_id_range(settings):
+    settings.SUGGESTION_CHUNK_SIZE = 2
+    items = [ItemFactory() for _ in range(5)]
+    with patch.object(tasks, "group") as group:
+        result = tasks.suggestions_generate_task("2026-11-24")
+    assert result == {"status": "queued", "chunks": 3}
+    signatures = list(group.call_args.args[0])
+    ids = [i.pk for i in items]
+    assert [s.args for s in signatures] == [
+        (ids[0], ids[1], "2026-11-24"),
+        (ids[2], ids[3], "2026-11-24"),
+        (ids[4], ids[4], "2026-11-24"),
+    ]
+    assert {s.task for s in signatures} == {
+        "replenishment.tasks.suggestions_generate_chunk_task"
+    }
+    group.return_value.apply_async.assert_called_once()
 
 
 # --- the command ---
