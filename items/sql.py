@@ -40,9 +40,10 @@ def update_from_values(
     set_params: list | None = None,
     batch_size: int = 2000,
 ) -> int:
-    """One ``UPDATE table SET … FROM (VALUES …) AS v`` per batch of rows.
+    """One ``UPDATE table SET … FROM <rows> AS v`` per batch of rows: ``unnest``
+    of one array per column on PostgreSQL, a ``VALUES`` list on SQLite.
 
-    ``columns`` names the VALUES columns with their PostgreSQL types, the first
+    ``columns`` names the columns with their PostgreSQL types, the first
     being the row id; ``set_sql`` may refer to them as ``v.<name>`` (and to
     ``set_params`` placeholders). Set-based: no per-row UPDATE, no bulk_update.
     """
@@ -51,14 +52,18 @@ def update_from_values(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            params = list(set_params or [])
-            for row in batch:
-                params += [str(v) if isinstance(v, Decimal) else v for v in row]
             if connection.vendor == "postgresql":
-                one = "(" + ", ".join(f"%s::{kind}" for _, kind in columns) + ")"
-                rows_sql = ", ".join([one] * len(batch))
-                values = f"(VALUES {rows_sql}) AS v({', '.join(names)})"
+                # One array per column: a short statement PostgreSQL parses and
+                # plans at once, however many rows the batch holds.
+                arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+                values = f"unnest({arrays}) AS v({', '.join(names)})"
+                params = list(set_params or []) + [
+                    [row[i] for row in batch] for i in range(len(columns))
+                ]
             else:  # SQLite names VALUES columns column1, column2, …
+                params = list(set_params or [])
+                for row in batch:
+                    params += [str(v) if isinstance(v, Decimal) else v for v in row]
                 one = "(" + ", ".join(["%s"] * len(columns)) + ")"
                 rows_sql = ", ".join([one] * len(batch))
                 aliases = ", ".join(f"column{i} AS {n}" for i, n in enumerate(names, 1))
