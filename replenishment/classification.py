@@ -198,7 +198,7 @@ POSTGRESQL = {
     "least": "LEAST",
     "squares": "SUM(w.qty * w.qty)",
     "collate": 'COLLATE "C"',
-    "share": "ROUND(SUM(value) OVER w * 100 / %(total)s, 3)",
+    "share": "ROUND(SUM(value) OVER w * %(share_factor)s, 3)",
     "stored_value": "ROUND(value, 4)",
     "differs": "IS DISTINCT FROM",
     "inexact": "NULL",
@@ -217,7 +217,7 @@ SQLITE = {
     "least": "MIN",
     "squares": "TOTAL(1.0 * w.qty * w.qty)",
     "collate": "",  # BINARY: code-point order, as Python sorts str
-    "share": "ROUND(SUM(value) OVER w * 100.0 / %(total)s, 3)",
+    "share": "ROUND(SUM(value) OVER w * %(share_factor)s, 3)",
     "stored_value": "ROUND(value / 10000000.0, 4)",  # value in units of 10^-7
     "differs": "IS NOT",
     # An integer product that left 64 bits turns into a float in SQLite.
@@ -479,21 +479,26 @@ def _limits(total, params: ClassificationParams) -> dict:
     holds exactly when ``cumulative × 100 ≤ A × total``. On PostgreSQL the
     quotient is an exact decimal (division by 100); on SQLite, in integer units,
     ``cumulative ≤ ⌊A × total / 100⌋`` is the same test. A zero total: nothing is
-    within any limit (every item C), and shares are NULL."""
+    within any limit (every item C), and shares are NULL.
+
+    The stored share (a figure for people, rounded to 0.001 %) is the running
+    total times ``100 / total`` to 20 digits: a multiplication per row instead of
+    a division, and the same result as exact rounding but within 10^-15 of a
+    rounding boundary."""
     if not total:
-        return {"total": None, "a_limit": -1, "b_limit": -1}
-    if isinstance(total, int):
+        return {"a_limit": -1, "b_limit": -1, "share_factor": None}
+    if isinstance(total, int):  # SQLite, in units of 10^-7
         return {
-            "total": total,
             "a_limit": params.a_threshold * total // 100,
             "b_limit": params.b_threshold * total // 100,
+            "share_factor": 100 / total,
         }
     with decimal.localcontext(prec=100):
-        return {
-            "total": total,
-            "a_limit": params.a_threshold * total / 100,
-            "b_limit": params.b_threshold * total / 100,
-        }
+        a_limit = params.a_threshold * total / 100
+        b_limit = params.b_threshold * total / 100
+    with decimal.localcontext(prec=20):
+        share_factor = Decimal(100) / total
+    return {"a_limit": a_limit, "b_limit": b_limit, "share_factor": share_factor}
 
 
 def _classify(
