@@ -1,10 +1,15 @@
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
 
+from .imports import ADMIN_FORMATS
 from .models import ClassificationRun, Item, ItemClassChange, StockMovement
+from .resources import ItemResource, MovementResource
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ImportExportModelAdmin):
+    resource_classes = [ItemResource]
+    formats = ADMIN_FORMATS
     list_display = [
         "sku",
         "name",
@@ -74,8 +79,12 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
-    """The ledger is append-only: movements are never edited or deleted here."""
+class StockMovementAdmin(ImportExportModelAdmin):
+    """The ledger is append-only: movements are never edited or deleted here
+    (an import appends them through the ledger)."""
+
+    resource_classes = [MovementResource]
+    formats = ADMIN_FORMATS
 
     list_display = ["occurred_at", "item", "kind", "quantity", "note", "created_by"]
     list_filter = ["kind", "occurred_at"]

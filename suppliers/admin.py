@@ -1,17 +1,25 @@
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+
+from items.imports import ADMIN_FORMATS
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem
+from .resources import DeliveryResource, SourceResource, SupplierResource
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(ImportExportModelAdmin):
+    resource_classes = [SupplierResource]
+    formats = ADMIN_FORMATS
     list_display = ["code", "name", "contact_name", "email", "jit_pilot", "active"]
     list_filter = ["active", "jit_pilot"]
     search_fields = ["code", "name", "email"]
 
 
 @admin.register(SupplierItem)
-class SupplierItemAdmin(admin.ModelAdmin):
+class SupplierItemAdmin(ImportExportModelAdmin):
+    resource_classes = [SourceResource]
+    formats = ADMIN_FORMATS
     list_display = [
         "item",
         "supplier",
@@ -48,7 +56,11 @@ class DeliveryLineInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ImportExportModelAdmin):
+    """Imports and exports delivery lines (one row per line)."""
+
+    resource_classes = [DeliveryResource]
+    formats = ADMIN_FORMATS
     list_display = [
         "reference",
         "supplier",

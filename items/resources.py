@@ -1,0 +1,237 @@
+"""Import and export of items and stock movements (admin and ``import_data``).
+
+Columns (DESIGN §4): items ``sku,name,unit_cost,annual_demand[,unit,
+shelf_life_days,jit_pilot]`` — the export adds ``abc_class,xyz_class,policy,
+on_hand``, which an import accepts and ignores (stock changes only through the
+ledger); movements ``sku,kind,quantity,occurred_at[,note]``.
+"""
+
+from __future__ import annotations
+
+from import_export.fields import Field
+from import_export.results import RowResult
+
+from .imports import (
+    CHUNK,
+    BooleanWidget,
+    BulkResource,
+    DateTimeWidget,
+    DecimalWidget,
+    IntegerWidget,
+    ParsedRow,
+    RawWidget,
+    RowsInvalid,
+    TextWidget,
+    format_decimal,
+)
+from .models import MONEY, QTY, Item, MovementKind, StockMovement
+from .services import (
+    InvalidQuantity,
+    MovementBatchError,
+    MovementInput,
+    movements_bulk_post,
+    signed_quantity,
+)
+
+NEW = RowResult.IMPORT_TYPE_NEW
+UPDATE = RowResult.IMPORT_TYPE_UPDATE
+SKIP = RowResult.IMPORT_TYPE_SKIP
+
+
+def text_field(name: str, max_length: int, **kwargs) -> Field:
+    return Field(
+        attribute=kwargs.pop("attribute", name),
+        column_name=name,
+        widget=TextWidget(max_length=max_length, **kwargs),
+    )
+
+
+class ItemResource(BulkResource):
+    """Items by ``sku``: created or updated, never their stock."""
+
+    sku = text_field("sku", 64)
+    name = text_field("name", 200)
+    unit_cost = Field(
+        attribute="unit_cost", column_name="unit_cost", widget=DecimalWidget(**MONEY)
+    )
+    annual_demand = Field(
+        attribute="annual_demand",
+        column_name="annual_demand",
+        widget=DecimalWidget(**QTY),
+    )
+    unit = text_field("unit", 16)
+    shelf_life_days = Field(
+        attribute="shelf_life_days",
+        column_name="shelf_life_days",
+        widget=IntegerWidget(minimum=0),
+    )
+    jit_pilot = Field(
+        attribute="jit_pilot", column_name="jit_pilot", widget=BooleanWidget()
+    )
+    abc_class = text_field("abc_class", 1, escape=False)
+    xyz_class = text_field("xyz_class", 1, escape=False)
+    policy = text_field("policy", 16, escape=False)
+    on_hand = Field(
+        attribute="on_hand",
+        column_name="on_hand",
+        widget=DecimalWidget(**QTY),
+        readonly=True,
+    )
+
+    required_columns = ("sku", "name", "unit_cost", "annual_demand")
+    optional_columns = ("unit", "shelf_life_days", "jit_pilot")
+    readonly_columns = ("abc_class", "xyz_class", "policy", "on_hand")
+    key_columns = ("sku",)
+
+    #: Model value of a blank cell in a present column.
+    blank_values = {"unit": "ea", "jit_pilot": False}
+    #: PostgreSQL types of the columns written by the set-based update.
+    sql_types = {
+        "name": "text",
+        "unit_cost": "numeric",
+        "annual_demand": "numeric",
+        "unit": "text",
+        "shelf_life_days": "integer",
+        "jit_pilot": "boolean",
+    }
+
+    class Meta:
+        model = Item
+        fields = (
+            "sku",
+            "name",
+            "unit_cost",
+            "annual_demand",
+            "unit",
+            "shelf_life_days",
+            "jit_pilot",
+            "abc_class",
+            "xyz_class",
+            "policy",
+            "on_hand",
+        )
+        export_order = fields
+        import_id_fields = ("sku",)
+        chunk_size = 2000
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        columns = [c for c in self.present_columns if c != "sku"]
+        existing: dict[str, tuple] = {}
+        skus = [row.values["sku"] for row in rows]
+        for start in range(0, len(skus), CHUNK):
+            for pk, sku, *values in Item.objects.filter(
+                sku__in=skus[start : start + CHUNK]
+            ).values_list("pk", "sku", *columns):
+                existing[sku] = (pk, values)
+        new_items, updates = [], []
+        for row in rows:
+            values = [self.model_value(row, column) for column in columns]
+            current = existing.get(row.values["sku"])
+            if current is None:
+                new_items.append(
+                    Item(
+                        sku=row.values["sku"],
+                        **dict(zip(columns, values, strict=True)),
+                    )
+                )
+                row.import_type = NEW
+            elif current[1] != values:
+                updates.append((current[0], *values))
+                row.import_type = UPDATE
+            else:
+                row.import_type = SKIP
+        Item.objects.bulk_create(new_items, batch_size=CHUNK)
+        self.update_rows(
+            Item,
+            [(column, self.sql_types[column]) for column in columns],
+            updates,
+            touch="updated_at",
+        )
+
+    def model_value(self, row: ParsedRow, column: str):
+        value = row.values.get(column)
+        if value in (None, ""):
+            return self.blank_values.get(column, value if value == "" else None)
+        return value
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.order_by("sku")
+
+
+class MovementResource(BulkResource):
+    """Stock movements: always appended to the ledger, all or nothing.
+
+    ``quantity`` is positive for receipts, issues and scrap (the kind gives the
+    sign) and signed for adjustments, on import and on export alike. An issue
+    beyond the stock on hand (after the file's earlier rows) is a row error.
+    """
+
+    sku = text_field("sku", 64, attribute="item__sku")
+    kind = text_field("kind", 16, escape=False)
+    quantity = Field(attribute="quantity", column_name="quantity", widget=RawWidget())
+    occurred_at = Field(
+        attribute="occurred_at", column_name="occurred_at", widget=DateTimeWidget()
+    )
+    note = text_field("note", 255)
+
+    required_columns = ("sku", "kind", "quantity", "occurred_at")
+    optional_columns = ("note",)
+
+    class Meta:
+        model = StockMovement
+        fields = ("sku", "kind", "quantity", "occurred_at", "note")
+        export_order = fields
+        chunk_size = 2000
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        for row in rows:
+            sku = row.values.get("sku")
+            if sku and "sku" not in row.errors:
+                row.values["item_id"] = item_ids.get(sku)
+                if row.values["item_id"] is None:
+                    row.add_error("sku", f"unknown sku '{sku}'.")
+            kind = (row.values.get("kind") or "").lower()
+            row.values["kind"] = kind
+            if kind and kind not in MovementKind.values:
+                row.add_error(
+                    "kind",
+                    f"unknown kind '{kind}'; use one of: "
+                    f"{', '.join(MovementKind.values)}.",
+                )
+            elif kind and row.values.get("quantity") and "quantity" not in row.errors:
+                try:
+                    row.values["signed"] = signed_quantity(
+                        kind=kind, quantity=row.values["quantity"]
+                    )
+                except InvalidQuantity as error:
+                    row.add_error("quantity", str(error))
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        movements = [
+            MovementInput(
+                item_id=row.values["item_id"],
+                kind=row.values["kind"],
+                quantity=row.values["signed"],
+                occurred_at=row.values["occurred_at"],
+                note=row.values.get("note") or "",
+            )
+            for row in rows
+        ]
+        try:
+            movements_bulk_post(movements=movements, user=user)
+        except MovementBatchError as error:
+            for index, message in error.errors.items():
+                rows[index].add_error("quantity", message)
+            raise RowsInvalid from error
+        for row in rows:
+            row.import_type = NEW
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("item").order_by("occurred_at", "id")
+
+    def dehydrate_quantity(self, movement: StockMovement) -> str:
+        quantity = movement.quantity
+        if movement.kind in (MovementKind.ISSUE, MovementKind.SCRAP):
+            quantity = -quantity
+        return format_decimal(quantity)

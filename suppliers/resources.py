@@ -1,0 +1,662 @@
+"""Import and export of suppliers, sources and deliveries, and the registry of all
+five resources used by the admin and by ``import_data`` / ``export_data``.
+
+Columns (DESIGN §4): suppliers ``code,name[,email]``; sources ``supplier,sku,
+unit_price,quoted_lead_time_days[,min_order_qty,order_multiple,priority,
+supplier_sku]``; deliveries ``reference,supplier,sku,quantity_ordered,ordered_at,
+promised_date[,received_at,quantity_received,quantity_rejected]``, one line per
+row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from import_export.fields import Field
+
+from items.imports import (
+    CHUNK,
+    BulkResource,
+    DateTimeWidget,
+    DateWidget,
+    DecimalWidget,
+    IntegerWidget,
+    ParsedRow,
+    RowsInvalid,
+    format_decimal,
+)
+from items.models import MONEY, QTY, Item, MovementKind
+from items.resources import (
+    NEW,
+    SKIP,
+    UPDATE,
+    ItemResource,
+    MovementResource,
+    text_field,
+)
+from items.services import (
+    MovementBatchError,
+    MovementInput,
+    movements_bulk_post,
+)
+
+from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
+
+ZERO = Decimal(0)
+
+
+class SupplierResource(BulkResource):
+    code = text_field("code", 32)
+    name = text_field("name", 200)
+    email = text_field("email", 254)
+
+    required_columns = ("code", "name")
+    optional_columns = ("email",)
+    key_columns = ("code",)
+
+    class Meta:
+        model = Supplier
+        fields = ("code", "name", "email")
+        export_order = fields
+        import_id_fields = ("code",)
+        chunk_size = 2000
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        for row in rows:
+            email = row.values.get("email")
+            if email and "email" not in row.errors:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    row.add_error("email", f"'{email}' is not a valid email address.")
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        columns = [c for c in self.present_columns if c != "code"]
+        codes = [row.values["code"] for row in rows]
+        existing: dict[str, tuple] = {}
+        for start in range(0, len(codes), CHUNK):
+            for pk, code, *values in Supplier.objects.filter(
+                code__in=codes[start : start + CHUNK]
+            ).values_list("pk", "code", *columns):
+                existing[code] = (pk, values)
+        new_suppliers, updates = [], []
+        for row in rows:
+            values = [row.values.get(column) or "" for column in columns]
+            current = existing.get(row.values["code"])
+            if current is None:
+                new_suppliers.append(
+                    Supplier(
+                        code=row.values["code"],
+                        **dict(zip(columns, values, strict=True)),
+                    )
+                )
+                row.import_type = NEW
+            elif current[1] != values:
+                updates.append((current[0], *values))
+                row.import_type = UPDATE
+            else:
+                row.import_type = SKIP
+        Supplier.objects.bulk_create(new_suppliers, batch_size=CHUNK)
+        self.update_rows(Supplier, [(column, "text") for column in columns], updates)
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.order_by("code")
+
+
+class SourceResource(BulkResource):
+    """Sources by (supplier code, sku); both must exist already."""
+
+    supplier = text_field("supplier", 32, attribute="supplier__code")
+    sku = text_field("sku", 64, attribute="item__sku")
+    unit_price = Field(
+        attribute="unit_price", column_name="unit_price", widget=DecimalWidget(**MONEY)
+    )
+    quoted_lead_time_days = Field(
+        attribute="quoted_lead_time_days",
+        column_name="quoted_lead_time_days",
+        widget=IntegerWidget(minimum=0),
+    )
+    min_order_qty = Field(
+        attribute="min_order_qty",
+        column_name="min_order_qty",
+        widget=DecimalWidget(**QTY),
+    )
+    order_multiple = Field(
+        attribute="order_multiple",
+        column_name="order_multiple",
+        widget=DecimalWidget(**QTY, positive=True),
+    )
+    priority = Field(
+        attribute="priority",
+        column_name="priority",
+        widget=IntegerWidget(minimum=1, maximum=32767),
+    )
+    supplier_sku = text_field("supplier_sku", 64)
+
+    required_columns = ("supplier", "sku", "unit_price", "quoted_lead_time_days")
+    optional_columns = ("min_order_qty", "order_multiple", "priority", "supplier_sku")
+    key_columns = ("supplier", "sku")
+
+    #: Model value of a blank cell in a present optional column.
+    blank_values = {
+        "min_order_qty": ZERO,
+        "order_multiple": Decimal(1),
+        "priority": 1,
+        "supplier_sku": "",
+    }
+    sql_types = {
+        "unit_price": "numeric",
+        "quoted_lead_time_days": "integer",
+        "min_order_qty": "numeric",
+        "order_multiple": "numeric",
+        "priority": "smallint",
+        "supplier_sku": "text",
+    }
+
+    class Meta:
+        model = SupplierItem
+        fields = (
+            "supplier",
+            "sku",
+            "unit_price",
+            "quoted_lead_time_days",
+            "min_order_qty",
+            "order_multiple",
+            "priority",
+            "supplier_sku",
+        )
+        export_order = fields
+        import_id_fields = ("supplier", "sku")
+        chunk_size = 2000
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        resolve_keys(rows, supplier=True, item=True)
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        columns = [c for c in self.present_columns if c not in ("supplier", "sku")]
+        item_ids = sorted({row.values["item_id"] for row in rows})
+        existing: dict[tuple[int, int], tuple] = {}
+        for start in range(0, len(item_ids), CHUNK):
+            for pk, supplier_id, item_id, *values in SupplierItem.objects.filter(
+                item_id__in=item_ids[start : start + CHUNK]
+            ).values_list("pk", "supplier_id", "item_id", *columns):
+                existing[supplier_id, item_id] = (pk, values)
+        new_sources, updates = [], []
+        for row in rows:
+            values = [
+                self.blank_values[c]
+                if row.values.get(c) in (None, "")
+                else row.values[c]
+                for c in columns
+            ]
+            key = (row.values["supplier_id"], row.values["item_id"])
+            current = existing.get(key)
+            if current is None:
+                new_sources.append(
+                    SupplierItem(
+                        supplier_id=key[0],
+                        item_id=key[1],
+                        **dict(zip(columns, values, strict=True)),
+                    )
+                )
+                row.import_type = NEW
+            elif current[1] != values:
+                updates.append((current[0], *values))
+                row.import_type = UPDATE
+            else:
+                row.import_type = SKIP
+        SupplierItem.objects.bulk_create(new_sources, batch_size=CHUNK)
+        self.update_rows(
+            SupplierItem, [(c, self.sql_types[c]) for c in columns], updates
+        )
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("supplier", "item").order_by(
+            "item__sku", "priority", "supplier__code"
+        )
+
+
+def resolve_keys(rows: list[ParsedRow], *, supplier: bool, item: bool) -> None:
+    """Look up supplier codes and skus (one query per chunk), store their ids in
+    ``row.values`` and report unknown ones."""
+    lookups = []
+    if supplier:
+        lookups.append(("supplier", "supplier_id", Supplier, "code", "supplier"))
+    if item:
+        lookups.append(("sku", "item_id", Item, "sku", "sku"))
+    for column, id_key, model, field_name, noun in lookups:
+        ids = BulkResource.ids_by(
+            model, field_name, (row.values.get(column) for row in rows)
+        )
+        for row in rows:
+            value = row.values.get(column)
+            if value and column not in row.errors:
+                row.values[id_key] = ids.get(value)
+                if row.values[id_key] is None:
+                    row.add_error(column, f"unknown {noun} '{value}'.")
+
+
+class DeliveryResource(BulkResource):
+    """Delivery lines by (reference, sku); rows sharing a reference form one
+    delivery (its supplier, ordered_at and promised_date must agree).
+
+    A row with ``received_at`` is a received line: its ``quantity_received``
+    (default: the quantity ordered) less ``quantity_rejected`` is accepted and
+    posted to the stock ledger as a receipt linked to the line, as receiving in
+    the UI does. Re-importing posts only the difference from what the line
+    already has; reducing a received, rejected or accepted quantity is refused.
+    The delivery becomes *received* when every line is received (has
+    ``received_at`` or has arrived in full), *partially received* when something
+    arrived, else *ordered* (*draft* without ``ordered_at``). Received and
+    cancelled deliveries keep their status and cannot receive more.
+    """
+
+    reference = text_field("reference", 64, attribute="delivery__reference")
+    supplier = text_field("supplier", 32, attribute="delivery__supplier__code")
+    sku = text_field("sku", 64, attribute="item__sku")
+    quantity_ordered = Field(
+        attribute="quantity_ordered",
+        column_name="quantity_ordered",
+        widget=DecimalWidget(**QTY, positive=True),
+    )
+    ordered_at = Field(
+        attribute="delivery__ordered_at",
+        column_name="ordered_at",
+        widget=DateTimeWidget(),
+    )
+    promised_date = Field(
+        attribute="delivery__promised_date",
+        column_name="promised_date",
+        widget=DateWidget(),
+    )
+    received_at = Field(column_name="received_at", widget=DateTimeWidget())
+    quantity_received = Field(
+        column_name="quantity_received", widget=DecimalWidget(**QTY)
+    )
+    quantity_rejected = Field(
+        column_name="quantity_rejected", widget=DecimalWidget(**QTY)
+    )
+
+    required_columns = (
+        "reference",
+        "supplier",
+        "sku",
+        "quantity_ordered",
+        "ordered_at",
+        "promised_date",
+    )
+    optional_columns = ("received_at", "quantity_received", "quantity_rejected")
+    key_columns = ("reference", "sku")
+    #: A draft has no ordered_at and a delivery may have no promise yet;
+    #: plan_delivery decides when a blank ordered_at is an error.
+    blank_allowed_columns = ("ordered_at", "promised_date")
+
+    class Meta:
+        model = DeliveryLine
+        fields = (
+            "reference",
+            "supplier",
+            "sku",
+            "quantity_ordered",
+            "ordered_at",
+            "promised_date",
+            "received_at",
+            "quantity_received",
+            "quantity_rejected",
+        )
+        export_order = fields
+        import_id_fields = ("reference", "sku")
+        chunk_size = 2000
+
+    # -- validation ----------------------------------------------------------------
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        resolve_keys(rows, supplier=True, item=True)
+        groups: dict[str, list[ParsedRow]] = defaultdict(list)
+        for row in rows:
+            if row.values.get("reference"):
+                groups[row.values["reference"]].append(row)
+        self.check_groups_agree(groups)
+        deliveries, lines = self.load_existing(groups)
+        self.plans = []
+        for reference, group in groups.items():
+            delivery = deliveries.get(reference)
+            self.plans.append(
+                self.plan_delivery(reference, group, delivery, lines.get(reference, {}))
+            )
+
+    def check_groups_agree(self, groups) -> None:
+        for reference, group in groups.items():
+            first = group[0]
+            for row in group[1:]:
+                for column in ("supplier", "ordered_at", "promised_date"):
+                    if column in row.errors or column in first.errors:
+                        continue
+                    if row.values.get(column) != first.values.get(column):
+                        row.add_error(
+                            column,
+                            f"differs from line {first.line} of delivery "
+                            f"{reference} ({first.raw.get(column) or 'blank'}); "
+                            "rows of one delivery must agree.",
+                        )
+
+    def load_existing(self, groups):
+        """Existing deliveries by reference and their lines by item id, locked in
+        primary-key order so a concurrent receipt cannot slip in between."""
+        references = sorted(groups)
+        deliveries: dict[str, Delivery] = {}
+        for start in range(0, len(references), CHUNK):
+            for delivery in (
+                Delivery.objects.select_for_update()
+                .filter(reference__in=references[start : start + CHUNK])
+                .order_by("pk")
+            ):
+                deliveries[delivery.reference] = delivery
+        by_id = {delivery.pk: delivery for delivery in deliveries.values()}
+        lines: dict[str, dict[int, DeliveryLine]] = defaultdict(dict)
+        ids = sorted(by_id)
+        for start in range(0, len(ids), CHUNK):
+            for line in (
+                DeliveryLine.objects.select_for_update()
+                .filter(delivery_id__in=ids[start : start + CHUNK])
+                .order_by("pk")
+            ):
+                lines[by_id[line.delivery_id].reference][line.item_id] = line
+        return deliveries, lines
+
+    def plan_delivery(self, reference, group, delivery, lines) -> dict:
+        """Check one delivery's rows against what exists and work out the new
+        figures; returns the plan ``write_rows`` executes."""
+        first = group[0]
+        ordered_at = first.values.get("ordered_at")
+        promised_date = first.values.get("promised_date")
+        status = delivery.status if delivery else None
+        closed = status in (DeliveryStatus.RECEIVED, DeliveryStatus.CANCELLED)
+        if delivery is not None:
+            supplier_id = first.values.get("supplier_id")
+            if supplier_id and supplier_id != delivery.supplier_id:
+                code = Supplier.objects.get(pk=delivery.supplier_id).code
+                for row in group:
+                    row.add_error(
+                        "supplier",
+                        f"delivery {reference} exists and is from supplier {code}.",
+                    )
+            if ordered_at is None and delivery.ordered_at is not None:
+                for row in group:
+                    row.add_error(
+                        "ordered_at",
+                        f"a value is required: delivery {reference} is "
+                        f"{delivery.get_status_display().lower()}.",
+                    )
+        plan_lines = []
+        receipt_columns = ("received_at", "quantity_received", "quantity_rejected")
+        for row in group:
+            if (
+                row.values.get("item_id") is None
+                or row.values.get("quantity_ordered") is None
+                or any(column in row.errors for column in receipt_columns)
+            ):
+                continue
+            line = lines.get(row.values["item_id"])
+            plan_lines.append(self.plan_line(row, line, reference, ordered_at, closed))
+        untouched = [
+            line
+            for item_id, line in lines.items()
+            if item_id not in {row.values.get("item_id") for row in group}
+        ]
+        return {
+            "reference": reference,
+            "rows": group,
+            "delivery": delivery,
+            "supplier_id": first.values.get("supplier_id"),
+            "ordered_at": ordered_at,
+            "promised_date": promised_date,
+            "lines": plan_lines,
+            "untouched": untouched,
+        }
+
+    def plan_line(self, row, line, reference, ordered_at, closed) -> dict:
+        received_at = row.values.get("received_at")
+        ordered = row.values["quantity_ordered"]
+        current_received = line.quantity_received if line else ZERO
+        current_rejected = line.quantity_rejected if line else ZERO
+        received = row.values.get("quantity_received")
+        if received is None:
+            received = ordered if received_at else current_received
+        rejected = row.values.get("quantity_rejected")
+        if rejected is None:
+            rejected = current_rejected
+        if rejected > received:
+            row.add_error(
+                "quantity_rejected",
+                f"cannot reject {format_decimal(rejected)}: only "
+                f"{format_decimal(received)} received.",
+            )
+        if received < current_received:
+            row.add_error(
+                "quantity_received",
+                f"{format_decimal(current_received)} already received; an import "
+                "cannot reduce it.",
+            )
+        if rejected < current_rejected:
+            row.add_error(
+                "quantity_rejected",
+                f"{format_decimal(current_rejected)} already rejected; an import "
+                "cannot reduce it.",
+            )
+        accepted_before = current_received - current_rejected
+        accepted = received - rejected
+        changed = (received, rejected) != (current_received, current_rejected)
+        if not row.errors and accepted < accepted_before:
+            row.add_error(
+                "quantity_rejected",
+                f"would take back {format_decimal(accepted_before - accepted)} "
+                "accepted units already in stock; correct stock with an "
+                "adjustment instead.",
+            )
+        if changed and closed:
+            row.add_error(
+                "received_at",
+                f"delivery {reference} is closed (received or cancelled) and "
+                "cannot receive more.",
+            )
+        elif changed and received_at is None:
+            row.add_error(
+                "received_at", "a value is required to receive goods on this line."
+            )
+        elif received_at is not None and ordered_at is None:
+            row.add_error(
+                "ordered_at", "a value is required: the line has been received."
+            )
+        return {
+            "row": row,
+            "line": line,
+            "ordered": ordered,
+            "received": received,
+            "rejected": rejected,
+            "post": accepted - accepted_before,
+            "received_at": received_at,
+        }
+
+    # -- writing -------------------------------------------------------------------
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        created_by = user if user is not None and user.is_authenticated else None
+        new_deliveries, delivery_updates = [], []
+        for plan in self.plans:
+            status, received_at = self.delivery_status(plan)
+            delivery = plan["delivery"]
+            if delivery is None:
+                delivery = Delivery(
+                    supplier_id=plan["supplier_id"],
+                    reference=plan["reference"],
+                    status=status,
+                    ordered_at=plan["ordered_at"],
+                    promised_date=plan["promised_date"],
+                    received_at=received_at,
+                    created_by=created_by,
+                )
+                plan["delivery"] = delivery
+                new_deliveries.append(delivery)
+                plan["delivery_changed"] = True
+                continue
+            figures = (status, plan["ordered_at"], plan["promised_date"], received_at)
+            current = (
+                delivery.status,
+                delivery.ordered_at,
+                delivery.promised_date,
+                delivery.received_at,
+            )
+            plan["delivery_changed"] = figures != current
+            if plan["delivery_changed"]:
+                delivery_updates.append((delivery.pk, *figures))
+        Delivery.objects.bulk_create(new_deliveries, batch_size=CHUNK)
+        self.update_rows(
+            Delivery,
+            [
+                ("status", "text"),
+                ("ordered_at", "timestamptz"),
+                ("promised_date", "date"),
+                ("received_at", "timestamptz"),
+            ],
+            delivery_updates,
+        )
+
+        new_lines, line_updates = [], []
+        for plan in self.plans:
+            for entry in plan["lines"]:
+                row, line = entry["row"], entry["line"]
+                figures = (entry["ordered"], entry["received"], entry["rejected"])
+                if line is None:
+                    entry["line"] = DeliveryLine(
+                        delivery_id=plan["delivery"].pk,
+                        item_id=row.values["item_id"],
+                        quantity_ordered=figures[0],
+                        quantity_received=figures[1],
+                        quantity_rejected=figures[2],
+                    )
+                    new_lines.append(entry["line"])
+                    row.import_type = NEW
+                    continue
+                current = (
+                    line.quantity_ordered,
+                    line.quantity_received,
+                    line.quantity_rejected,
+                )
+                if figures != current:
+                    line_updates.append((line.pk, *figures))
+                changed = figures != current or plan["delivery_changed"]
+                row.import_type = UPDATE if changed else SKIP
+        DeliveryLine.objects.bulk_create(new_lines, batch_size=CHUNK)
+        self.update_rows(
+            DeliveryLine,
+            [
+                ("quantity_ordered", "numeric"),
+                ("quantity_received", "numeric"),
+                ("quantity_rejected", "numeric"),
+            ],
+            line_updates,
+        )
+        self.post_receipts(user)
+
+    def delivery_status(self, plan) -> tuple[str, object]:
+        delivery = plan["delivery"]
+        if delivery is not None and delivery.status in (
+            DeliveryStatus.RECEIVED,
+            DeliveryStatus.CANCELLED,
+        ):
+            return delivery.status, delivery.received_at
+        if plan["ordered_at"] is None:
+            return DeliveryStatus.DRAFT, None
+        entries = plan["lines"]
+        untouched = plan["untouched"]
+        complete = all(
+            entry["received_at"] is not None or entry["received"] >= entry["ordered"]
+            for entry in entries
+        ) and all(line.quantity_received >= line.quantity_ordered for line in untouched)
+        times = [e["received_at"] for e in entries if e["received_at"] is not None]
+        if delivery is not None and delivery.received_at is not None:
+            times.append(delivery.received_at)
+        if complete and times:
+            return DeliveryStatus.RECEIVED, max(times)
+        if any(e["received"] > 0 for e in entries) or any(
+            line.quantity_received > 0 for line in untouched
+        ):
+            return DeliveryStatus.PARTIALLY_RECEIVED, None
+        return DeliveryStatus.ORDERED, None
+
+    def post_receipts(self, user) -> None:
+        """Accepted quantities not yet in stock, posted through the ledger."""
+        receipts = [
+            (entry, plan["reference"])
+            for plan in self.plans
+            for entry in plan["lines"]
+            if entry["post"] > 0
+        ]
+        try:
+            movements_bulk_post(
+                movements=[
+                    MovementInput(
+                        item_id=entry["line"].item_id,
+                        kind=MovementKind.RECEIPT,
+                        quantity=entry["post"],
+                        occurred_at=entry["received_at"],
+                        note=f"Delivery {reference}",
+                        delivery_line_id=entry["line"].pk,
+                    )
+                    for entry, reference in receipts
+                ],
+                user=user,
+            )
+        except MovementBatchError as error:
+            for index, message in error.errors.items():
+                receipts[index][0]["row"].add_error("quantity_received", message)
+            raise RowsInvalid from error
+
+    # -- export --------------------------------------------------------------------
+
+    def filter_export(self, queryset, **kwargs):
+        if queryset.model is Delivery:  # the admin exports its delivery list
+            queryset = DeliveryLine.objects.filter(delivery__in=queryset)
+        return queryset.select_related("delivery__supplier", "item").order_by(
+            "delivery__reference", "id"
+        )
+
+    def dehydrate_received_at(self, line: DeliveryLine) -> str:
+        """Only lines of a received delivery carry its received_at: a partly
+        received delivery re-imports as partly received."""
+        delivery = line.delivery
+        if delivery.status != DeliveryStatus.RECEIVED or delivery.received_at is None:
+            return ""
+        return self.fields["received_at"].widget.render(delivery.received_at)
+
+    def dehydrate_quantity_received(self, line: DeliveryLine) -> str:
+        if not self._has_receipt(line):
+            return ""
+        return format_decimal(line.quantity_received)
+
+    def dehydrate_quantity_rejected(self, line: DeliveryLine) -> str:
+        if not self._has_receipt(line):
+            return ""
+        return format_decimal(line.quantity_rejected)
+
+    @staticmethod
+    def _has_receipt(line: DeliveryLine) -> bool:
+        """Quantities are shown once something arrived or the delivery is closed
+        as received (then 0 means nothing came)."""
+        return bool(line.quantity_received) or (
+            line.delivery.status == DeliveryStatus.RECEIVED
+        )
+
+
+#: The five resources by the name ``import_data`` and ``export_data`` take.
+RESOURCES: dict[str, type[BulkResource]] = {
+    "items": ItemResource,
+    "suppliers": SupplierResource,
+    "sources": SourceResource,
+    "deliveries": DeliveryResource,
+    "movements": MovementResource,
+}
