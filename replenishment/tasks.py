@@ -20,6 +20,7 @@ from datetime import date
 
 from celery import chain, group, shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from inventory_site.locks import job_lock
@@ -127,7 +128,17 @@ def nightly_chain():
     )
 
 
+NIGHT_GUARD_SECONDS = 20 * 60 * 60
+
+
 @shared_task
-def nightly_planning_task() -> None:
-    """Beat's entry point: queue the nightly chain (returns at once)."""
+def nightly_planning_task(night: str | None = None) -> dict:
+    """Beat's entry point: queue the nightly chain once per night (returns at
+    once). A second beat, or the same message delivered twice, finds the night's
+    key already taken and queues nothing; manual runs use the steps directly."""
+    night = night or timezone.localdate().isoformat()
+    if not cache.add(f"nightly-planning:{night}", "queued", NIGHT_GUARD_SECONDS):
+        logger.warning("Nightly planning for %s already queued; skipped.", night)
+        return {"status": "skipped", "night": night}
     nightly_chain().apply_async()
+    return {"status": "queued", "night": night}

@@ -205,3 +205,37 @@ def test_chunked_suggestions_on_a_real_worker_equal_the_single_run(
     output = (tmp_path / "worker.log").read_text(errors="replace")
     assert current() == expected, output[-4000:]
     assert output.count("suggestions_generate_chunk_task") >= 4  # 14 items / 4
+
+
+def test_two_beats_at_once_run_the_nightly_job_once(redis_url, tmp_path):
+    """Two beats send the nightly task for the same night; a real worker runs the
+    chain once (one classification run), the second message is skipped."""
+    stable = ItemFactory(sku="ONE", unit_cost=D("4"), annual_demand=D("730"))
+    SupplierItemFactory(item=stable)
+    queue = f"test-beats-{uuid.uuid4().hex[:12]}"
+    prefix = f"test-{queue}"
+    client = redis.Redis.from_url(redis_url)
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = start_worker(redis_url=redis_url, queue=queue, prefix=prefix, log=log)
+        try:
+            with Connection(redis_url) as broker:
+                for _ in range(2):  # two beats, same night
+                    nightly_planning_task.apply_async(
+                        args=["2026-11-25"], queue=queue, connection=broker
+                    )
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while not nightly_done() and time.monotonic() < deadline:
+                assert worker.poll() is None, "the worker died"
+                time.sleep(0.5)
+            time.sleep(3)  # room for a second chain, were one queued
+        finally:
+            stop_worker(worker)
+            for key in client.scan_iter(f"*{queue}*"):
+                client.delete(key)
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)
+            client.close()
+    output = (tmp_path / "worker.log").read_text(errors="replace")
+    assert nightly_done(), output[-4000:]
+    assert ClassificationRun.objects.count() == 1, output[-4000:]
+    assert "already queued; skipped" in output

@@ -266,3 +266,16 @@ def test_reclassify_command_refuses_while_a_run_holds_the_lock(two_items):
 def test_reclassify_command_reports_bad_thresholds():
     with pytest.raises(CommandError, match="thresholds"):
         call_command("reclassify", "--a-threshold", "99", "--b-threshold", "90")
+
+
+def test_two_beats_queue_the_nightly_chain_once_per_night():
+    with patch.object(tasks, "nightly_chain") as chain_factory:
+        first = tasks.nightly_planning_task("2026-11-25")
+        second = tasks.nightly_planning_task("2026-11-25")
+        next_night = tasks.nightly_planning_task("2026-11-26")
+    assert (first["status"], second["status"], next_night["status"]) == (
+        "queued",
+        "skipped",
+        "queued",
+    )
+    assert chain_factory.return_value.apply_async.call_count == 2
