@@ -396,8 +396,11 @@ class DeliveryResource(BulkResource):
         for row in group:
             if (
                 row.values.get("item_id") is None
-                or row.values.get("quantity_ordered") is None
                 or any(column in row.errors for column in receipt_columns)
+                or (
+                    row.values.get("quantity_ordered") is None
+                    and row.values.get("quantity_received") is None
+                )
             ):
                 continue
             line = lines.get(row.values["item_id"])
@@ -420,7 +423,7 @@ class DeliveryResource(BulkResource):
 
     def plan_line(self, row, line, reference, ordered_at, closed) -> dict:
         received_at = row.values.get("received_at")
-        ordered = row.values["quantity_ordered"]
+        ordered = row.values.get("quantity_ordered")  # None only with errors
         current_received = line.quantity_received if line else ZERO
         current_rejected = line.quantity_rejected if line else ZERO
         received = row.values.get("quantity_received")
