@@ -225,10 +225,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # unacknowledged (acks_late) message to another worker, so a redelivery or a second
 # beat never overlaps a run that is still going:
 #   task time limit (1 h) < lock expiry (2 h) < broker visibility timeout (4 h).
-NIGHTLY_TASK_TIME_LIMIT = 60 * 60
-NIGHTLY_TASK_SOFT_TIME_LIMIT = NIGHTLY_TASK_TIME_LIMIT - 5 * 60  # time to clean up
-NIGHTLY_LOCK_EXPIRY = 2 * 60 * 60
-BROKER_VISIBILITY_TIMEOUT = 4 * 60 * 60
+NIGHTLY_TASK_TIME_LIMIT = env.int("NIGHTLY_TASK_TIME_LIMIT", default=60 * 60)
+NIGHTLY_TASK_SOFT_TIME_LIMIT = NIGHTLY_TASK_TIME_LIMIT - min(
+    5 * 60, NIGHTLY_TASK_TIME_LIMIT // 4
+)  # time to clean up
+NIGHTLY_LOCK_EXPIRY = env.int("NIGHTLY_LOCK_EXPIRY", default=2 * 60 * 60)
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=4 * 60 * 60)
 if not NIGHTLY_TASK_TIME_LIMIT < NIGHTLY_LOCK_EXPIRY < BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "Nightly limits must nest: task time limit < lock expiry < visibility timeout."
@@ -250,6 +252,10 @@ else:
     # outbox resends later, see jobs.services).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        # How often workers look for messages a dead worker left unacknowledged
+        # (about interval × throttle seconds).
+        "unacked_restore_interval": env.int("BROKER_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("BROKER_RESTORE_THROTTLE", default=10),
         "socket_connect_timeout": 1,
         "socket_timeout": 5,
     }
