@@ -6,6 +6,7 @@ from inventory_site.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("inventory_site.api_router")),
     path("items/", include("items.urls")),
     path("", include("suppliers.urls")),
     path("", include("replenishment.urls")),

@@ -1,0 +1,82 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
+
+from .filters import ItemFilter
+from .models import StockMovement
+from .selectors import items_for_list
+from .serializers import ItemSerializer, MovementSerializer
+from .services import InsufficientStock, InvalidQuantity, stock_movement_post
+
+
+class ItemViewSet(viewsets.ModelViewSet):
+    """Items by SKU. Stock and planning figures are read-only: stock changes only
+    through movements."""
+
+    serializer_class = ItemSerializer
+    permission_classes = [StaffReadsAdminWrites]
+    lookup_field = "sku"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [
+        DjangoFilterBackend,
+        filters.SearchFilter,
+        filters.OrderingFilter,
+    ]
+    filterset_class = ItemFilter
+    search_fields = ["sku", "name"]
+    ordering_fields = ["sku", "name", "on_hand", "unit_cost", "annual_value"]
+    ordering = ["sku"]
+    queryset = items_for_list()
+
+    def perform_destroy(self, instance):
+        if instance.movements.exists():
+            raise ValidationError(
+                {"detail": "This item has stock movements; deactivate it instead."}
+            )
+        instance.delete()
+
+
+class MovementViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """The stock ledger: list movements, or post one (consumption, receipt,
+    adjustment, scrap). An issue beyond stock answers 409 and changes nothing."""
+
+    serializer_class = MovementSerializer
+    permission_classes = [IsStaff]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {
+        "item__sku": ["exact"],
+        "kind": ["exact"],
+        "occurred_at": ["gte", "lt"],
+    }
+    queryset = StockMovement.objects.select_related("item", "created_by").order_by(
+        "-occurred_at", "-pk"
+    )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            movement = stock_movement_post(
+                item=data["item"],
+                kind=data["kind"],
+                quantity=data["quantity"],
+                occurred_at=data.get("occurred_at"),
+                note=data.get("note", ""),
+                user=request.user,
+            )
+        except InvalidQuantity as error:
+            raise ValidationError({"quantity": [str(error)]}) from error
+        except InsufficientStock as error:
+            return Response(
+                {"detail": str(error), "code": "insufficient_stock"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            self.get_serializer(movement).data, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from .models import ClassificationRun, Item, MovementKind, StockMovement
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    days_of_cover = serializers.DecimalField(
+        max_digits=20, decimal_places=1, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Item
+        fields = [
+            "sku", "name", "unit", "unit_cost", "annual_demand", "on_hand",
+            "abc_class", "xyz_class", "policy", "policy_override", "jit_pilot",
+            "safety_time_days", "shelf_life_days", "active", "annual_value",
+            "avg_daily_demand", "daily_demand_std", "reorder_point", "days_of_cover",
+        ]  # fmt: skip
+        read_only_fields = [
+            "on_hand", "abc_class", "xyz_class", "policy", "annual_value",
+            "avg_daily_demand", "daily_demand_std", "reorder_point",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "unit_cost": {"min_value": 0},
+            "annual_demand": {"min_value": 0},
+        }
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    """POST a movement as people enter it: a positive quantity for receipts,
+    issues and scrap (the kind gives the sign), a signed one for adjustments."""
+
+    sku = serializers.SlugRelatedField(
+        source="item", slug_field="sku", queryset=Item.objects.all()
+    )
+    kind = serializers.ChoiceField(choices=MovementKind.choices)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    occurred_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StockMovement
+        fields = ["id", "sku", "kind", "quantity", "occurred_at", "note", "created_by"]
+
+
+class ClassificationRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClassificationRun
+        fields = [
+            "id", "status", "created_at", "started_at", "finished_at", "parameters",
+            "counts", "items_total", "items_changed", "duration_seconds", "error",
+        ]  # fmt: skip
+        read_only_fields = fields

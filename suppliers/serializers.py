@@ -1,0 +1,90 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from items.models import Item
+
+from .models import Delivery, DeliveryLine, Supplier, SupplierItem, SupplierScore
+
+
+class SupplierScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupplierScore
+        exclude = ["id", "supplier"]
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    score = SupplierScoreSerializer(read_only=True)
+
+    class Meta:
+        model = Supplier
+        fields = [
+            "code", "name", "contact_name", "email", "phone", "jit_pilot", "active",
+            "score",
+        ]  # fmt: skip
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    supplier = serializers.SlugRelatedField(
+        slug_field="code", queryset=Supplier.objects.all()
+    )
+    sku = serializers.SlugRelatedField(
+        source="item", slug_field="sku", queryset=Item.objects.all()
+    )
+
+    class Meta:
+        model = SupplierItem
+        fields = [
+            "id", "supplier", "sku", "supplier_sku", "unit_price",
+            "quoted_lead_time_days", "min_order_qty", "order_multiple", "priority",
+            "active",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "unit_price": {"min_value": 0},
+            "min_order_qty": {"min_value": 0},
+            "order_multiple": {"min_value": Decimal("0.001")},
+            "priority": {"min_value": 1},
+        }
+
+
+class DeliveryLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="item.sku", read_only=True)
+
+    class Meta:
+        model = DeliveryLine
+        fields = [
+            "id", "sku", "quantity_ordered", "quantity_received", "quantity_rejected",
+            "rejection_reason", "unit_price",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    supplier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lines = DeliveryLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "reference", "supplier", "status", "ordered_at", "promised_date",
+            "received_at", "note", "lines",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class LineReceiptSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity_received = serializers.DecimalField(
+        max_digits=16, decimal_places=3, min_value=0
+    )
+    quantity_rejected = serializers.DecimalField(
+        max_digits=16, decimal_places=3, min_value=0, default=0
+    )
+    rejection_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, default=""
+    )
+
+
+class ReceiveSerializer(serializers.Serializer):
+    lines = LineReceiptSerializer(many=True, allow_empty=False)
+    close = serializers.BooleanField(default=False)
