@@ -29,11 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from html import escape
+from operator import attrgetter
 from pathlib import Path
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from import_export import resources, widgets
@@ -90,20 +92,24 @@ def unescape_formula(text: str) -> str:
 
 def format_decimal(value: Decimal) -> str:
     """Plain decimal notation without trailing zeros: 10.500 → 10.5, 100 → 100."""
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return f"{value.normalize():f}"
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _as_text(value) -> str:
-    """A cell as text; spreadsheets hand over whole numbers as int or float."""
+def _cell_text(value) -> str:
+    """A cell as trimmed text (``""`` for an empty cell); spreadsheets hand over
+    whole numbers as int or float."""
+    if value.__class__ is str:
+        return value.strip()
+    if value is None:
+        return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def _is_blank(value) -> bool:
+    return not _cell_text(value)
 
 
 class TextWidget(widgets.Widget):
@@ -115,10 +121,8 @@ class TextWidget(widgets.Widget):
         self.escape = escape
 
     def clean(self, value, row=None, **kwargs) -> str:
-        if _is_blank(value):
-            return ""
-        text = _as_text(value)
-        if self.escape:
+        text = _cell_text(value)
+        if self.escape and text[:1] == "'":
             text = unescape_formula(text)
         if len(text) > self.max_length:
             raise ValueError(
@@ -136,7 +140,7 @@ class RawWidget(widgets.Widget):
     """The cell as trimmed text, checked later (e.g. by the ledger's own checks)."""
 
     def clean(self, value, row=None, **kwargs) -> str:
-        return "" if _is_blank(value) else _as_text(value)
+        return _cell_text(value)
 
     def render(self, value, obj=None, **kwargs) -> str:
         return "" if value is None else str(value)
@@ -159,13 +163,15 @@ class DecimalWidget(widgets.Widget):
         self.decimal_places = decimal_places
         self.minimum = minimum
         self.positive = positive
+        self.limit = Decimal(10) ** (max_digits - decimal_places)
+        self.step = Decimal(1).scaleb(-decimal_places)
 
     def clean(self, value, row=None, **kwargs) -> Decimal | None:
-        if _is_blank(value):
-            return None
         if isinstance(value, bool):
             raise ValueError(f"'{value}' is not a number.")
-        text = _as_text(value)
+        text = _cell_text(value)
+        if not text:
+            return None
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
@@ -176,12 +182,9 @@ class DecimalWidget(widgets.Widget):
             raise ValueError(f"must be greater than zero (got {text}).")
         if self.minimum is not None and number < self.minimum:
             raise ValueError(f"must not be negative (got {text}).")
-        whole_digits = self.max_digits - self.decimal_places
-        if abs(number) >= Decimal(10) ** whole_digits:
+        if abs(number) >= self.limit:
             raise ValueError(f"{text} is too large.")
-        if number.as_tuple().exponent < -self.decimal_places and number != round(
-            number, self.decimal_places
-        ):
+        if number != number.quantize(self.step):
             raise ValueError(
                 f"allows at most {self.decimal_places} decimal places (got {text})."
             )
@@ -198,11 +201,11 @@ class IntegerWidget(widgets.Widget):
         self.maximum = maximum
 
     def clean(self, value, row=None, **kwargs) -> int | None:
-        if _is_blank(value):
-            return None
         if isinstance(value, bool):
             raise ValueError(f"'{value}' is not a whole number.")
-        text = _as_text(value)
+        text = _cell_text(value)
+        if not text:
+            return None
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
@@ -223,17 +226,17 @@ class BooleanWidget(widgets.Widget):
     """1/0, true/false, yes/no (any case); blank → ``None``."""
 
     def clean(self, value, row=None, **kwargs) -> bool | None:
-        if _is_blank(value):
-            return None
         if isinstance(value, bool):
             return value
-        text = _as_text(value).lower()
-        if text in TRUE_WORDS:
+        text = _cell_text(value)
+        if not text:
+            return None
+        if text.lower() in TRUE_WORDS:
             return True
-        if text in FALSE_WORDS:
+        if text.lower() in FALSE_WORDS:
             return False
         raise ValueError(
-            f"'{_as_text(value)}' is not a yes/no value; use 1/0, true/false or yes/no."
+            f"'{text}' is not a yes/no value; use 1/0, true/false or yes/no."
         )
 
     def render(self, value, obj=None, **kwargs) -> str:
@@ -251,14 +254,14 @@ class DateTimeWidget(widgets.Widget):
     an offset is site time. Always returns an aware datetime."""
 
     def clean(self, value, row=None, **kwargs) -> datetime | None:
-        if _is_blank(value):
-            return None
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
             return site_midnight(value)
         else:
-            text = _as_text(value)
+            text = _cell_text(value)
+            if not text:
+                return None
             try:
                 day = parse_date(text)
                 moment = None if day else parse_datetime(text)
@@ -285,15 +288,15 @@ class DateWidget(widgets.Widget):
     """An ISO 8601 calendar date (YYYY-MM-DD)."""
 
     def clean(self, value, row=None, **kwargs) -> date | None:
-        if _is_blank(value):
-            return None
         if isinstance(value, datetime):
             if value.time() != time.min:
                 raise ValueError(f"'{value}' is not a date (it has a time of day).")
             return value.date()
         if isinstance(value, date):
             return value
-        text = _as_text(value)
+        text = _cell_text(value)
+        if not text:
+            return None
         try:
             day = parse_date(text)
         except ValueError:
@@ -309,21 +312,42 @@ class DateWidget(widgets.Widget):
 # --- Reading files ------------------------------------------------------------------
 
 
-def _rectangular(rows: list[list]) -> tablib.Dataset:
-    """A dataset from the header row and data rows, padded to one width. Cells
+class Table:
+    """What ``Resource.import_data`` needs of a ``tablib.Dataset`` (``headers``,
+    ``len()``, iteration over rows), without tablib's per-row checks: the readers
+    below build one for 100,000 rows in a fraction of the time. The resources
+    take a ``tablib.Dataset`` as well."""
+
+    def __init__(self, headers: list[str], rows: list[list]):
+        self.headers = headers
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def to_dataset(self) -> tablib.Dataset:
+        return tablib.Dataset(*self.rows, headers=self.headers)
+
+
+def _rectangular(rows: list[list]) -> Table:
+    """A table from the header row and data rows, padded to one width. Cells
     beyond the last header get empty header names (the resource reports them)."""
     if not rows or all(_is_blank(cell) for cell in rows[0]):
         raise ImportFileError("The file is empty: no header row.", line=1)
-    width = max(len(row) for row in rows)
+    width = max(map(len, rows))
     headers = ["" if cell is None else str(cell) for cell in rows[0]]
     headers += [""] * (width - len(headers))
-    dataset = tablib.Dataset(headers=headers)
-    for row in rows[1:]:
-        dataset.append(list(row) + [""] * (width - len(row)))
-    return dataset
+    data = rows[1:]
+    for index, row in enumerate(data):
+        if len(row) < width:
+            data[index] = list(row) + [""] * (width - len(row))
+    return Table(headers, data)
 
 
-def read_csv(data: bytes | str) -> tablib.Dataset:
+def read_csv(data: bytes | str) -> Table:
     """CSV in UTF-8 (a byte order mark is fine). Blank lines are kept (as empty
     rows) so row numbers match the file."""
     if isinstance(data, bytes):
@@ -343,7 +367,7 @@ def read_csv(data: bytes | str) -> tablib.Dataset:
     return _rectangular(rows)
 
 
-def read_xlsx(data: bytes) -> tablib.Dataset:
+def read_xlsx(data: bytes) -> Table:
     """The first (active) sheet of an .xlsx workbook, values only (no formulas)."""
     import openpyxl
 
@@ -361,8 +385,8 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
     return _rectangular(rows)
 
 
-def read_dataset(path: str | Path) -> tablib.Dataset:
-    """Read a .csv or .xlsx file (by extension) into a dataset."""
+def read_dataset(path: str | Path) -> Table:
+    """Read a .csv or .xlsx file (by extension) into a table."""
     path = Path(path)
     extension = path.suffix.lower()
     if extension not in SUPPORTED_EXTENSIONS:
@@ -395,15 +419,20 @@ ADMIN_FORMATS = [CSVFormat, XLSXFormat]
 # --- Resources ----------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ParsedRow:
     """One data row: its file line, raw cells and cleaned values by column."""
 
     line: int
-    raw: dict[str, object]
+    cells: Sequence
+    columns: dict[str, int]  # column name → position, shared by all rows
     values: dict[str, object]
     errors: dict[str, list[str]] = field(default_factory=dict)
     import_type: str = ""
+
+    @property
+    def raw(self) -> dict[str, object]:
+        return {name: self.cells[position] for name, position in self.columns.items()}
 
     def add_error(self, column: str, message: str) -> None:
         self.errors.setdefault(column or NON_FIELD_ERRORS, []).append(message)
@@ -554,25 +583,23 @@ class BulkResource(resources.ModelResource):
             (name, columns[name], self.fields[name].widget)
             for name in self.present_columns
         ]
-        named_positions = list(columns.values())
+        first = parsers[0][1] if parsers else 0
         rows = []
         for line, cells in enumerate(dataset, start=2):
-            if all(_is_blank(cells[position]) for position in named_positions) and all(
-                _is_blank(cells[position]) for position in unnamed
-            ):
+            if _is_blank(cells[first]) and all(map(_is_blank, cells)):
                 continue  # a blank row
-            raw = {name: cells[position] for name, position in columns.items()}
-            row = ParsedRow(line=line, raw=raw, values={})
+            values = {}
+            row = ParsedRow(line=line, cells=cells, columns=columns, values=values)
             for name, position, widget in parsers:
                 try:
-                    row.values[name] = widget.clean(cells[position])
+                    values[name] = widget.clean(cells[position])
                 except ValueError as error:
                     row.add_error(name, str(error))
             for position in unnamed:
                 if not _is_blank(cells[position]):
                     row.add_error(
                         f"#{position + 1}",
-                        f"value '{_as_text(cells[position])}' in a column "
+                        f"value '{_cell_text(cells[position])}' in a column "
                         "without a header.",
                     )
             rows.append(row)
@@ -629,14 +656,62 @@ class BulkResource(resources.ModelResource):
             else:
                 row_result.import_type = row.import_type or RowResult.IMPORT_TYPE_SKIP
                 if preview:
+                    raw = row.raw
                     row_result.diff = [
-                        escape(_as_text(row.raw.get(name)))
-                        if not _is_blank(row.raw.get(name))
-                        else ""
+                        escape(_cell_text(raw.get(name)))
                         for name in result.diff_headers
                     ]
             result.increment_row_result_total(row_result)
             result.append_row_result(row_result)
+
+    def export(self, queryset=None, **kwargs):
+        """The library's export, with the per-cell work done once per column
+        (its own export looks up the field list and dehydrate method for every
+        cell): 100,000 items in a few seconds instead of twenty."""
+        self.before_export(queryset, **kwargs)
+        if queryset is None:
+            queryset = self.get_queryset()
+        queryset = self.filter_export(queryset, **kwargs)
+        selected = kwargs.get("export_fields")
+        names = [
+            name
+            for name in self.get_export_order()
+            if name in self.fields and (not selected or name in selected)
+        ]
+        methods = [
+            getattr(self, self.fields[name].get_dehydrate_method(name), None)
+            for name in names
+        ]
+        if any(methods):
+            cells = [self._cell_exporter(name) for name in names]
+            rows = [
+                [cell(instance) for cell in cells]
+                for instance in self.iter_queryset(queryset)
+            ]
+        else:  # plain columns: rows of values, no model instances
+            renders = [self.fields[name].widget.render for name in names]
+            attributes = [self.fields[name].attribute for name in names]
+            rows = [
+                [render(value) for render, value in zip(renders, values, strict=True)]
+                for values in queryset.values_list(*attributes).iterator(
+                    chunk_size=self.get_chunk_size()
+                )
+            ]
+        dataset = tablib.Dataset(
+            *rows, headers=[self.fields[name].column_name for name in names]
+        )
+        self.after_export(queryset, dataset, **kwargs)
+        return dataset
+
+    def _cell_exporter(self, name: str):
+        field = self.fields[name]
+        method = getattr(self, field.get_dehydrate_method(name), None)
+        if method is not None:
+            return method
+        # Exported relations are never null, so a plain attribute chain will do.
+        get_value = attrgetter(field.attribute.replace("__", "."))
+        render = field.widget.render
+        return lambda instance: render(get_value(instance))
 
     def _column_order(self, item) -> int:
         """Errors of a row in the file's column order (unnamed columns last)."""
@@ -651,54 +726,149 @@ class BulkResource(resources.ModelResource):
     # -- helpers for subclasses ----------------------------------------------------
 
     @staticmethod
-    def ids_by(model, field_name: str, values: Iterable, *, lock: bool = False):
-        """``{value: pk}`` for the given natural keys, one query per chunk."""
-        values = sorted({v for v in values if v not in (None, "")})
+    def ids_by(model, field_name: str, values: Iterable) -> dict:
+        """``{value: pk}`` for the given natural keys."""
         found = {}
-        for start in range(0, len(values), CHUNK):
-            queryset = model.objects.filter(
-                **{f"{field_name}__in": values[start : start + CHUNK]}
-            )
-            if lock:
-                queryset = queryset.select_for_update().order_by("pk")
+        for queryset in filter_in(model.objects.all(), field_name, values):
             found.update(queryset.values_list(field_name, "pk"))
         return found
 
-    @staticmethod
-    def update_rows(
-        model,
-        columns: list[tuple[str, str]],
-        rows: list[tuple],
-        *,
-        touch: str = "",
-    ) -> None:
-        """Set-based update of ``columns`` (name, PostgreSQL type) for rows of
-        ``(pk, value, …)``; values are adapted like Django adapts them. ``touch``
-        names an ``auto_now`` column to set to now as well."""
-        if not rows:
-            return
-        adapted = []
+
+def filter_in(queryset, field_name: str, values: Iterable, *, sql_type: str = "text"):
+    """Querysets that together cover ``field_name IN values``: on PostgreSQL one
+    query with a single array parameter (``IN (SELECT unnest(%s))``), elsewhere
+    one query per chunk of values. Never one query per value."""
+    values = sorted({v for v in values if v not in (None, "")})
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        subquery = RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
+        yield queryset.filter(**{f"{field_name}__in": subquery})
+        return
+    for start in range(0, len(values), CHUNK):
+        yield queryset.filter(**{f"{field_name}__in": values[start : start + CHUNK]})
+
+
+def _fields(model, names: Sequence[str]) -> list:
+    return [model._meta.get_field(name) for name in names]
+
+
+def _stage(cursor, fields: list, rows: Iterable[Sequence]) -> str:
+    """PostgreSQL: COPY rows into a temporary table shaped like ``fields``
+    (the first being the id when updating) and return its name."""
+    quote = connection.ops.quote_name
+    name = "import_stage"
+    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
         for row in rows:
-            values = [row[0]]
-            for (_name, kind), value in zip(columns, row[1:], strict=True):
-                if kind == "timestamptz" and value is not None:
-                    value = connection.ops.adapt_datetimefield_value(value)
-                elif kind == "date" and value is not None:
-                    value = connection.ops.adapt_datefield_value(value)
-                values.append(value)
-            adapted.append(tuple(values))
-        set_sql = ", ".join(f"{name} = v.{name}" for name, _ in columns)
-        set_params = []
-        if touch:
-            set_sql += f", {touch} = %s"
-            set_params.append(connection.ops.adapt_datetimefield_value(timezone.now()))
-        update_from_values(
-            table=model._meta.db_table,
-            columns=[("id", "bigint"), *columns],
-            rows=adapted,
-            set_sql=set_sql,
-            set_params=set_params,
+            copy.write_row(row)
+    cursor.execute(f"ANALYZE {name}")
+    return name
+
+
+def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert rows of values for the fields ``names`` (attnames), the model's
+    defaults filling the other columns (``auto_now`` ones: now).
+
+    Model instances are never built: at 100,000 rows Django's ``bulk_create``
+    spends far longer preparing them than the database spends inserting. On
+    PostgreSQL the given columns are COPied into a temporary table and inserted
+    from there with the defaults as constants (one statement); elsewhere one
+    ``executemany``. No primary keys come back. (No model here overrides
+    ``save()`` or listens to save signals.)"""
+    if not rows:
+        return
+    given = _fields(model, names)
+    now = timezone.now()
+    others = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.attname in names:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            default = now
+        else:
+            default = f.get_default() if f.has_default() else None
+        others.append((f, f.get_db_prep_save(default, connection)))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in [*given, *(f for f, _ in others)])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stage = _stage(cursor, given, rows)
+            selected = ", ".join(
+                [f"v.{quote(f.column)}" for f in given]
+                + [f"%s::{f.db_type(connection)}" for f, _ in others]
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage} v",
+                [value for _, value in others],
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+            return
+        constants = [value for _, value in others]
+        placeholders = ", ".join(["%s"] * (len(given) + len(others)))
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+            [
+                [
+                    *(
+                        f.get_db_prep_save(v, connection)
+                        for f, v in zip(given, row, strict=True)
+                    ),
+                    *constants,
+                ]
+                for row in rows
+            ],
         )
+
+
+def update_rows(
+    model, names: Sequence[str], rows: Sequence[Sequence], *, touch: str = ""
+) -> None:
+    """Set the fields ``names`` for rows of ``(pk, value, …)``, set-based:
+    PostgreSQL COPies them into a temporary table and runs one ``UPDATE … FROM``;
+    elsewhere one ``UPDATE … FROM (VALUES …)`` per batch. ``touch`` names an
+    ``auto_now`` field to set to now as well."""
+    if not rows:
+        return
+    fields = _fields(model, names)
+    quote = connection.ops.quote_name
+    set_sql = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    now = []
+    if touch:
+        column = quote(model._meta.get_field(touch).column)
+        set_sql += f", {column} = %s"
+        now.append(connection.ops.adapt_datetimefield_value(timezone.now()))
+    if connection.vendor == "postgresql":
+        table = quote(model._meta.db_table)
+        with connection.cursor() as cursor:
+            stage = _stage(cursor, [model._meta.pk, *fields], rows)
+            pk = quote(model._meta.pk.column)
+            cursor.execute(
+                f"UPDATE {table} SET {set_sql} FROM {stage} v "
+                f"WHERE {table}.{pk} = v.{pk}",
+                now,
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+        return
+    update_from_values(
+        table=model._meta.db_table,
+        columns=[("id", "bigint")] + [(f.column, "") for f in fields],
+        rows=[
+            (
+                row[0],
+                *(
+                    f.get_db_prep_save(v, connection)
+                    for f, v in zip(fields, row[1:], strict=True)
+                ),
+            )
+            for row in rows
+        ],
+        set_sql=set_sql,
+        set_params=now,
+    )
 
 
 def result_issues(result) -> list[str]:

@@ -12,7 +12,6 @@ from import_export.fields import Field
 from import_export.results import RowResult
 
 from .imports import (
-    CHUNK,
     BooleanWidget,
     BulkResource,
     DateTimeWidget,
@@ -22,7 +21,10 @@ from .imports import (
     RawWidget,
     RowsInvalid,
     TextWidget,
+    filter_in,
     format_decimal,
+    insert_rows,
+    update_rows,
 )
 from .models import MONEY, QTY, Item, MovementKind, StockMovement
 from .services import (
@@ -83,17 +85,8 @@ class ItemResource(BulkResource):
     readonly_columns = ("abc_class", "xyz_class", "policy", "on_hand")
     key_columns = ("sku",)
 
-    #: Model value of a blank cell in a present column.
-    blank_values = {"unit": "ea", "jit_pilot": False}
-    #: PostgreSQL types of the columns written by the set-based update.
-    sql_types = {
-        "name": "text",
-        "unit_cost": "numeric",
-        "annual_demand": "numeric",
-        "unit": "text",
-        "shelf_life_days": "integer",
-        "jit_pilot": "boolean",
-    }
+    #: Model value of a blank cell in a present column (text columns: "").
+    blank_values = {"name": "", "unit": "ea", "jit_pilot": False}
 
     class Meta:
         model = Item
@@ -117,45 +110,32 @@ class ItemResource(BulkResource):
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c != "sku"]
         existing: dict[str, tuple] = {}
-        skus = [row.values["sku"] for row in rows]
-        for start in range(0, len(skus), CHUNK):
-            for pk, sku, *values in Item.objects.filter(
-                sku__in=skus[start : start + CHUNK]
-            ).values_list("pk", "sku", *columns):
+        skus = (row.values["sku"] for row in rows)
+        for queryset in filter_in(Item.objects.all(), "sku", skus):
+            for pk, sku, *values in queryset.values_list("pk", "sku", *columns):
                 existing[sku] = (pk, values)
+        blanks = [self.blank_values.get(column) for column in columns]
         new_items, updates = [], []
         for row in rows:
-            values = [self.model_value(row, column) for column in columns]
+            values = [
+                blank if (value := row.values.get(column)) is None or value == ""
+                else value
+                for column, blank in zip(columns, blanks, strict=True)
+            ]  # fmt: skip
             current = existing.get(row.values["sku"])
             if current is None:
-                new_items.append(
-                    Item(
-                        sku=row.values["sku"],
-                        **dict(zip(columns, values, strict=True)),
-                    )
-                )
+                new_items.append((row.values["sku"], *values))
                 row.import_type = NEW
             elif current[1] != values:
                 updates.append((current[0], *values))
                 row.import_type = UPDATE
             else:
                 row.import_type = SKIP
-        Item.objects.bulk_create(new_items, batch_size=CHUNK)
-        self.update_rows(
-            Item,
-            [(column, self.sql_types[column]) for column in columns],
-            updates,
-            touch="updated_at",
-        )
-
-    def model_value(self, row: ParsedRow, column: str):
-        value = row.values.get(column)
-        if value in (None, ""):
-            return self.blank_values.get(column, value if value == "" else None)
-        return value
+        insert_rows(Item, ["sku", *columns], new_items)
+        update_rows(Item, columns, updates, touch="updated_at")
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.order_by("sku")
+        return queryset.only(*self._meta.fields).order_by("sku")
 
 
 class MovementResource(BulkResource):
@@ -228,7 +208,11 @@ class MovementResource(BulkResource):
             row.import_type = NEW
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related("item").order_by("occurred_at", "id")
+        return (
+            queryset.select_related("item")
+            .only("item__sku", "kind", "quantity", "occurred_at", "note")
+            .order_by("occurred_at", "id")
+        )
 
     def dehydrate_quantity(self, movement: StockMovement) -> str:
         quantity = movement.quantity

@@ -26,7 +26,10 @@ from items.imports import (
     IntegerWidget,
     ParsedRow,
     RowsInvalid,
+    filter_in,
     format_decimal,
+    insert_rows,
+    update_rows,
 )
 from items.models import MONEY, QTY, Item, MovementKind
 from items.resources import (
@@ -75,35 +78,28 @@ class SupplierResource(BulkResource):
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c != "code"]
-        codes = [row.values["code"] for row in rows]
+        codes = (row.values["code"] for row in rows)
         existing: dict[str, tuple] = {}
-        for start in range(0, len(codes), CHUNK):
-            for pk, code, *values in Supplier.objects.filter(
-                code__in=codes[start : start + CHUNK]
-            ).values_list("pk", "code", *columns):
+        for queryset in filter_in(Supplier.objects.all(), "code", codes):
+            for pk, code, *values in queryset.values_list("pk", "code", *columns):
                 existing[code] = (pk, values)
         new_suppliers, updates = [], []
         for row in rows:
             values = [row.values.get(column) or "" for column in columns]
             current = existing.get(row.values["code"])
             if current is None:
-                new_suppliers.append(
-                    Supplier(
-                        code=row.values["code"],
-                        **dict(zip(columns, values, strict=True)),
-                    )
-                )
+                new_suppliers.append((row.values["code"], *values))
                 row.import_type = NEW
             elif current[1] != values:
                 updates.append((current[0], *values))
                 row.import_type = UPDATE
             else:
                 row.import_type = SKIP
-        Supplier.objects.bulk_create(new_suppliers, batch_size=CHUNK)
-        self.update_rows(Supplier, [(column, "text") for column in columns], updates)
+        insert_rows(Supplier, ["code", *columns], new_suppliers)
+        update_rows(Supplier, columns, updates)
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.order_by("code")
+        return queryset.only(*self._meta.fields).order_by("code")
 
 
 class SourceResource(BulkResource):
@@ -147,14 +143,6 @@ class SourceResource(BulkResource):
         "priority": 1,
         "supplier_sku": "",
     }
-    sql_types = {
-        "unit_price": "numeric",
-        "quoted_lead_time_days": "integer",
-        "min_order_qty": "numeric",
-        "order_multiple": "numeric",
-        "priority": "smallint",
-        "supplier_sku": "text",
-    }
 
     class Meta:
         model = SupplierItem
@@ -177,12 +165,13 @@ class SourceResource(BulkResource):
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c not in ("supplier", "sku")]
-        item_ids = sorted({row.values["item_id"] for row in rows})
+        item_ids = (row.values["item_id"] for row in rows)
         existing: dict[tuple[int, int], tuple] = {}
-        for start in range(0, len(item_ids), CHUNK):
-            for pk, supplier_id, item_id, *values in SupplierItem.objects.filter(
-                item_id__in=item_ids[start : start + CHUNK]
-            ).values_list("pk", "supplier_id", "item_id", *columns):
+        sources = SupplierItem.objects.all()
+        for queryset in filter_in(sources, "item_id", item_ids, sql_type="bigint"):
+            for pk, supplier_id, item_id, *values in queryset.values_list(
+                "pk", "supplier_id", "item_id", *columns
+            ):
                 existing[supplier_id, item_id] = (pk, values)
         new_sources, updates = [], []
         for row in rows:
@@ -195,27 +184,22 @@ class SourceResource(BulkResource):
             key = (row.values["supplier_id"], row.values["item_id"])
             current = existing.get(key)
             if current is None:
-                new_sources.append(
-                    SupplierItem(
-                        supplier_id=key[0],
-                        item_id=key[1],
-                        **dict(zip(columns, values, strict=True)),
-                    )
-                )
+                new_sources.append((*key, *values))
                 row.import_type = NEW
             elif current[1] != values:
                 updates.append((current[0], *values))
                 row.import_type = UPDATE
             else:
                 row.import_type = SKIP
-        SupplierItem.objects.bulk_create(new_sources, batch_size=CHUNK)
-        self.update_rows(
-            SupplierItem, [(c, self.sql_types[c]) for c in columns], updates
-        )
+        insert_rows(SupplierItem, ["supplier_id", "item_id", *columns], new_sources)
+        update_rows(SupplierItem, columns, updates)
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related("supplier", "item").order_by(
-            "item__sku", "priority", "supplier__code"
+        columns = [f for f in self._meta.fields if f not in ("supplier", "sku")]
+        return (
+            queryset.select_related("supplier", "item")
+            .only("supplier__code", "item__sku", *columns)
+            .order_by("item__sku", "priority", "supplier__code")
         )
 
 
@@ -346,24 +330,16 @@ class DeliveryResource(BulkResource):
     def load_existing(self, groups):
         """Existing deliveries by reference and their lines by item id, locked in
         primary-key order so a concurrent receipt cannot slip in between."""
-        references = sorted(groups)
         deliveries: dict[str, Delivery] = {}
-        for start in range(0, len(references), CHUNK):
-            for delivery in (
-                Delivery.objects.select_for_update()
-                .filter(reference__in=references[start : start + CHUNK])
-                .order_by("pk")
-            ):
+        locked = Delivery.objects.select_for_update().order_by("pk")
+        for queryset in filter_in(locked, "reference", groups):
+            for delivery in queryset:
                 deliveries[delivery.reference] = delivery
         by_id = {delivery.pk: delivery for delivery in deliveries.values()}
         lines: dict[str, dict[int, DeliveryLine]] = defaultdict(dict)
-        ids = sorted(by_id)
-        for start in range(0, len(ids), CHUNK):
-            for line in (
-                DeliveryLine.objects.select_for_update()
-                .filter(delivery_id__in=ids[start : start + CHUNK])
-                .order_by("pk")
-            ):
+        locked = DeliveryLine.objects.select_for_update().order_by("pk")
+        for queryset in filter_in(locked, "delivery_id", by_id, sql_type="bigint"):
+            for line in queryset:
                 lines[by_id[line.delivery_id].reference][line.item_id] = line
         return deliveries, lines
 
@@ -517,14 +493,9 @@ class DeliveryResource(BulkResource):
             if plan["delivery_changed"]:
                 delivery_updates.append((delivery.pk, *figures))
         Delivery.objects.bulk_create(new_deliveries, batch_size=CHUNK)
-        self.update_rows(
+        update_rows(
             Delivery,
-            [
-                ("status", "text"),
-                ("ordered_at", "timestamptz"),
-                ("promised_date", "date"),
-                ("received_at", "timestamptz"),
-            ],
+            ["status", "ordered_at", "promised_date", "received_at"],
             delivery_updates,
         )
 
@@ -554,13 +525,9 @@ class DeliveryResource(BulkResource):
                 changed = figures != current or plan["delivery_changed"]
                 row.import_type = UPDATE if changed else SKIP
         DeliveryLine.objects.bulk_create(new_lines, batch_size=CHUNK)
-        self.update_rows(
+        update_rows(
             DeliveryLine,
-            [
-                ("quantity_ordered", "numeric"),
-                ("quantity_received", "numeric"),
-                ("quantity_rejected", "numeric"),
-            ],
+            ["quantity_ordered", "quantity_received", "quantity_rejected"],
             line_updates,
         )
         self.post_receipts(user)
@@ -624,8 +591,21 @@ class DeliveryResource(BulkResource):
     def filter_export(self, queryset, **kwargs):
         if queryset.model is Delivery:  # the admin exports its delivery list
             queryset = DeliveryLine.objects.filter(delivery__in=queryset)
-        return queryset.select_related("delivery__supplier", "item").order_by(
-            "delivery__reference", "id"
+        return (
+            queryset.select_related("delivery__supplier", "item")
+            .only(
+                "item__sku",
+                "quantity_ordered",
+                "quantity_received",
+                "quantity_rejected",
+                "delivery__reference",
+                "delivery__status",
+                "delivery__ordered_at",
+                "delivery__promised_date",
+                "delivery__received_at",
+                "delivery__supplier__code",
+            )
+            .order_by("delivery__reference", "id")
         )
 
     def dehydrate_received_at(self, line: DeliveryLine) -> str:
