@@ -757,10 +757,10 @@ def _stage(cursor, fields: list, rows: Iterable[Sequence]) -> str:
     """PostgreSQL: COPY rows into a temporary table shaped like ``fields``
     (the first being the id when updating) and return its name."""
     quote = connection.ops.quote_name
-    name = "import_stage"
+    name = "pg_temp.import_stage"  # pg_temp: never a real table of that name
     columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    cursor.execute(f"CREATE TABLE {name} ({columns})")
     with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

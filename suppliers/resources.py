@@ -450,6 +450,11 @@ class DeliveryResource(BulkResource):
             row.add_error(
                 "ordered_at", "a value is required: the line has been received."
             )
+        elif received_at is not None and received_at < ordered_at:
+            row.add_error(
+                "received_at",
+                f"is before ordered_at ({row.raw.get('ordered_at')}).",
+            )
         return {
             "row": row,
             "line": line,

@@ -4,7 +4,9 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from items.models import Item, StockMovement
@@ -198,3 +200,31 @@ def test_movements_export_is_importable(tmp_path, world):
 def test_export_refuses_other_file_types(tmp_path):
     with pytest.raises(CommandError, match="unsupported file type '.json'"):
         call_command("export_data", "items", str(tmp_path / "items.json"))
+
+
+def test_admin_exports_delivery_lines(admin_client_logged, world):
+    fields = {f"deliveryresource_{name}": "on" for name in ("reference", "sku")}
+    response = admin_client_logged.post(
+        reverse("admin:suppliers_delivery_export"),
+        {"format": "0", "resource": "0", **fields},
+    )
+    assert response.status_code == 200
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "reference,sku"
+    assert "PO-PARTIAL,P-1" in lines
+    assert len(lines) == 1 + DeliveryLine.objects.count()
+
+
+def test_admin_imports_movements_through_the_ledger(admin_client_logged):
+    ItemFactory(sku="A")
+    upload = SimpleUploadedFile(
+        "movements.csv",
+        b"sku,kind,quantity,occurred_at\nA,receipt,5,2025-01-01\nA,issue,7,2025-01-02\n",
+    )
+    preview = admin_client_logged.post(
+        reverse("admin:items_stockmovement_import"),
+        {"format": "0", "resource": "0", "import_file": upload},
+    )
+    assert [row.number for row in preview.context["result"].invalid_rows] == [3]
+    assert "Cannot take 7 of A: only 5 on hand." in preview.content.decode()
+    assert not StockMovement.objects.exists()

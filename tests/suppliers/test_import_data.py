@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -443,17 +443,18 @@ def test_an_import_cannot_reduce_what_was_received(tmp_path, catalogue):
     )
     ordered = line.delivery.ordered_at.isoformat()
     promised = line.delivery.promised_date.isoformat()
+    received = (line.delivery.ordered_at + timedelta(days=1)).isoformat()
     path = write(
         tmp_path,
         "deliveries.csv",
-        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},2025-03-09,4,\n",
+        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},{received},4,\n",
     )
     assert run_failing("deliveries", path) == [
         "line 2, column quantity_received: 6 already received; an import cannot "
         "reduce it."
     ]
     path.write_text(
-        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},2025-03-09,6,2\n"
+        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},{received},6,2\n"
     )
     assert run_failing("deliveries", path) == [
         "line 2, column quantity_rejected: would take back 2 accepted units already "
@@ -474,7 +475,8 @@ def test_delivery_rows_must_agree_and_match_the_existing_delivery(tmp_path, cata
         DELIVERY_HEADER + "PO-1,S1,A,10,2025-03-01,2025-03-08,,,\n"
         "PO-1,S2,B,5,2025-03-02,2025-03-08,,,\n"
         "PO-9,S1,A,1,2025-03-01,,,,\n"
-        "PO-2,S1,A,0,2025-03-01,2025-03-08,2025-03-09,1,2\n",
+        "PO-2,S1,A,0,2025-03-01,2025-03-08,2025-03-09,1,2\n"
+        "PO-3,S1,A,1,2025-03-01T12:00,2025-03-08,2025-03-01,,\n",
     )
     assert run_failing("deliveries", path) == [
         "line 3, column supplier: differs from line 2 of delivery PO-1 (S1); rows "
@@ -484,6 +486,7 @@ def test_delivery_rows_must_agree_and_match_the_existing_delivery(tmp_path, cata
         "line 4, column supplier: delivery PO-9 exists and is from supplier S2.",
         "line 5, column quantity_ordered: must be greater than zero (got 0).",
         "line 5, column quantity_rejected: cannot reject 2: only 1 received.",
+        "line 6, column received_at: is before ordered_at (2025-03-01T12:00).",
     ]
     assert Delivery.objects.count() == 1 and not DeliveryLine.objects.exists()
 
@@ -507,10 +510,11 @@ def test_a_closed_delivery_cannot_receive_more(tmp_path, catalogue):
     DeliveryLineFactory(delivery=delivery, item=Item.objects.get(sku="A"))
     ordered = delivery.ordered_at.isoformat()
     promised = delivery.promised_date.isoformat()
+    received = (delivery.ordered_at + timedelta(days=1)).isoformat()
     path = write(
         tmp_path,
         "deliveries.csv",
-        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},2025-03-09,10,\n",
+        DELIVERY_HEADER + f"PO-1,S1,A,10,{ordered},{promised},{received},10,\n",
     )
     assert run_failing("deliveries", path) == [
         "line 2, column received_at: delivery PO-1 is closed (received or "
