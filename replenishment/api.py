@@ -28,6 +28,7 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = SuggestionSerializer
     permission_classes = [IsStaff]
+    lookup_value_regex = r"\d{1,18}"  # a bigint, else 404 (never a 500)
     filter_backends = [DjangoFilterBackend]
     filterset_fields = {"status": ["exact"], "supplier__code": ["exact"]}
     queryset = Suggestion.objects.select_related(
@@ -83,6 +84,7 @@ class ClassificationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     """ABC/XYZ runs. POST starts one in the background (202 with its id)."""
 
     serializer_class = ClassificationRunSerializer
+    lookup_value_regex = r"\d{1,18}"
     queryset = ClassificationRun.objects.order_by("-created_at", "-pk")
 
     def get_permissions(self):

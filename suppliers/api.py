@@ -37,6 +37,7 @@ class SupplierViewSet(viewsets.ModelViewSet):
 class SourceViewSet(viewsets.ModelViewSet):
     serializer_class = SourceSerializer
     permission_classes = [StaffReadsAdminWrites]
+    lookup_value_regex = r"\d{1,18}"
     filter_backends = [DjangoFilterBackend]
     filterset_fields = {"supplier__code": ["exact"], "item__sku": ["exact"]}
     queryset = SupplierItem.objects.select_related("supplier", "item").order_by(

@@ -73,7 +73,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class LineReceiptSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
+    line = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity_received = serializers.DecimalField(
         max_digits=16, decimal_places=3, min_value=0
     )
