@@ -18,7 +18,6 @@ from django.core.validators import validate_email
 from import_export.fields import Field
 
 from items.imports import (
-    CHUNK,
     BulkResource,
     DateTimeWidget,
     DateWidget,
@@ -468,26 +467,24 @@ class DeliveryResource(BulkResource):
     # -- writing -------------------------------------------------------------------
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
-        created_by = user if user is not None and user.is_authenticated else None
-        new_deliveries, delivery_updates = [], []
+        self.write_deliveries(user)
+        self.write_lines()
+        self.post_receipts(user)
+
+    def write_deliveries(self, user) -> None:
+        created_by_id = user.pk if user is not None and user.is_authenticated else None
+        new_deliveries, updates = [], []
         for plan in self.plans:
             status, received_at = self.delivery_status(plan)
+            figures = (status, plan["ordered_at"], plan["promised_date"], received_at)
             delivery = plan["delivery"]
             if delivery is None:
-                delivery = Delivery(
-                    supplier_id=plan["supplier_id"],
-                    reference=plan["reference"],
-                    status=status,
-                    ordered_at=plan["ordered_at"],
-                    promised_date=plan["promised_date"],
-                    received_at=received_at,
-                    created_by=created_by,
+                new_deliveries.append(
+                    (plan["supplier_id"], plan["reference"], *figures, created_by_id)
                 )
-                plan["delivery"] = delivery
-                new_deliveries.append(delivery)
                 plan["delivery_changed"] = True
                 continue
-            figures = (status, plan["ordered_at"], plan["promised_date"], received_at)
+            plan["delivery_id"] = delivery.pk
             current = (
                 delivery.status,
                 delivery.ordered_at,
@@ -496,46 +493,61 @@ class DeliveryResource(BulkResource):
             )
             plan["delivery_changed"] = figures != current
             if plan["delivery_changed"]:
-                delivery_updates.append((delivery.pk, *figures))
-        Delivery.objects.bulk_create(new_deliveries, batch_size=CHUNK)
-        update_rows(
+                updates.append((delivery.pk, *figures))
+        figure_fields = ["status", "ordered_at", "promised_date", "received_at"]
+        insert_rows(
             Delivery,
-            ["status", "ordered_at", "promised_date", "received_at"],
-            delivery_updates,
+            ["supplier_id", "reference", *figure_fields, "created_by_id"],
+            new_deliveries,
         )
+        update_rows(Delivery, figure_fields, updates)
+        if new_deliveries:
+            ids = self.ids_by(Delivery, "reference", (d[1] for d in new_deliveries))
+            for plan in self.plans:
+                plan.setdefault("delivery_id", ids.get(plan["reference"]))
 
-        new_lines, line_updates = [], []
+    def write_lines(self) -> None:
+        quantity_fields = ["quantity_ordered", "quantity_received", "quantity_rejected"]
+        new_lines, updates = [], []
         for plan in self.plans:
             for entry in plan["lines"]:
                 row, line = entry["row"], entry["line"]
                 figures = (entry["ordered"], entry["received"], entry["rejected"])
                 if line is None:
-                    entry["line"] = DeliveryLine(
-                        delivery_id=plan["delivery"].pk,
-                        item_id=row.values["item_id"],
-                        quantity_ordered=figures[0],
-                        quantity_received=figures[1],
-                        quantity_rejected=figures[2],
+                    new_lines.append(
+                        (plan["delivery_id"], row.values["item_id"], *figures)
                     )
-                    new_lines.append(entry["line"])
                     row.import_type = NEW
                     continue
+                entry["line_id"] = line.pk
                 current = (
                     line.quantity_ordered,
                     line.quantity_received,
                     line.quantity_rejected,
                 )
                 if figures != current:
-                    line_updates.append((line.pk, *figures))
+                    updates.append((line.pk, *figures))
                 changed = figures != current or plan["delivery_changed"]
                 row.import_type = UPDATE if changed else SKIP
-        DeliveryLine.objects.bulk_create(new_lines, batch_size=CHUNK)
-        update_rows(
-            DeliveryLine,
-            ["quantity_ordered", "quantity_received", "quantity_rejected"],
-            line_updates,
+        insert_rows(
+            DeliveryLine, ["delivery_id", "item_id", *quantity_fields], new_lines
         )
-        self.post_receipts(user)
+        update_rows(DeliveryLine, quantity_fields, updates)
+        if new_lines:
+            ids = {}
+            lines = DeliveryLine.objects.all()
+            delivery_ids = (line[0] for line in new_lines)
+            for queryset in filter_in(
+                lines, "delivery_id", delivery_ids, sql_type="bigint"
+            ):
+                for pk, delivery_id, item_id in queryset.values_list(
+                    "pk", "delivery_id", "item_id"
+                ):
+                    ids[delivery_id, item_id] = pk
+            for plan in self.plans:
+                for entry in plan["lines"]:
+                    key = (plan["delivery_id"], entry["row"].values["item_id"])
+                    entry.setdefault("line_id", ids.get(key))
 
     def delivery_status(self, plan) -> tuple[str, object]:
         delivery = plan["delivery"]
@@ -575,12 +587,12 @@ class DeliveryResource(BulkResource):
             movements_bulk_post(
                 movements=[
                     MovementInput(
-                        item_id=entry["line"].item_id,
+                        item_id=entry["row"].values["item_id"],
                         kind=MovementKind.RECEIPT,
                         quantity=entry["post"],
                         occurred_at=entry["received_at"],
                         note=f"Delivery {reference}",
-                        delivery_line_id=entry["line"].pk,
+                        delivery_line_id=entry["line_id"],
                     )
                     for entry, reference in receipts
                 ],
