@@ -320,10 +320,11 @@ def main() -> int:
              naive, "extrapolated"),
         ]  # fmt: skip
         log("")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         log(
             f"ABC/XYZ classification, {n:,} items, "
             f"{args.history_items:,} with a year of weekly consumption "
-            f"(PostgreSQL, {os.cpu_count()} cores)"
+            f"(PostgreSQL, {os.cpu_count()} cores, load average {load})"
         )
         log(f"| {'what':<46} | {'seconds':>8} | {'note':<34} |")
         log(f"|{'-' * 48}|{'-' * 10}|{'-' * 36}|")
