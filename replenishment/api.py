@@ -56,7 +56,7 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     def accept(self, request, pk=None):
         return self._accept([self.get_object()], request)
 
-    @extend_schema(request=AcceptSerializer)
+    @extend_schema(request=AcceptSerializer, operation_id="suggestions_accept_many")
     @action(detail=False, methods=["post"], url_path="accept")
     def accept_many(self, request):
         serializer = AcceptSerializer(data=request.data)
