@@ -249,11 +249,30 @@ def site_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-class DateTimeWidget(widgets.Widget):
+class _RepeatedTextCache:
+    """Dates repeat down a column: parse each distinct text once (per resource
+    instance — the library copies fields, and so widgets, for each)."""
+
+    cache_size = 10_000
+
+    def clean(self, value, row=None, **kwargs):
+        if value.__class__ is not str:
+            return self.parse(value)
+        cache = self.__dict__.setdefault("_cache", {})
+        try:
+            return cache[value]
+        except KeyError:
+            parsed = cache[value] = self.parse(value)
+            if len(cache) > self.cache_size:
+                cache.clear()
+            return parsed
+
+
+class DateTimeWidget(_RepeatedTextCache, widgets.Widget):
     """ISO 8601; a date alone is midnight in the site's time zone; a time without
     an offset is site time. Always returns an aware datetime."""
 
-    def clean(self, value, row=None, **kwargs) -> datetime | None:
+    def parse(self, value) -> datetime | None:
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
@@ -284,10 +303,10 @@ class DateTimeWidget(widgets.Widget):
         return timezone.localtime(value).isoformat()
 
 
-class DateWidget(widgets.Widget):
+class DateWidget(_RepeatedTextCache, widgets.Widget):
     """An ISO 8601 calendar date (YYYY-MM-DD)."""
 
-    def clean(self, value, row=None, **kwargs) -> date | None:
+    def parse(self, value) -> date | None:
         if isinstance(value, datetime):
             if value.time() != time.min:
                 raise ValueError(f"'{value}' is not a date (it has a time of day).")

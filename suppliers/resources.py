@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -222,6 +223,17 @@ def resolve_keys(rows: list[ParsedRow], *, supplier: bool, item: bool) -> None:
                     row.add_error(column, f"unknown {noun} '{value}'.")
 
 
+class LineFigures(NamedTuple):
+    """What an import needs of an existing delivery line (no model instance)."""
+
+    pk: int
+    delivery_id: int
+    item_id: int
+    quantity_ordered: Decimal
+    quantity_received: Decimal
+    quantity_rejected: Decimal
+
+
 class DeliveryResource(BulkResource):
     """Delivery lines by (reference, sku); rows sharing a reference form one
     delivery (its supplier, ordered_at and promised_date must agree).
@@ -335,10 +347,12 @@ class DeliveryResource(BulkResource):
             for delivery in queryset:
                 deliveries[delivery.reference] = delivery
         by_id = {delivery.pk: delivery for delivery in deliveries.values()}
-        lines: dict[str, dict[int, DeliveryLine]] = defaultdict(dict)
+        lines: dict[str, dict[int, LineFigures]] = defaultdict(dict)
         locked = DeliveryLine.objects.select_for_update().order_by("pk")
         for queryset in filter_in(locked, "delivery_id", by_id, sql_type="bigint"):
-            for line in queryset:
+            for line in map(
+                LineFigures._make, queryset.values_list(*LineFigures._fields)
+            ):
                 lines[by_id[line.delivery_id].reference][line.item_id] = line
         return deliveries, lines
 
