@@ -1,8 +1,9 @@
 """Shared machinery of the bulk import and export resources (django-import-export).
 
 Every resource validates a whole file before it writes anything, then writes
-set-based (``bulk_create`` and one ``UPDATE … FROM (VALUES …)`` per batch), all in
-the one transaction ``Resource.import_data`` opens. It overrides
+set-based (``filter_in``, ``insert_rows`` and ``update_rows`` below: statements
+per batch, never per row; stock only through the ledger services),
+all in the one transaction ``Resource.import_data`` opens. It overrides
 ``import_data_inner`` but returns the library's own ``Result``: invalid rows land
 in ``result.invalid_rows`` (``number`` = file line, header = line 1; errors keyed
 by column), file-level problems (headers) in ``result.base_errors``. So the admin's
@@ -347,9 +348,6 @@ class Table:
     def __iter__(self):
         return iter(self.rows)
 
-    def to_dataset(self) -> tablib.Dataset:
-        return tablib.Dataset(*self.rows, headers=self.headers)
-
 
 def _rectangular(rows: list[list]) -> Table:
     """A table from the header row and data rows, padded to one width. Cells
@@ -455,10 +453,6 @@ class ParsedRow:
 
     def add_error(self, column: str, message: str) -> None:
         self.errors.setdefault(column or NON_FIELD_ERRORS, []).append(message)
-
-    def get(self, column: str, default=None):
-        value = self.values.get(column)
-        return default if value is None else value
 
 
 class RowsInvalid(Exception):

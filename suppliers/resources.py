@@ -373,7 +373,11 @@ class DeliveryResource(BulkResource):
                         "supplier",
                         f"delivery {reference} exists and is from supplier {code}.",
                     )
-            if ordered_at is None and delivery.ordered_at is not None:
+            if (
+                ordered_at is None
+                and "ordered_at" not in first.errors
+                and delivery.ordered_at is not None
+            ):
                 for row in group:
                     row.add_error(
                         "ordered_at",
@@ -394,11 +398,8 @@ class DeliveryResource(BulkResource):
                 continue
             line = lines.get(row.values["item_id"])
             plan_lines.append(self.plan_line(row, line, reference, ordered_at, closed))
-        untouched = [
-            line
-            for item_id, line in lines.items()
-            if item_id not in {row.values.get("item_id") for row in group}
-        ]
+        in_file = {row.values.get("item_id") for row in group}
+        untouched = [line for item_id, line in lines.items() if item_id not in in_file]
         return {
             "reference": reference,
             "rows": group,
@@ -442,7 +443,10 @@ class DeliveryResource(BulkResource):
         accepted_before = current_received - current_rejected
         accepted = received - rejected
         changed = (received, rejected) != (current_received, current_rejected)
-        if not row.errors and accepted < accepted_before:
+        quantities_valid = not (
+            {"quantity_received", "quantity_rejected"} & row.errors.keys()
+        )
+        if quantities_valid and accepted < accepted_before:
             row.add_error(
                 "quantity_rejected",
                 f"would take back {format_decimal(accepted_before - accepted)} "
