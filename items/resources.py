@@ -8,6 +8,8 @@ ledger); movements ``sku,kind,quantity,occurred_at[,note]``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from import_export.fields import Field
 from import_export.results import RowResult
 
@@ -28,6 +30,7 @@ from .imports import (
 )
 from .models import MONEY, QTY, Item, MovementKind, StockMovement
 from .services import (
+    InsufficientStock,
     InvalidQuantity,
     MovementBatchError,
     MovementInput,
@@ -186,6 +189,34 @@ class MovementResource(BulkResource):
                     )
                 except InvalidQuantity as error:
                     row.add_error("quantity", str(error))
+        self.check_stock(rows)
+
+    @staticmethod
+    def check_stock(rows: list[ParsedRow]) -> None:
+        """Report issues beyond stock now, with the file's other errors. The
+        ledger checks again under row locks when it posts (the authority)."""
+        balances: dict[int, Decimal] = {}
+        items = Item.objects.all()
+        item_ids = (row.values.get("item_id") for row in rows)
+        for queryset in filter_in(items, "pk", item_ids, sql_type="bigint"):
+            balances.update(queryset.values_list("pk", "on_hand"))
+        for row in rows:
+            signed, item_id = row.values.get("signed"), row.values.get("item_id")
+            if row.errors or signed is None or item_id not in balances:
+                continue
+            if balances[item_id] + signed < 0:
+                row.add_error(
+                    "quantity",
+                    str(
+                        InsufficientStock(
+                            sku=row.values["sku"],
+                            requested=-signed,
+                            on_hand=balances[item_id],
+                        )
+                    ),
+                )
+            else:
+                balances[item_id] += signed
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         movements = [

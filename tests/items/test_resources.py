@@ -219,6 +219,25 @@ def test_movement_resource_refuses_an_issue_beyond_stock_and_writes_nothing():
 
 
 @pytest.mark.django_db
+def test_the_ledger_has_the_last_word_on_stock(monkeypatch):
+    """Stock may change between the early check and the posting: the ledger's
+    own refusal (under row locks) is reported per row as well."""
+    ItemFactory(sku="A")
+    monkeypatch.setattr(
+        MovementResource, "check_stock", staticmethod(lambda rows: None)
+    )
+    result = MovementResource().import_data(
+        dataset(
+            "sku,kind,quantity,occurred_at\nA,receipt,1,2025-01-01\nA,issue,2,2025-01-02\n"
+        )
+    )
+    assert result_issues(result) == [
+        "line 3, column quantity: Cannot take 2 of A: only 1 on hand."
+    ]
+    assert not StockMovement.objects.exists()
+
+
+@pytest.mark.django_db
 def test_movement_resource_signs_quantities_by_kind(staff_user):
     ItemFactory(sku="A")
     MovementResource().import_data(

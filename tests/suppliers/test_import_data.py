@@ -267,7 +267,8 @@ def test_movement_rows_are_checked_for_kind_quantity_sku_and_time(tmp_path):
         "A,receipt,ten,2025-03-01\n"
         "X,receipt,1,2025-03-01\n"
         "A,receipt,1,\n"
-        "A,receipt,1,01/03/2025\n",
+        "A,receipt,1,01/03/2025\n"
+        "A,issue,11,2025-03-02\n",
     )
     assert run_failing("movements", path) == [
         "line 3, column kind: unknown kind 'gift'; use one of: receipt, issue, "
@@ -280,6 +281,7 @@ def test_movement_rows_are_checked_for_kind_quantity_sku_and_time(tmp_path):
         "line 9, column occurred_at: a value is required.",
         "line 10, column occurred_at: '01/03/2025' is not an ISO 8601 date or "
         "date and time (e.g. 2025-03-31 or 2025-03-31T14:30:00+02:00).",
+        "line 11, column quantity: Cannot take 11 of A: only 10 on hand.",
     ]
     assert not StockMovement.objects.exists() and on_hand("A") == 0
 
