@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/jit_inventory
 
-.PHONY: run test test-postgres lint bench-abc clean
+.PHONY: run test test-postgres lint clean
 
 # Create .venv from uv.lock, bringing uv into it when it is not there.
 $(VENV)/.synced: pyproject.toml uv.lock
