@@ -30,12 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import ROOT, build, drop_database, setup_django  # noqa: E402
-
-
-def percentile(values, pct):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+from data import ROOT, build, drop_database, percentile, setup_django  # noqa: E402
 
 
 def request(conn, method, path, token, body=None):

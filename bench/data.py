@@ -22,6 +22,13 @@ sys.path.insert(0, str(ROOT))
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (p95 of 200 samples is the 190th smallest)."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
 def setup_django(dbname: str, *, fresh: bool = True) -> None:
     """Create (or reuse) ``dbname`` and point Django at it."""
     import psycopg

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import ROOT, build, drop_database, setup_django  # noqa: E402
+from data import ROOT, build, drop_database, percentile, setup_django  # noqa: E402
 
 DB = "jit_bench_load"
 PASSWORD = "load-test-password-2026"
@@ -133,11 +133,6 @@ def staff_member(session, skus, deadline, results, errors, rng):
             errors.append(f"{name} {path}: HTTP {status} {location or ''}")
         results[name].append(elapsed)
         time.sleep(rng.uniform(1.0, 4.0))  # a person reads before the next click
-
-
-def percentile(values, pct):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def main() -> None:

@@ -20,13 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import build, drop_database, setup_django  # noqa: E402
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
+from data import build, drop_database, percentile, setup_django  # noqa: E402
 
 
 def main() -> None:
