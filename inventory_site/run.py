@@ -52,7 +52,6 @@ def _manage(*args: str, env: dict[str, str]) -> None:
 
 def _prepare(env: dict[str, str]) -> None:
     _manage("migrate", "--noinput", "-v", "0", env=env)
-    _manage("createcachetable", env=env)
     _manage("seed_demo", env=env)
     _manage("demo_users", env=env)
     # Plan once now, so the first visit shows classes and suggestions instead of
