@@ -1,7 +1,7 @@
 """``make run``: prepare the embedded setup and run web + Celery worker + beat.
 
 Embedded defaults: SQLite and Celery's filesystem broker under ``var/``; no server
-needed. Migrates, creates the cache table, loads demo data on first start, makes
+needed. Migrates (which creates the cache table), loads demo data on first start, makes
 sure the demo users exist, then supervises three processes. Ctrl-C or SIGTERM stops
 all three; if one dies, the others are stopped too.
 """
