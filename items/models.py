@@ -167,7 +167,7 @@ class Item(models.Model):
         return f"{self.sku} — {self.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:items_item_change", args=[self.pk])
+        return reverse("item_detail", args=[self.sku])
 
     @property
     def effective_policy(self) -> str:
