@@ -1,15 +1,78 @@
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 
+from .forms import ImportFileForm
+from .import_runs import import_run_start
 from .imports import ADMIN_FORMATS
-from .models import ClassificationRun, Item, ItemClassChange, StockMovement
+from .models import (
+    ClassificationRun,
+    ImportRun,
+    Item,
+    ItemClassChange,
+    StockMovement,
+)
 from .resources import ItemResource, MovementResource
 
 
-@admin.register(Item)
-class ItemAdmin(ImportExportModelAdmin):
-    resource_classes = [ItemResource]
+class BulkImportAdmin(ImportExportModelAdmin):
+    """Import and export through our resources (CSV and XLSX, all or nothing).
+
+    Importing needs the model's explicit ``import_<model>`` permission (plain
+    staff may not). A file of up to ``IMPORT_BACKGROUND_ROWS`` rows gets the
+    library's dry-run preview and confirm step; a larger one is handed to a
+    Celery worker at once and the admin is sent to the run's progress page, so
+    no request works for minutes.
+    """
+
     formats = ADMIN_FORMATS
+    import_form_class = ImportFileForm
+
+    def import_action(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            form = self.create_import_form(request)
+            if form.is_valid():
+                run = self.import_in_background(request, form)
+                if run is not None:
+                    return redirect("admin:items_importrun_change", run.pk)
+        return super().import_action(request, **kwargs)
+
+    def import_in_background(self, request, form) -> ImportRun | None:
+        """Queue a large file; None when it is small (or unreadable: the usual
+        path then shows the problem on the form)."""
+        upload = form.cleaned_data["import_file"]
+        input_format = self.get_import_formats()[int(form.cleaned_data["format"])]()
+        data = upload.read()
+        upload.seek(0)
+        try:
+            rows = len(input_format.create_dataset(data))
+        except Exception:  # noqa: BLE001 - reported by the usual path
+            return None
+        if rows <= settings.IMPORT_BACKGROUND_ROWS:
+            return None
+        run = import_run_start(
+            resource_class=self.choose_import_resource_class(form, request),
+            model_label=str(self.opts.verbose_name_plural),
+            file_name=upload.name,
+            file_format=input_format.get_extension(),
+            content=data,
+            rows_total=rows,
+            user=request.user,
+        )
+        self.message_user(
+            request,
+            f"{rows:,} rows: a background worker imports them now, all or nothing. "
+            "This page follows it.",
+        )
+        return run
+
+
+@admin.register(Item)
+class ItemAdmin(BulkImportAdmin):
+    resource_classes = [ItemResource]
     list_display = [
         "sku",
         "name",
@@ -79,12 +142,11 @@ class ItemAdmin(ImportExportModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ImportExportModelAdmin):
+class StockMovementAdmin(BulkImportAdmin):
     """The ledger is append-only: movements are never edited or deleted here
     (an import appends them through the ledger)."""
 
     resource_classes = [MovementResource]
-    formats = ADMIN_FORMATS
 
     list_display = ["occurred_at", "item", "kind", "quantity", "note", "created_by"]
     list_filter = ["kind", "occurred_at"]
@@ -177,3 +239,59 @@ class ItemClassChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Background imports. Each run's page shows its progress (refreshing while
+    it works) and its outcome; users see their own runs, superusers all."""
+
+    list_display = [
+        "created_at",
+        "model_label",
+        "file_name",
+        "rows_total",
+        "status",
+        "error_count",
+        "requested_by",
+    ]
+    list_filter = ["status", "model_label"]
+    list_select_related = ["requested_by"]
+    exclude = ["content"]
+
+    def get_queryset(self, request):
+        runs = super().get_queryset(request).defer("content")
+        if request.user.is_superuser:
+            return runs
+        return runs.filter(requested_by=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return obj is None or user.is_superuser or obj.requested_by_id == user.pk
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and (obj is None or obj.finished)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(run),
+            "run": run,
+            "more_errors": max(run.error_count - len(run.errors), 0),
+        }
+        return TemplateResponse(request, "admin/items/importrun/progress.html", context)

@@ -1,6 +1,11 @@
-from django import forms
-from django.db.models import Q
+from pathlib import Path
 
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from import_export.forms import ImportForm
+
+from .imports import SUPPORTED_EXTENSIONS
 from .models import AbcClass, MovementKind, Policy
 
 SORTS = {
@@ -65,3 +70,25 @@ class MovementForm(forms.Form):
         "may be negative.",
     )
     note = forms.CharField(required=False, max_length=255)
+
+
+class ImportFileForm(ImportForm):
+    """The admin's import form, refusing files too large for a request or of a
+    type we do not read before anything is parsed."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        extension = Path(upload.name).suffix.lower()
+        if extension not in SUPPORTED_EXTENSIONS:
+            raise forms.ValidationError(
+                f"Unsupported file type '{extension or upload.name}': "
+                "upload a .csv or .xlsx file."
+            )
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_048_576:.1f} MB; uploads are limited "
+                f"to {limit / 1_048_576:.0f} MB. Split it, or import it on the "
+                "server with `manage.py import_data`."
+            )
+        return upload

@@ -310,3 +310,64 @@ class ItemClassChange(models.Model):
             f"{self.item_id}: {self.old_abc_class or '-'}{self.old_xyz_class or '-'}"
             f" → {self.new_abc_class or '-'}{self.new_xyz_class or '-'}"
         )
+
+
+class ImportRunStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Checking and writing"
+    SUCCEEDED = "succeeded", "Imported"
+    FAILED = "failed", "Not imported (errors)"
+
+
+class ImportRun(models.Model):
+    """A large admin import done in the background by a Celery worker.
+
+    The uploaded file is kept in the database (so any worker on any machine can
+    read it) until the import has finished; the outcome — counts, or every error
+    by line and column — stays for the admin to read.
+    """
+
+    resource = models.CharField(
+        max_length=200, help_text="Dotted path of the import resource class."
+    )
+    model_label = models.CharField(max_length=100)
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=8)
+    content = models.BinaryField(editable=False, default=b"")
+    rows_total = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=ImportRunStatus.choices, default=ImportRunStatus.QUEUED
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Rows created, updated and unchanged."
+    )
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportRunStatus.SUCCEEDED, ImportRunStatus.FAILED)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return (end - self.started_at).total_seconds()

@@ -1,25 +1,22 @@
 from django.contrib import admin
-from import_export.admin import ImportExportModelAdmin
 
-from items.imports import ADMIN_FORMATS
+from items.admin import BulkImportAdmin
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem
 from .resources import DeliveryResource, SourceResource, SupplierResource
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ImportExportModelAdmin):
+class SupplierAdmin(BulkImportAdmin):
     resource_classes = [SupplierResource]
-    formats = ADMIN_FORMATS
     list_display = ["code", "name", "contact_name", "email", "jit_pilot", "active"]
     list_filter = ["active", "jit_pilot"]
     search_fields = ["code", "name", "email"]
 
 
 @admin.register(SupplierItem)
-class SupplierItemAdmin(ImportExportModelAdmin):
+class SupplierItemAdmin(BulkImportAdmin):
     resource_classes = [SourceResource]
-    formats = ADMIN_FORMATS
     list_display = [
         "item",
         "supplier",
@@ -56,11 +53,10 @@ class DeliveryLineInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ImportExportModelAdmin):
+class DeliveryAdmin(BulkImportAdmin):
     """Imports and exports delivery lines (one row per line)."""
 
     resource_classes = [DeliveryResource]
-    formats = ADMIN_FORMATS
     list_display = [
         "reference",
         "supplier",

@@ -227,6 +227,15 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# The admin's dry-run preview keeps the file between preview and confirm in the
+# cache (shared by every web process and machine), not in one machine's /tmp.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# Admin imports: files larger than this are refused (use `manage.py import_data`);
+# files with more rows than IMPORT_BACKGROUND_ROWS are imported by a Celery worker
+# (items.import_runs) while the admin watches a progress page.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
+IMPORT_ERRORS_KEPT = 1000  # errors stored per background run (all are counted)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
