@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from import_export.admin import ImportExportModelAdmin
 
 from .forms import ImportFileForm
@@ -293,5 +295,15 @@ class ImportRunAdmin(admin.ModelAdmin):
             "title": str(run),
             "run": run,
             "more_errors": max(run.error_count - len(run.errors), 0),
+            "target_url": self.target_changelist(run),
         }
         return TemplateResponse(request, "admin/items/importrun/progress.html", context)
+
+    @staticmethod
+    def target_changelist(run: ImportRun) -> str:
+        """The admin list of what the run imports into."""
+        try:
+            opts = import_string(run.resource)._meta.model._meta
+            return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        except (ImportError, AttributeError, NoReverseMatch):
+            return ""
