@@ -1,9 +1,9 @@
 """Shared machinery of the bulk import and export resources (django-import-export).
 
 Every resource validates a whole file before it writes anything, then writes
-set-based (``filter_in``, ``insert_rows`` and ``update_rows`` below: statements
-per batch, never per row; stock only through the ledger services),
-all in the one transaction ``Resource.import_data`` opens. It overrides
+set-based (``filter_in``, ``insert_rows``, ``update_rows`` and ``merge_rows`` of
+``items.sql``: statements per batch, never per row; stock only through the ledger
+services), all in the one transaction ``Resource.import_data`` opens. It overrides
 ``import_data_inner`` but returns the library's own ``Result``: invalid rows land
 in ``result.invalid_rows`` (``number`` = file line, header = line 1; errors keyed
 by column), file-level problems (headers) in ``result.base_errors``. So the admin's
@@ -35,21 +35,25 @@ from pathlib import Path
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from import_export import resources, widgets
 from import_export.formats import base_formats
 from import_export.results import RowResult
 
-from .sql import update_from_values
+from .sql import filter_in, insert_rows, merge_rows, update_rows
+
+__all__ = [  # the set-based writers live in .sql; resources import them from here
+    "filter_in",
+    "insert_rows",
+    "merge_rows",
+    "update_rows",
+]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx")
 TRUE_WORDS = {"1", "true", "yes"}
 FALSE_WORDS = {"0", "false", "no"}
-CHUNK = 2000  # keys per IN (…) lookup: one query per batch, never one per row
 
 
 class ImportFileError(Exception):
@@ -657,6 +661,11 @@ class BulkResource(resources.ModelResource):
     def fill_result(self, result, rows: list[ParsedRow], *, preview: bool) -> None:
         row_result_class = self.get_row_result_class()
         for row in rows:
+            if not row.errors and not preview:
+                # Counts are all a command or background run reads: no per-row
+                # result object for 100,000 valid rows.
+                result.totals[row.import_type or RowResult.IMPORT_TYPE_SKIP] += 1
+                continue
             row_result = row_result_class()
             if row.errors:
                 row_result.import_type = RowResult.IMPORT_TYPE_INVALID
@@ -745,143 +754,6 @@ class BulkResource(resources.ModelResource):
         for queryset in filter_in(model.objects.all(), field_name, values):
             found.update(queryset.values_list(field_name, "pk"))
         return found
-
-
-def filter_in(queryset, field_name: str, values: Iterable, *, sql_type: str = "text"):
-    """Querysets that together cover ``field_name IN values``: on PostgreSQL one
-    query with a single array parameter (``IN (SELECT unnest(%s))``), elsewhere
-    one query per chunk of values. Never one query per value."""
-    values = sorted({v for v in values if v not in (None, "")})
-    if not values:
-        return
-    if connection.vendor == "postgresql":
-        subquery = RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
-        yield queryset.filter(**{f"{field_name}__in": subquery})
-        return
-    for start in range(0, len(values), CHUNK):
-        yield queryset.filter(**{f"{field_name}__in": values[start : start + CHUNK]})
-
-
-def _fields(model, names: Sequence[str]) -> list:
-    return [model._meta.get_field(name) for name in names]
-
-
-def _stage(cursor, fields: list, rows: Iterable[Sequence]) -> str:
-    """PostgreSQL: COPY rows into a temporary table shaped like ``fields``
-    (the first being the id when updating) and return its name."""
-    quote = connection.ops.quote_name
-    name = "pg_temp.import_stage"  # pg_temp: never a real table of that name
-    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-    cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TABLE {name} ({columns})")
-    with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    cursor.execute(f"ANALYZE {name}")
-    return name
-
-
-def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Insert rows of values for the fields ``names`` (attnames), the model's
-    defaults filling the other columns (``auto_now`` ones: now).
-
-    Model instances are never built: at 100,000 rows Django's ``bulk_create``
-    spends far longer preparing them than the database spends inserting. On
-    PostgreSQL the given columns are COPied into a temporary table and inserted
-    from there with the defaults as constants (one statement); elsewhere one
-    ``executemany``. No primary keys come back. (No model here overrides
-    ``save()`` or listens to save signals.)"""
-    if not rows:
-        return
-    given = _fields(model, names)
-    now = timezone.now()
-    others = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in names:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            default = now
-        else:
-            default = f.get_default() if f.has_default() else None
-        others.append((f, f.get_db_prep_save(default, connection)))
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in [*given, *(f for f, _ in others)])
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            stage = _stage(cursor, given, rows)
-            selected = ", ".join(
-                [f"v.{quote(f.column)}" for f in given]
-                + [f"%s::{f.db_type(connection)}" for f, _ in others]
-            )
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage} v",
-                [value for _, value in others],
-            )
-            cursor.execute(f"DROP TABLE {stage}")
-            return
-        constants = [value for _, value in others]
-        placeholders = ", ".join(["%s"] * (len(given) + len(others)))
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-            [
-                [
-                    *(
-                        f.get_db_prep_save(v, connection)
-                        for f, v in zip(given, row, strict=True)
-                    ),
-                    *constants,
-                ]
-                for row in rows
-            ],
-        )
-
-
-def update_rows(
-    model, names: Sequence[str], rows: Sequence[Sequence], *, touch: str = ""
-) -> None:
-    """Set the fields ``names`` for rows of ``(pk, value, …)``, set-based:
-    PostgreSQL COPies them into a temporary table and runs one ``UPDATE … FROM``;
-    elsewhere one ``UPDATE … FROM (VALUES …)`` per batch. ``touch`` names an
-    ``auto_now`` field to set to now as well."""
-    if not rows:
-        return
-    fields = _fields(model, names)
-    quote = connection.ops.quote_name
-    set_sql = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-    now = []
-    if touch:
-        column = quote(model._meta.get_field(touch).column)
-        set_sql += f", {column} = %s"
-        now.append(connection.ops.adapt_datetimefield_value(timezone.now()))
-    if connection.vendor == "postgresql":
-        table = quote(model._meta.db_table)
-        with connection.cursor() as cursor:
-            stage = _stage(cursor, [model._meta.pk, *fields], rows)
-            pk = quote(model._meta.pk.column)
-            cursor.execute(
-                f"UPDATE {table} SET {set_sql} FROM {stage} v "
-                f"WHERE {table}.{pk} = v.{pk}",
-                now,
-            )
-            cursor.execute(f"DROP TABLE {stage}")
-        return
-    update_from_values(
-        table=model._meta.db_table,
-        columns=[("id", "bigint")] + [(f.column, "") for f in fields],
-        rows=[
-            (
-                row[0],
-                *(
-                    f.get_db_prep_save(v, connection)
-                    for f, v in zip(fields, row[1:], strict=True)
-                ),
-            )
-            for row in rows
-        ],
-        set_sql=set_sql,
-        set_params=now,
-    )
 
 
 def result_issues(result) -> list[str]:

@@ -25,11 +25,11 @@ from .imports import (
     TextWidget,
     filter_in,
     format_decimal,
-    insert_rows,
-    update_rows,
+    merge_rows,
 )
 from .models import MONEY, QTY, Item, MovementKind, StockMovement
 from .services import (
+    KINDS,
     InsufficientStock,
     InvalidQuantity,
     MovementBatchError,
@@ -112,30 +112,27 @@ class ItemResource(BulkResource):
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c != "sku"]
-        existing: dict[str, tuple] = {}
-        skus = (row.values["sku"] for row in rows)
-        for queryset in filter_in(Item.objects.all(), "sku", skus):
-            for pk, sku, *values in queryset.values_list("pk", "sku", *columns):
-                existing[sku] = (pk, values)
         blanks = [self.blank_values.get(column) for column in columns]
-        new_items, updates = [], []
-        for row in rows:
-            values = [
+
+        def model_values(row: ParsedRow) -> list:
+            return [
                 blank if (value := row.values.get(column)) is None or value == ""
                 else value
                 for column, blank in zip(columns, blanks, strict=True)
             ]  # fmt: skip
-            current = existing.get(row.values["sku"])
-            if current is None:
-                new_items.append((row.values["sku"], *values))
-                row.import_type = NEW
-            elif current[1] != values:
-                updates.append((current[0], *values))
-                row.import_type = UPDATE
-            else:
-                row.import_type = SKIP
-        insert_rows(Item, ["sku", *columns], new_items)
-        update_rows(Item, columns, updates, touch="updated_at")
+
+        created, updated = merge_rows(
+            Item,
+            "sku",
+            columns,
+            [(row.values["sku"], *model_values(row)) for row in rows],
+            touch="updated_at",
+        )
+        for row in rows:
+            sku = row.values["sku"]
+            row.import_type = (
+                NEW if sku in created else UPDATE if sku in updated else SKIP
+            )
 
     def filter_export(self, queryset, **kwargs):
         return queryset.only(*self._meta.fields).order_by("sku")
@@ -176,7 +173,7 @@ class MovementResource(BulkResource):
                     row.add_error("sku", f"unknown sku '{sku}'.")
             kind = (row.values.get("kind") or "").lower()
             row.values["kind"] = kind
-            if kind and kind not in MovementKind.values:
+            if kind and kind not in KINDS:
                 row.add_error(
                     "kind",
                     f"unknown kind '{kind}'; use one of: "

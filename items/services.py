@@ -22,9 +22,11 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from .models import Item, MovementKind, StockMovement
-from .sql import update_from_values
+from .sql import filter_in, insert_rows, update_from_values
 
 MAX_QUANTITY = Decimal("9999999999999")  # fits DecimalField(16, 3)
+THOUSANDTH = Decimal("0.001")
+KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call
 
 
 class StockError(Exception):
@@ -65,7 +67,7 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
         raise InvalidQuantity("Quantity must be positive.")
     if abs(quantity) > MAX_QUANTITY:
         raise InvalidQuantity(f"Quantity {value} is too large.")
-    if quantity != quantity.quantize(Decimal("0.001")):
+    if quantity != quantity.quantize(THOUSANDTH):
         raise InvalidQuantity("Quantity allows at most 3 decimal places.")
     return quantity
 
@@ -73,7 +75,7 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
 def signed_quantity(*, kind: str, quantity) -> Decimal:
     """Ledger sign convention: receipts add, issues and scrap remove,
     adjustments carry their own sign."""
-    if kind not in MovementKind.values:
+    if kind not in KINDS:
         raise InvalidQuantity(
             f"Unknown movement kind '{kind}'; "
             f"use one of: {', '.join(MovementKind.values)}."
@@ -97,7 +99,7 @@ def _plus(quantity: Decimal) -> Round:
 
 def _check_signed(kind: str, quantity: Decimal) -> None:
     """A ledger row as stored: a known kind, and a sign that matches it."""
-    if kind not in MovementKind.values:
+    if kind not in KINDS:
         raise InvalidQuantity(f"Unknown movement kind '{kind}'.")
     check_quantity(quantity, allow_negative=True)
     if kind == MovementKind.RECEIPT and quantity < 0:
@@ -231,15 +233,14 @@ class MovementBatchError(StockError):
         super().__init__(f"{len(errors)} movement(s) refused.")
 
 
-def movements_bulk_post(
-    *, movements: Sequence[MovementInput], user=None, batch_size: int = 5000
-) -> int:
+def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int:
     """Post many movements at once, all or nothing.
 
     Rows are checked in the given order against a running balance per item that
     starts at the locked ``on_hand``; any row that would drive stock negative makes
     the whole batch fail with ``MovementBatchError`` (nothing written). Otherwise the
-    movements are bulk-inserted and each item's ``on_hand`` moves by its net total.
+    movements are inserted set-based (``insert_rows``: COPY on PostgreSQL, no model
+    instances) and each item's ``on_hand`` moves by its net total.
     """
     if not movements:
         return 0
@@ -247,15 +248,9 @@ def movements_bulk_post(
     with transaction.atomic():
         balances: dict[int, Decimal] = {}
         skus: dict[int, str] = {}
-        for start in range(0, len(item_ids), 2000):
-            chunk = item_ids[start : start + 2000]
-            locked = (
-                Item.objects.select_for_update()
-                .filter(pk__in=chunk)
-                .order_by("pk")
-                .values_list("pk", "sku", "on_hand")
-            )
-            for pk, sku, on_hand in locked:
+        locking = Item.objects.select_for_update().order_by("pk")
+        for queryset in filter_in(locking, "pk", item_ids, sql_type="bigint"):
+            for pk, sku, on_hand in queryset.values_list("pk", "sku", "on_hand"):
                 balances[pk] = on_hand
                 skus[pk] = sku
         errors: dict[int, str] = {}
@@ -282,22 +277,17 @@ def movements_bulk_post(
         if errors:
             raise MovementBatchError(errors)
 
-        created_by = user if user is not None and user.is_authenticated else None
-        StockMovement.objects.bulk_create(
-            (
-                StockMovement(
-                    item_id=m.item_id,
-                    kind=m.kind,
-                    quantity=m.quantity,
-                    occurred_at=m.occurred_at,
-                    note=m.note[:255],
-                    delivery_line_id=m.delivery_line_id,
-                    created_by=created_by,
-                )
+        created_by = user.pk if user is not None and user.is_authenticated else None
+        insert_rows(
+            StockMovement,
+            ["item_id", "kind", "quantity", "occurred_at", "note",
+             "delivery_line_id", "created_by_id"],
+            [
+                (m.item_id, m.kind, m.quantity, m.occurred_at, m.note[:255],
+                 m.delivery_line_id, created_by)
                 for m in movements
-            ),
-            batch_size=batch_size,
-        )
+            ],
+        )  # fmt: skip
         net: dict[int, Decimal] = defaultdict(Decimal)
         for m in movements:
             net[m.item_id] += m.quantity
