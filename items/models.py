@@ -155,9 +155,12 @@ class Item(models.Model):
                 name="item_annual_demand_not_negative",
             ),
         ]
-        indexes = [
-            models.Index(fields=["abc_class", "policy"], name="item_class_policy_idx"),
-        ]
+        # No index on the classification columns (abc_class, xyz_class, policy,
+        # annual_value, abc_cumulative_share): the nightly run rewrites them, and
+        # with none of them indexed (and free space on every page, see migration
+        # items 0005) PostgreSQL updates the rows in place (HOT) without touching
+        # any index. A class or policy has 3 values: a filter on it reads most of
+        # the table anyway.
         permissions = [
             ("import_item", "Can import items"),
             ("export_item", "Can export items"),
