@@ -222,6 +222,14 @@ class StockMovement(models.Model):
             models.Index(
                 fields=["item", "kind", "occurred_at"], name="move_item_kind_at"
             ),
+            # Demand: an item's issues over a window, read from the index alone
+            # (PostgreSQL covers the quantity; elsewhere a plain partial index).
+            models.Index(
+                fields=["item", "occurred_at"],
+                include=["quantity"],
+                condition=Q(kind="issue"),
+                name="move_issue_item_at",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

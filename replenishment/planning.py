@@ -92,6 +92,9 @@ class ItemFigures:
     unit: str = "ea"
     shelf_life_days: int | None = None
     safety_time_days: int | None = None
+    # Active sources in all, when ``sources`` holds only those a plan can choose
+    # (the primary, and the others only when its supplier is high risk).
+    source_count: int | None = None
 
 
 @dataclass(slots=True)
@@ -292,7 +295,8 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         shelf_life_days=item.shelf_life_days,
     )
     arrival = order_by + timedelta(days=int(ceil(lead_time)))
-    single_source = item.abc_class == "A" and len(item.sources) == 1
+    count = len(item.sources) if item.source_count is None else item.source_count
+    single_source = item.abc_class == "A" and count == 1
 
     return Plan(
         item_id=item.item_id,

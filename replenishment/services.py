@@ -1,8 +1,9 @@
 """Reorder suggestions: generate (per chunk of items), accept, dismiss.
 
-Generation reads everything a chunk needs with a fixed number of aggregate queries
-(demand, lead times, stock on order, sources, open and snoozed suggestions), does
-the arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
+Generation reads everything a chunk needs with a fixed number of queries (items
+with their first consumption, demand, lead times, stock on order, sources, open
+and snoozed suggestions), each an index range scan over the chunk, does the
+arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
 superseded suggestions, one INSERT for new ones, one UPDATE … FROM for the planning
 figures stored on items whose figures changed. An unchanged suggestion is left
 alone, so regeneration is idempotent and never nags twice.
@@ -18,15 +19,35 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Min, Q, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models import DecimalField as DecimalOutput
-from django.db.models.functions import TruncDate
+from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.services import items_store_planning_figures
+from items.sql import local_date_sql
 from jobs.services import job_enqueue
-from suppliers.models import DeliveryLine, DeliveryStatus, SupplierItem, SupplierScore
+from suppliers.models import (
+    DeliveryLine,
+    DeliveryStatus,
+    RiskLevel,
+    SupplierItem,
+    SupplierScore,
+)
 from suppliers.selectors import lead_time_stats
 from suppliers.services import LineOrder, delivery_create
 
@@ -41,6 +62,7 @@ from .planning import (
 )
 
 ZERO = Decimal("0")
+Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
 CHUNK_SIZE = 1000
 ON_ORDER_STATUSES = (
     DeliveryStatus.DRAFT,
@@ -122,52 +144,93 @@ def _window_start(today: date, days: int) -> datetime:
     return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
 
 
-def _first_issue(chunk: Q, *, today: date) -> dict[int, datetime]:
-    """When each item was first consumed (before today). One query on the
-    (item, kind, occurred_at) index."""
-    rows = (
-        StockMovement.objects.filter(
-            chunk, kind=MovementKind.ISSUE, occurred_at__lt=_window_start(today, 0)
-        )
-        .values("item_id")
-        .annotate(first=Min("occurred_at"))
-        .values_list("item_id", "first")
+def _consumption_start(*, today: date, window_days: int) -> dict:
+    """Annotations for the chunk's item query: whether the item was consumed on or
+    before the window start, and if not, its first consumption inside the window.
+
+    Index probes on the issue index (``move_issue_item_at``), one or two per item;
+    the first consumption is read only for items new to the window, so nothing is
+    parsed for the others."""
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    issues = StockMovement.objects.filter(
+        item_id=OuterRef("pk"), kind=MovementKind.ISSUE
+    ).order_by()
+    earlier = Exists(issues.filter(occurred_at__lte=window_start))
+    first_in_window = Subquery(
+        issues.filter(occurred_at__gt=window_start, occurred_at__lt=end)
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
     )
-    return dict(rows)
+    return {
+        "consumed_earlier": earlier,
+        "first_issue": Case(
+            When(earlier, then=Value(None)),
+            default=first_in_window,
+            output_field=DateTimeField(),
+        ),
+    }
 
 
 def _demand_stats(
-    chunk: Q, *, today: date, window_days: int, first_issue: dict[int, datetime]
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    window_days: int,
+    first_issue: dict[int, datetime],
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """(d, σd) per item from daily issued quantities over the window.
 
     Days without issues count as zero demand, but days before the item's first
-    consumption do not (a new item's window starts there, at least 7 days). One
+    consumption do not (a new item's window starts there, at least 7 days):
+    ``first_issue`` holds the first consumption of items new to the window. One
     query: daily sums, grouped again per item.
     """
-    daily = (
-        StockMovement.objects.filter(
-            chunk,
-            kind=MovementKind.ISSUE,
-            occurred_at__gte=_window_start(today, window_days),
-            occurred_at__lt=_window_start(today, 0),
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    if connection.vendor == "postgresql":
+        # Per item (LATERAL), a range scan of the issue index for exactly its
+        # window: no filtering of the chunk's older issues, and small groups.
+        day, day_params = local_date_sql("m.occurred_at")
+        sql = f"""
+            SELECT i.id, CAST(s.total AS DOUBLE PRECISION),
+                   CAST(s.squares AS DOUBLE PRECISION)
+              FROM {Item._meta.db_table} i
+             CROSS JOIN LATERAL (
+                   SELECT SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares
+                     FROM (SELECT SUM(m.quantity) AS qty
+                             FROM {StockMovement._meta.db_table} m
+                            WHERE m.item_id = i.id AND m.kind = %s
+                              AND m.occurred_at >= %s AND m.occurred_at < %s
+                            GROUP BY {day}) t
+             ) s
+             WHERE i.id BETWEEN %s AND %s AND i.active AND s.total IS NOT NULL
+        """
+        params = [MovementKind.ISSUE, window_start, end, *day_params]
+        params += [first_id, last_id]
+    else:
+        daily = (
+            StockMovement.objects.filter(
+                item_id__gte=first_id,
+                item_id__lte=last_id,
+                kind=MovementKind.ISSUE,
+                occurred_at__gte=window_start,
+                occurred_at__lt=end,
+            )
+            .annotate(day=TruncDate("occurred_at"))
+            .values("item_id", "day")
+            .annotate(qty=Sum("quantity"))
+            .values("item_id", "day", "qty")
         )
-        .annotate(day=TruncDate("occurred_at"))
-        .values("item_id", "day")
-        .annotate(qty=Sum("quantity"))
-        .values("item_id", "day", "qty")
-    )
-    inner, params = daily.query.sql_with_params()
-    sql = f"""
-        SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty)
-          FROM ({inner}) t
-      GROUP BY t.item_id
-    """
+        inner, params = daily.query.sql_with_params()
+        sql = f"""
+            SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty)
+              FROM ({inner}) t
+          GROUP BY t.item_id
+        """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     stats: dict[int, tuple[Decimal, Decimal]] = {}
-    window_start, end = _window_start(today, window_days), _window_start(today, 0)
     for item_id, total, squares in rows:
         days = window_days
         first = first_issue.get(item_id)
@@ -201,14 +264,29 @@ def _on_order(chunk: Q) -> dict[int, Decimal]:
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
-def _sources(chunk: Q, lead_times) -> dict[int, list[SourceFigures]]:
-    high_risk = set(
-        SupplierScore.objects.filter(
-            risk_level="high", history_sufficient=True
-        ).values_list("supplier_id", flat=True)
-    )
+def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]:
+    """Per item, the sources a plan can choose from, primary first, and the
+    number of active sources. A plan orders from the primary unless its supplier is
+    high risk (``planning.choose_source``), so the other sources are read only for
+    those items. One query."""
+    high_risk = SupplierScore.objects.filter(
+        supplier_id=OuterRef("supplier_id"),
+        risk_level=RiskLevel.HIGH,
+        history_sufficient=True,
+    ).order_by()
+    by_priority = {
+        "partition_by": F("item_id"),
+        "order_by": [F("priority").asc(), F("pk").asc()],
+    }
     rows = (
         SupplierItem.objects.filter(chunk, active=True, supplier__active=True)
+        .annotate(
+            high_risk=Exists(high_risk),
+            rank=Window(RowNumber(), **by_priority),
+            primary_high_risk=Window(FirstValue("high_risk"), **by_priority),
+            count=Window(Count("pk"), partition_by=F("item_id")),
+        )
+        .filter(Q(rank=1) | Q(primary_high_risk=True))
         .order_by("item_id", "priority", "pk")
         .values_list(
             "pk",
@@ -219,36 +297,58 @@ def _sources(chunk: Q, lead_times) -> dict[int, list[SourceFigures]]:
             "quoted_lead_time_days",
             "min_order_qty",
             "order_multiple",
+            "high_risk",
+            "count",
         )
     )
-    sources: dict[int, list[SourceFigures]] = defaultdict(list)
-    for pk, item_id, supplier_id, code, priority, quoted, moq, multiple in rows:
-        n, mean, std = lead_times.get((supplier_id, item_id), (0, None, None))
+    sources: dict[int, tuple[list[SourceFigures], int]] = {}
+    unmeasured = (0, None, None)
+    for (
+        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count
+    ) in rows:  # fmt: skip
+        n, mean, std = lead_times.get((supplier_id, item_id), unmeasured)
         measured = n >= MEASURED_MIN_SAMPLES
-        sources[item_id].append(
-            SourceFigures(
-                source_id=pk,
-                supplier_id=supplier_id,
-                supplier_code=code,
-                priority=priority,
-                quoted_lead_time_days=quoted,
-                min_order_qty=moq,
-                order_multiple=multiple,
-                lead_time_samples=n,
-                lead_time_mean_days=_d4(mean) if measured else None,
-                lead_time_std_days=_d4(std) if measured else None,
-                supplier_high_risk=supplier_id in high_risk,
-            )
+        source = SourceFigures(
+            pk,
+            supplier_id,
+            code,
+            priority,
+            quoted,
+            moq,
+            multiple,
+            n,
+            _d4(mean) if measured else None,
+            _d4(std) if measured else None,
+            risky,
         )
+        if item_id in sources:
+            sources[item_id][0].append(source)
+        else:
+            sources[item_id] = ([source], count)
     return sources
 
 
-def _snoozed(chunk: Q, *, today: date) -> set[int]:
-    return set(
-        Suggestion.objects.filter(
-            chunk, status=SuggestionStatus.DISMISSED, snoozed_until__gt=today
-        ).values_list("item_id", flat=True)
+def _open_and_snoozed(chunk: Q, *, today: date) -> tuple[dict[int, tuple], set[int]]:
+    """The chunk's open suggestions by item, and the items snoozed by a dismissal.
+    One query."""
+    rows = (
+        Suggestion.objects.filter(chunk)
+        .filter(
+            Q(status=SuggestionStatus.OPEN)
+            | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
+        )
+        .order_by()
+        .values_list(
+            "pk", "item_id", "source_id", "quantity", "order_by", "policy", "status"
+        )
     )
+    open_by_item, snoozed = {}, set()
+    for row in rows:
+        if row[6] == SuggestionStatus.OPEN:
+            open_by_item[row[1]] = row[:6]
+        else:
+            snoozed.add(row[1])
+    return open_by_item, snoozed
 
 
 # --- one chunk ---
@@ -266,8 +366,12 @@ def suggestions_generate_chunk(
     queries per chunk, whatever its size."""
     params = params or planning_params()
     chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+    window_days = params.demand_window_days
     items = list(
-        Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True).values_list(
+        Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True)
+        .annotate(**_consumption_start(today=today, window_days=window_days))
+        .order_by("pk")
+        .values_list(
             "pk",
             "sku",
             "unit",
@@ -281,35 +385,34 @@ def suggestions_generate_chunk(
             "avg_daily_demand",
             "daily_demand_std",
             "reorder_point",
+            "consumed_earlier",
+            "first_issue",
         )
     )
-    first_issue = _first_issue(chunk, today=today)
     demand = _demand_stats(
-        chunk,
+        first_id=first_id,
+        last_id=last_id,
         today=today,
-        window_days=params.demand_window_days,
-        first_issue=first_issue,
+        window_days=window_days,
+        first_issue={row[0]: row[-1] for row in items if row[-1] is not None},
     )
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
-    snoozed = _snoozed(chunk, today=today)
-    open_by_item = {
-        row[1]: row
-        for row in Suggestion.objects.open()
-        .filter(chunk)
-        .values_list("pk", "item_id", "source_id", "quantity", "order_by", "policy")
-    }
+    open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
 
     plans: dict[int, Plan] = {}
     changed_figures = []
+    no_demand, no_sources = (ZERO, ZERO), ((), 0)
     for (
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
+        consumed_earlier, first_issue,
     ) in items:  # fmt: skip
-        if pk in first_issue:
-            d, sd = demand.get(pk, (ZERO, ZERO))
+        if consumed_earlier or first_issue is not None:
+            d, sd = demand.get(pk, no_demand)
         else:  # never consumed: the planned annual demand
-            d, sd = (annual_demand / 365).quantize(Decimal("0.0001")), ZERO
+            d, sd = (annual_demand / 365).quantize(Q4), ZERO
+        choices, count = sources.get(pk, no_sources)
         figures = ItemFigures(
             item_id=pk,
             sku=sku,
@@ -320,12 +423,13 @@ def suggestions_generate_chunk(
             on_order=on_order.get(pk, ZERO),
             daily_demand=d,
             daily_demand_std=sd,
-            sources=tuple(sources.get(pk, ())),
+            sources=tuple(choices),
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
+            source_count=count,
         )
         plan = plan_item(figures, params=params, today=today)
-        rop = plan.reorder_point.quantize(Decimal("0.001"))
+        rop = plan.reorder_point.quantize(Q3)
         if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
             changed_figures.append((pk, d, sd, rop))
         if plan.quantity is not None and pk not in snoozed:
@@ -365,7 +469,7 @@ def _same(current: tuple, plan: Plan) -> bool:
 
 
 def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
-    q3, q2, q4 = Decimal("0.001"), Decimal("0.01"), Decimal("0.0001")
+    q3, q2, q4 = Q3, Decimal("0.01"), Q4
     return Suggestion(
         item_id=plan.item_id,
         source_id=plan.source.source_id,

@@ -241,7 +241,9 @@ def lead_time_stats(
     else:
         join, correlate, offset, on = "JOIN", "", "", "ON d.id = l.delivery_id"
     sql = f"""
-        SELECT supplier_id, item_id, COUNT(*), AVG(lt), AVG(lt * lt) FROM (
+        SELECT supplier_id, item_id, COUNT(*),
+               CAST(AVG(lt) AS DOUBLE PRECISION), CAST(AVG(lt * lt) AS DOUBLE PRECISION)
+          FROM (
             SELECT d.supplier_id, l.item_id, {days} AS lt,
                    ROW_NUMBER() OVER (
                        PARTITION BY d.supplier_id, l.item_id

@@ -183,6 +183,15 @@ def test_high_risk_primary_without_alternative_stays_and_a_items_are_flagged():
     assert "Single-source risk" in plan.reason
 
 
+def test_single_source_risk_counts_sources_not_given_to_the_plan():
+    # the generator passes only the primary when its supplier is not high risk,
+    # with the number of active sources beside it
+    plan = plan_item(item(source_count=2), params=PARAMS, today=TODAY)
+    assert not plan.single_source_risk
+    plan = plan_item(item(source_count=1), params=PARAMS, today=TODAY)
+    assert plan.single_source_risk
+
+
 def test_item_safety_time_override_replaces_the_class_minimum():
     plan = plan_item(item(safety_time_days=4), params=PARAMS, today=TODAY)
     # ROP = 10·(5+4) = 90

@@ -150,6 +150,46 @@ def test_no_demand_gives_no_suggestion_and_planned_demand_is_the_fallback():
     assert s.avg_daily_demand == D("10")  # 3650 / 365, no consumption history
 
 
+def test_demand_window_starts_at_an_items_first_consumption():
+    def with_source(**kwargs):
+        item = ItemFactory(**kwargs)
+        SupplierItemFactory(item=item)
+        return item
+
+    # first issued 30 days ago at noon: ceil(29.5) = 30 days of history, 3/day
+    new = with_source(annual_demand=D("0"))
+    consume(new, per_day=D("3"), days=30, opening=D("200"))
+    # first issued exactly at the window start: the whole window, 180 / 90 = 2
+    edge = with_source(annual_demand=D("0"))
+    # issued before the window only: consumed, so no demand (not the planned 10)
+    gone = with_source(annual_demand=D("3650"))
+    # issued today only (the window ends at midnight): the planned 730 / 365 = 2
+    fresh = with_source(annual_demand=D("730"))
+    movements_bulk_post(
+        movements=[
+            MovementInput(edge.pk, "receipt", D("500"), at(95)),
+            MovementInput(edge.pk, "issue", D("-180"), at(90, 0)),
+            MovementInput(gone.pk, "receipt", D("10"), at(200)),
+            MovementInput(gone.pk, "issue", D("-5"), at(120)),
+            MovementInput(fresh.pk, "receipt", D("10"), at(1)),
+            MovementInput(fresh.pk, "issue", D("-5"), at(0, 0)),
+        ]
+    )
+    suggestions_generate(today=TODAY)
+    demand = dict(Item.objects.values_list("pk", "avg_daily_demand"))
+    assert demand == {new.pk: D("3"), edge.pk: D("2"), gone.pk: 0, fresh.pk: D("2")}
+
+
+def test_single_source_risk_counts_every_active_source(jit_item):
+    item, _ = jit_item  # an A item with one source
+    suggestions_generate(today=TODAY)
+    assert Suggestion.objects.get().single_source_risk
+    Suggestion.objects.all().delete()
+    SupplierItemFactory(item=item, priority=2)
+    suggestions_generate(today=TODAY)
+    assert not Suggestion.objects.get().single_source_risk
+
+
 def test_dismiss_snoozes_the_item(jit_item):
     item, _ = jit_item
     suggestions_generate(today=TODAY)
