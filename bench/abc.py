@@ -6,7 +6,8 @@ primary source per item, and optionally a year of weekly consumption for some
 items (--history-items). Then measures, and prints as a table:
 
 - the service ``items_reclassify()``: the first run (every item changes class) and
-  a steady run (nothing changes, nothing is written);
+  a steady run (nothing changes, nothing is written; three of them, best and
+  median shown);
 - (a) the same window UPDATE written by hand and run in psql on a copy of the
   items table (same indexes and fillfactor): the physical reference, first and
   steady, with the rows to update taken in storage order as the service does;
@@ -30,6 +31,7 @@ import argparse
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -322,9 +324,15 @@ def main() -> int:
         log(f"Service items_reclassify(): first run … {load()}")
         wall_first, first = timed(items_reclassify)
         vacuum("items_item", "items_itemclasschange")
-        log(f"… steady run … {load()}")
-        wall_steady, steady = timed(items_reclassify)
-        assert steady.items_changed == 0 and steady.counts["rows_updated"] == 0
+        log(f"… steady runs … {load()}")
+        # Three: one run on a shared 2-core machine can catch a busy moment.
+        steady_times = []
+        for _ in range(3):
+            seconds, steady = timed(items_reclassify)
+            assert steady.items_changed == 0 and steady.counts["rows_updated"] == 0
+            steady_times.append(seconds)
+        wall_steady = min(steady_times)
+        steady_median = statistics.median(steady_times)
 
         log("(b) the seed function in Python …")
         seed_seconds, seeded = seed_in_python()
@@ -337,7 +345,7 @@ def main() -> int:
             ("service, first run (every item changes)", wall_first,
              f"{first.counts['rows_updated']:,} rows written"),
             ("service, steady run (nothing changes)", wall_steady,
-             f"{steady.counts['rows_updated']:,} rows written"),
+             f"0 rows; best of 3, median {steady_median:.2f}"),
             ("(a) hand-written UPDATE in psql, first", hand_ordered,
              "ABC only, rows in storage order"),
             ("(a) hand-written UPDATE in psql, first", hand_ranked,
@@ -361,7 +369,10 @@ def main() -> int:
         log("")
         log(f"first run / hand-written SQL (the faster of the two): "
             f"{wall_first / hand_first:.2f}× (target ≤ 1.5×)")  # fmt: skip
-        log(f"steady run: {wall_steady:.2f} s (target ≤ 3 s)")
+        log(
+            f"steady run: {wall_steady:.2f} s best of 3 (median {steady_median:.2f} s, "
+            f"all {', '.join(f'{t:.2f}' for t in steady_times)}) (target ≤ 3 s)"
+        )
         log(
             f"naive loop / first run: {naive / wall_first:.0f}×, "
             f"/ steady run: {naive / wall_steady:.0f}× (target ≥ 100×)"

@@ -317,6 +317,20 @@ def _valued_sql(sql: dict[str, str]) -> str:
 
 
 def _total_sql(sql: dict[str, str]) -> str:
+    """The total annual value of the active items (and, on SQLite, an item whose
+    value left 64-bit integers)."""
+    if sql is POSTGRESQL:
+        # The same exact sum, split so that the pass over every item does not
+        # read the temporary table (which keeps a query on one core): Σ cost ×
+        # planned, corrected by cost × (issued − planned) for consumed items.
+        return f"""
+            SELECT (SELECT SUM(unit_cost * annual_demand)
+                      FROM items_item WHERE active)
+                 + (SELECT COALESCE(SUM(i.unit_cost * (h.issued - i.annual_demand)), 0)
+                      FROM {HISTORY_TABLE} h JOIN items_item i ON i.id = h.item_id
+                     WHERE i.active AND h.consumed = 1),
+                   NULL
+        """
     return f"""
         WITH {_valued_sql(sql)}
         SELECT SUM(value), MIN({sql["inexact"]}) FROM valued
