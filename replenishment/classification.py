@@ -214,6 +214,12 @@ POSTGRESQL = {
     "temp_schema": "pg_temp",
     # Where the row is stored: the changed rows are updated in this order.
     "physical": "i.ctid",
+    # The history table is an unlogged table, not a temporary one: a query that
+    # reads a temporary table cannot run in parallel, and the ranking query (scan,
+    # join and sort of every item) then keeps one core of two idle. It is created
+    # and dropped inside the run's transaction, so no other session ever sees it
+    # (a second run waits at CREATE until the first commits).
+    "history_table": "UNLOGGED TABLE",
 }
 SQLITE = {
     # Stored floats back to exact integers of the field's smallest unit.
@@ -236,20 +242,22 @@ SQLITE = {
     "inexact": "CASE WHEN typeof(value) <> 'integer' THEN sku END",
     "temp_schema": "temp",
     "physical": "i.id",
+    "history_table": "TEMP TABLE",
 }
 
 HISTORY_TABLE = "classification_history"
 
 
 def _history_sql(sql: dict[str, str]) -> str:
-    """A temporary table with one row per item that has movements before today:
+    """A scratch table (unlogged on PostgreSQL, see ``history_table``) with one
+    row per item that has movements before today:
     whether it was ever consumed, the quantity issued over the trailing 365 days
     and its XYZ class."""
     quantity = sql["quantity"].format(column="m.quantity")
     weeks_since_first = sql["weeks_before_until"].format(column="s.first_at")
     week_of_movement = sql["weeks_before_until"].format(column="m.occurred_at")
     return f"""
-        CREATE TEMP TABLE {HISTORY_TABLE} AS
+        CREATE {sql["history_table"]} {HISTORY_TABLE} AS
         WITH movement_stats AS (
             -- One pass over the ledger: first movement, ever consumed, and the
             -- quantity issued over the trailing 365 days.
