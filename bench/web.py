@@ -51,8 +51,8 @@ def main() -> None:
             cursor.execute(
                 """
                 UPDATE items_item SET
-                  abc_class = CASE WHEN id % 10 < 2 THEN 'A' WHEN id % 10 < 5 THEN 'B' ELSE 'C' END,
-                  policy = CASE WHEN id % 10 < 2 THEN 'jit' WHEN id % 10 < 5 THEN 'reorder_point'
+                  abc_class = CASE WHEN id %% 10 < 2 THEN 'A' WHEN id %% 10 < 5 THEN 'B' ELSE 'C' END,
+                  policy = CASE WHEN id %% 10 < 2 THEN 'jit' WHEN id %% 10 < 5 THEN 'reorder_point'
                                 ELSE 'min_max' END,
                   abc_cumulative_share = LEAST(100, id * 100.0 / %s)
                 """,
