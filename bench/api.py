@@ -30,7 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import ROOT, build, drop_database, percentile, setup_django  # noqa: E402
+from data import (  # noqa: E402
+    ROOT,
+    build,
+    drop_database,
+    percentile,
+    setup_django,
+    wait_for_server,
+)
 
 
 def request(conn, method, path, token, body=None):
@@ -87,14 +94,7 @@ def main() -> None:
     )  # fmt: skip
     rows = []
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                    "GET", "/healthz"
-                )
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_server(port)
         time.sleep(1)
         rng = random.Random(5)
         reads = {

@@ -8,6 +8,7 @@ value, suppliers, sources, a year of consumption and a delivery history, keeping
 
 from __future__ import annotations
 
+import http.client
 import io
 import os
 import random
@@ -27,6 +28,18 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
     return ordered[index]
+
+
+def wait_for_server(port: int, *, attempts: int = 100) -> None:
+    """Wait until the server on 127.0.0.1:``port`` answers /healthz."""
+    for _ in range(attempts):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                "GET", "/healthz"
+            )
+            return
+        except OSError:
+            time.sleep(0.2)
 
 
 def setup_django(dbname: str, *, fresh: bool = True) -> None:

@@ -30,7 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import ROOT, build, drop_database, percentile, setup_django  # noqa: E402
+from data import (  # noqa: E402
+    ROOT,
+    build,
+    drop_database,
+    percentile,
+    setup_django,
+    wait_for_server,
+)
 
 DB = "jit_bench_load"
 PASSWORD = "load-test-password-2026"
@@ -188,14 +195,7 @@ def main() -> None:
         env=env,
     )
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                    "GET", "/healthz"
-                )
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_server(port)
         results: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
         logins: list[float] = []
