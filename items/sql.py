@@ -25,11 +25,19 @@ def local_date_sql(column: str) -> tuple[str, list]:
     return f"django_datetime_cast_date({column}, %s, 'UTC')", [settings.TIME_ZONE]
 
 
-def days_between_sql(start: str, end: str) -> str:
-    """SQL for ``end − start`` in (fractional) days."""
+def lead_time_days_sql(start: str, end: str) -> tuple[str, list]:
+    """SQL for the whole site-calendar days from ``start`` to ``end`` (two
+    datetime columns): the local date of ``end`` minus the local date of
+    ``start``, as ``inventory_site.dates.lead_time_days`` defines it — never
+    elapsed hours, so a clock change does not make a 3-day delivery 3.04 days."""
+    start_day, start_params = local_date_sql(start)
+    end_day, end_params = local_date_sql(end)
     if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({end}) - ({start})) / 86400.0)"
-    return f"(julianday({end}) - julianday({start}))"
+        return f"({end_day} - {start_day})", [*end_params, *start_params]
+    return (
+        f"CAST(julianday({end_day}) - julianday({start_day}) AS INTEGER)",
+        [*end_params, *start_params],
+    )
 
 
 def in_list(values) -> tuple[str, list]:

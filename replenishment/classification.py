@@ -27,9 +27,13 @@ which is ``cumulative × 100 ≤ A × total`` for integers. If a sum left 64 bit
 SQLite raises "integer overflow", and a product that did is refused
 (``ClassificationError``): exact, or a loud failure — never a rounded float.
 
-**XYZ** (§3.2): weeks are 7-day blocks ending at the start of today. An item has
-``n`` = the full weeks since its first movement of any kind, at most 52 (weeks
-before it existed are not zero-demand weeks); fewer than 8 → unknown (blank). Its
+**XYZ** (§3.2): weeks are ISO weeks (Monday to Sunday) of the site's calendar,
+the last full one ending where the current week begins; a movement belongs to
+the week of its local date (``inventory_site.dates``), so a clock change or a
+late-evening issue never moves it into a neighbouring week. An item has
+``n`` = the full weeks since the local date of its first movement of any kind,
+at most 52 (weeks before it existed are not zero-demand weeks); fewer than 8 →
+unknown (blank). Its
 weekly issued quantities x₁…xₙ (weeks without issues count as 0) give
 CV = σ / μ with the *population* standard deviation — the n weeks are the item's
 whole observed history in the window, not a sample of it, as with the daily σd of
@@ -72,7 +76,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
 from decimal import Decimal
 
 from django.conf import settings
@@ -80,6 +83,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from inventory_site.dates import site_midnight, week_start
 from items.models import (
     AbcClass,
     ClassificationRun,
@@ -95,7 +99,6 @@ from .models import JitScope, PolicyParameters
 logger = logging.getLogger(__name__)
 
 DEMAND_DAYS = 365
-WEEK_SECONDS = 7 * 24 * 60 * 60
 
 
 class ClassificationError(ValueError):
@@ -199,10 +202,10 @@ POSTGRESQL = {
     "quantity": "{column}",
     "planned": "{column}",
     "cost": "{column}",
-    # Seconds as a double (cheaper than numeric, and exact: whole microseconds
-    # of less than 2^53, so a week boundary never rounds across).
-    "weeks_before_until": (
-        "FLOOR(date_part('epoch', %(until)s - {column}) / %(week)s)::integer"
+    # Whole site-calendar days from the local date of a datetime to the
+    # start of the current ISO week (integers, so a week boundary is exact).
+    "days_before_week": (
+        "(CAST(%(week_end_day)s AS date) - ({column} AT TIME ZONE %(tz)s)::date)"
     ),
     "least": "LEAST",
     "squares": "SUM(w.qty * w.qty)",
@@ -226,11 +229,12 @@ SQLITE = {
     "quantity": "CAST(ROUND({column} * 1000) AS INTEGER)",
     "planned": "CAST(ROUND({column} * 1000) AS INTEGER)",
     "cost": "CAST(ROUND({column} * 10000) AS INTEGER)",
-    # Whole milliseconds (julianday is exact to the millisecond once rounded).
-    "weeks_before_until": (
-        "((CAST(ROUND(julianday(%(until)s) * 86400000) AS INTEGER)"
-        " - CAST(ROUND(julianday({column}) * 86400000) AS INTEGER))"
-        " / (%(week)s * 1000))"
+    # Whole site-calendar days (the local date as Django's TruncDate makes it;
+    # julianday of two dates differs by a whole number).
+    "days_before_week": (
+        "CAST(julianday(%(week_end_day)s)"
+        " - julianday(django_datetime_cast_date({column}, %(tz)s, 'UTC'))"
+        " AS INTEGER)"
     ),
     "least": "MIN",
     "squares": "TOTAL(1.0 * w.qty * w.qty)",
@@ -254,8 +258,13 @@ def _history_sql(sql: dict[str, str]) -> str:
     whether it was ever consumed, the quantity issued over the trailing 365 days
     and its XYZ class."""
     quantity = sql["quantity"].format(column="m.quantity")
-    weeks_since_first = sql["weeks_before_until"].format(column="s.first_at")
-    week_of_movement = sql["weeks_before_until"].format(column="m.occurred_at")
+    # The first movement's own day counts as a day the item existed: n is the
+    # whole weeks from its local date; a movement dated k·7 + 1 … k·7 + 7 days
+    # before the week start is in week k (0 = the last full week).
+    days_since_first = sql["days_before_week"].format(column="s.first_at")
+    weeks_since_first = f"({days_since_first}) / 7"
+    days_of_movement = sql["days_before_week"].format(column="m.occurred_at")
+    week_of_movement = f"(({days_of_movement}) - 1) / 7"
     return f"""
         CREATE {sql["history_table"]} {HISTORY_TABLE} AS
         WITH movement_stats AS (
@@ -280,7 +289,7 @@ def _history_sql(sql: dict[str, str]) -> str:
             SELECT m.item_id, {week_of_movement} AS week, -SUM({quantity}) AS qty
               FROM items_stockmovement m
              WHERE m.kind = %(issue)s
-               AND m.occurred_at >= %(weeks_since)s AND m.occurred_at < %(until)s
+               AND m.occurred_at >= %(weeks_since)s AND m.occurred_at < %(week_end)s
              GROUP BY 1, 2
         ),
         variability AS (
@@ -477,7 +486,7 @@ def _write(
 
 
 def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, dtime.min))
+    return site_midnight(day)
 
 
 def _query_params(
@@ -485,7 +494,9 @@ def _query_params(
 ) -> dict:
     adapt = connection.ops.adapt_datetimefield_value
     until = _local_midnight(today)
-    weeks_since = until - timedelta(days=7 * params.max_weeks)
+    week_end_day = week_start(today)
+    week_end = _local_midnight(week_end_day)
+    weeks_since = _local_midnight(week_end_day - timedelta(days=7 * params.max_weeks))
     x_factor = 1 + params.x_max_cv**2
     y_factor = 1 + params.y_max_cv**2
     if connection.vendor != "postgresql":  # SQLite compares these as REAL
@@ -495,7 +506,9 @@ def _query_params(
         "until": adapt(until),
         "since": adapt(_local_midnight(today - timedelta(days=DEMAND_DAYS))),
         "weeks_since": adapt(weeks_since),
-        "week": WEEK_SECONDS,
+        "week_end": adapt(week_end),
+        "week_end_day": week_end_day.isoformat(),
+        "tz": settings.TIME_ZONE,
         "min_weeks": params.min_weeks,
         "max_weeks": params.max_weeks,
         "x_factor": x_factor,

@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -37,6 +37,7 @@ from django.db.models import DecimalField as DecimalOutput
 from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
+from inventory_site.dates import site_date, site_midnight
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
@@ -141,7 +142,8 @@ def suggestions_generate(
 
 
 def _window_start(today: date, days: int) -> datetime:
-    return timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
+    """Local midnight ``days`` site dates before ``today``."""
+    return site_midnight(today - timedelta(days=days))
 
 
 def _consumption_start(*, today: date, window_days: int) -> dict:
@@ -235,7 +237,7 @@ def _demand_stats(
         days = window_days
         first = first_issue.get(item_id)
         if first is not None and first > window_start:
-            days = max(math.ceil((end - first).total_seconds() / 86400), 7)
+            days = max((today - site_date(first)).days, 7)
         mean = -float(total) / days  # issues are negative in the ledger
         variance = max(float(squares) / days - mean * mean, 0.0)
         stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))

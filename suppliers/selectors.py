@@ -10,8 +10,9 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from inventory_site.dates import lead_time_days, site_date
 from items.models import Item
-from items.sql import days_between_sql, in_list, local_date_sql
+from items.sql import in_list, lead_time_days_sql, local_date_sql
 
 from .models import (
     OPEN_DELIVERY_STATUSES,
@@ -115,19 +116,23 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
     since = timezone.make_aware(
         datetime.combine(today - timedelta(days=SCORE_WINDOW_DAYS), time.min)
     )
-    local_received, tz_params = local_date_sql("d.received_at")
-    lead_time = days_between_sql("d.ordered_at", "d.received_at")
+    local_received, received_params = local_date_sql("d.received_at")
+    lead_time, lead_time_params = lead_time_days_sql("d.ordered_at", "d.received_at")
+    # Lead times are whole site-calendar days (inventory_site.dates), computed
+    # once per delivery in the inner query.
     delivery_sql = f"""
         SELECT d.supplier_id,
                COUNT(*),
                SUM(CASE WHEN d.promised_date IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN d.promised_date IS NOT NULL
-                         AND {local_received} <= d.promised_date THEN 1 ELSE 0 END),
-               AVG({lead_time}),
-               AVG({lead_time} * {lead_time}),
+                         AND d.received_day <= d.promised_date THEN 1 ELSE 0 END),
+               AVG(1.0 * d.lt),
+               AVG(1.0 * d.lt * d.lt),
                SUM(CASE WHEN d.ordered_at IS NOT NULL THEN 1 ELSE 0 END)
-          FROM suppliers_delivery d
-         WHERE d.status = %s AND d.received_at >= %s
+          FROM (SELECT d.supplier_id, d.promised_date, d.ordered_at,
+                       {local_received} AS received_day, {lead_time} AS lt
+                  FROM suppliers_delivery d
+                 WHERE d.status = %s AND d.received_at >= %s) d
       GROUP BY d.supplier_id
     """
     line_sql = """
@@ -140,7 +145,10 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
     """
     with connection.cursor() as cursor:
         since = connection.ops.adapt_datetimefield_value(since)
-        cursor.execute(delivery_sql, [*tz_params, DeliveryStatus.RECEIVED, since])
+        cursor.execute(
+            delivery_sql,
+            [*received_params, *lead_time_params, DeliveryStatus.RECEIVED, since],
+        )
         deliveries = {row[0]: row[1:] for row in cursor.fetchall()}
         cursor.execute(line_sql, [DeliveryStatus.RECEIVED, since])
         lines = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -227,7 +235,7 @@ def lead_time_stats(
         items_sql = f"l.item_id IN {placeholders}"
     else:
         items_sql, params = "l.item_id BETWEEN %s AND %s", [first_id, last_id]
-    days = days_between_sql("d.ordered_at", "d.received_at")
+    days, days_params = lead_time_days_sql("d.ordered_at", "d.received_at")
     # On PostgreSQL, LATERAL … OFFSET 0 keeps the plan on the delivery primary key
     # for the chunk's lines instead of hashing the whole delivery table on every
     # chunk; SQLite (no LATERAL) joins as usual.
@@ -265,7 +273,10 @@ def lead_time_stats(
         GROUP BY supplier_id, item_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES])
+        cursor.execute(
+            sql,
+            [*days_params, DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES],
+        )
         rows = cursor.fetchall()
     result = {}
     for supplier_id, item_id, n, mean, mean_sq in rows:
@@ -355,8 +366,8 @@ def supplier_lead_times(supplier: Supplier, *, limit: int = 50) -> list:
     )
     points = []
     for ordered_at, received_at, promised in reversed(list(rows)):
-        ordered_day = timezone.localtime(ordered_at).date()
-        actual = (received_at - ordered_at).total_seconds() / 86400
+        ordered_day = site_date(ordered_at)
+        actual = lead_time_days(ordered_at, received_at)
         promised_days = (promised - ordered_day).days if promised else None
-        points.append((timezone.localtime(received_at).date(), actual, promised_days))
+        points.append((site_date(received_at), actual, promised_days))
     return points

@@ -12,6 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inventory_site.dates import week_start
 from items.models import ClassificationRun, Item, ItemClassChange
 from items.services import MovementInput, movements_bulk_post
 from replenishment import classification
@@ -39,15 +40,22 @@ def valued(sku: str, value, **fields) -> Item:
     return ItemFactory(sku=sku, unit_cost=D("1"), annual_demand=D(value), **fields)
 
 
+# XYZ weeks are ISO weeks: the last full one ends where this week began.
+WEEK_START_DAYS_AGO = (TODAY - week_start(TODAY)).days
+
+
 def weekly_issues(item: Item, weeks: list, *, first_weeks_ago: int | None = None):
-    """An opening receipt ``first_weeks_ago`` whole weeks (and half a day) before
-    today, then ``weeks[k]`` issued in the k-th week back from today (``weeks[0]``
-    is the most recent week)."""
+    """An opening receipt ``first_weeks_ago`` whole ISO weeks (and a day) before
+    this week's Monday, then ``weeks[k]`` issued in the k-th full week back
+    (``weeks[0]`` is last week)."""
     first = len(weeks) if first_weeks_ago is None else first_weeks_ago
     total = sum(D(str(q)) for q in weeks)
-    moves = [MovementInput(item.pk, "receipt", total + 1, at(7 * first + 1, hour=12))]
+    back = WEEK_START_DAYS_AGO
+    moves = [
+        MovementInput(item.pk, "receipt", total + 1, at(back + 7 * first + 1, hour=12))
+    ]
     moves += [
-        MovementInput(item.pk, "issue", -D(str(q)), at(7 * k + 3))
+        MovementInput(item.pk, "issue", -D(str(q)), at(back + 7 * k + 1))
         for k, q in enumerate(weeks)
         if q
     ]
