@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from inventory_site.dates import DateOutOfRange, check_event_moment
+
 from .models import ClassificationRun, Item, MovementKind, StockMovement
 
 
@@ -34,7 +36,10 @@ class MovementSerializer(serializers.ModelSerializer):
         source="item", slug_field="sku", queryset=Item.objects.all()
     )
     kind = serializers.ChoiceField(choices=MovementKind.choices)
-    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    quantity = serializers.DecimalField(
+        max_digits=StockMovement._meta.get_field("quantity").max_digits,
+        decimal_places=StockMovement._meta.get_field("quantity").decimal_places,
+    )
     occurred_at = serializers.DateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -42,6 +47,12 @@ class MovementSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockMovement
         fields = ["id", "sku", "kind", "quantity", "occurred_at", "note", "created_by"]
+
+    def validate_occurred_at(self, value):
+        try:
+            return check_event_moment(value)
+        except DateOutOfRange as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class ClassificationRunSerializer(serializers.ModelSerializer):
