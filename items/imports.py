@@ -47,6 +47,7 @@ from inventory_site.dates import (
     check_planned_date,
 )
 
+from .limits import decimal_max
 from .sql import filter_in, insert_rows, merge_rows, update_rows
 
 __all__ = [  # the set-based writers live in .sql; resources import them from here
@@ -177,7 +178,7 @@ class DecimalWidget(widgets.Widget):
         self.decimal_places = decimal_places
         self.minimum = minimum
         self.positive = positive
-        self.limit = Decimal(10) ** (max_digits - decimal_places)
+        self.limit = decimal_max(max_digits, decimal_places)  # items.limits
         self.step = Decimal(1).scaleb(-decimal_places)
 
     def clean(self, value, row=None, **kwargs) -> Decimal | None:
@@ -196,8 +197,8 @@ class DecimalWidget(widgets.Widget):
             raise ValueError(f"must be greater than zero (got {text}).")
         if self.minimum is not None and number < self.minimum:
             raise ValueError(f"must not be negative (got {text}).")
-        if abs(number) >= self.limit:
-            raise ValueError(f"{text} is too large.")
+        if abs(number) > self.limit:
+            raise ValueError(f"{text} is too large; at most {self.limit}.")
         if number != number.quantize(self.step):
             raise ValueError(
                 f"allows at most {self.decimal_places} decimal places (got {text})."

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from inventory_site.dates import DateOutOfRange, check_event_moment
 
+from .limits import column_max
 from .models import ClassificationRun, Item, MovementKind, StockMovement
 
 
@@ -23,8 +24,11 @@ class ItemSerializer(serializers.ModelSerializer):
             "avg_daily_demand", "daily_demand_std", "reorder_point",
         ]  # fmt: skip
         extra_kwargs = {
-            "unit_cost": {"min_value": 0},
-            "annual_demand": {"min_value": 0},
+            "unit_cost": {"min_value": 0, "max_value": column_max(Item, "unit_cost")},
+            "annual_demand": {
+                "min_value": 0,
+                "max_value": column_max(Item, "annual_demand"),
+            },
         }
 
 

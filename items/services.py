@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from inventory_site.dates import DateOutOfRange, check_event_moment
 
+from .limits import column_max
 from .models import Item, MovementKind, StockMovement
 from .sql import filter_in, insert_rows, update_from_values
 
@@ -61,15 +62,6 @@ class InsufficientStock(StockError):
             f"Cannot take {_fmt(requested)} of {self.sku}: "
             f"only {_fmt(on_hand)} on hand."
         )
-
-
-def column_max(model, field_name: str) -> Decimal:
-    """The largest value a ``DecimalField`` column holds, from the field itself:
-    ``max_digits=16, decimal_places=3`` → 9999999999999.999."""
-    field = model._meta.get_field(field_name)
-    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(1).scaleb(
-        -field.decimal_places
-    )
 
 
 MAX_QUANTITY = column_max(StockMovement, "quantity")  # one movement

@@ -16,11 +16,11 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from items.limits import column_max
 from items.models import Item
 from items.services import (
     StockError,
     check_quantity,
-    column_max,
     stock_receive_for_delivery_line,
 )
 
