@@ -1,3 +1,4 @@
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from inventory_site.dates import DateOutOfRange, check_event_moment
@@ -32,6 +33,29 @@ class ItemSerializer(serializers.ModelSerializer):
         }
 
 
+class EventDateTimeField(serializers.DateTimeField):
+    """A moment something happened, within the plausible window
+    (``inventory_site.dates``). An ISO text is checked before DRF converts it
+    to the site's time zone (which only says "out of range" for year 1)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                self.check(parsed)
+        return self.check(super().to_internal_value(value))
+
+    @staticmethod
+    def check(moment):
+        try:
+            return check_event_moment(moment)
+        except DateOutOfRange as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
 class MovementSerializer(serializers.ModelSerializer):
     """POST a movement as people enter it: a positive quantity for receipts,
     issues and scrap (the kind gives the sign), a signed one for adjustments."""
@@ -44,19 +68,13 @@ class MovementSerializer(serializers.ModelSerializer):
         max_digits=StockMovement._meta.get_field("quantity").max_digits,
         decimal_places=StockMovement._meta.get_field("quantity").decimal_places,
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = EventDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = StockMovement
         fields = ["id", "sku", "kind", "quantity", "occurred_at", "note", "created_by"]
-
-    def validate_occurred_at(self, value):
-        try:
-            return check_event_moment(value)
-        except DateOutOfRange as error:
-            raise serializers.ValidationError(str(error)) from None
 
 
 class ClassificationRunSerializer(serializers.ModelSerializer):

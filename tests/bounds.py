@@ -6,7 +6,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from items.models import Item, StockMovement
-from suppliers.models import Delivery, DeliveryLine
+from suppliers.models import Delivery, DeliveryLine, SupplierItem
 
 FROZEN_NOW = "2026-03-02 10:00:00+00:00"  # tests of the date window travel here
 
@@ -25,6 +25,7 @@ def state() -> dict:
         "movements": StockMovement.objects.count(),
         "deliveries": Delivery.objects.count(),
         "lines": DeliveryLine.objects.count(),
+        "sources": SupplierItem.objects.count(),
         "received": sorted(DeliveryLine.objects.values_list("pk", "quantity_received")),
         "on_hand": dict(Item.objects.values_list("sku", "on_hand")),
         "ledger": ledger_report(),
