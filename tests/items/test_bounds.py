@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from items.models import Item, MovementKind
 from items.services import (
@@ -235,3 +236,38 @@ def test_imports_refuse_text_with_nul_characters(tmp_path, bearing):
         "line 2, column name: contains a NUL character (\\x00); remove it."
     ]
     assert state() == before
+
+
+# --- the item page's movement form ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"kind": "receipt", "quantity": BIG},
+            f"Nothing recorded: Cannot add {BIG} to BRG-1001: on hand would be "
+            "10000000000004, more than the largest stock that can be stored "
+            "(9999999999999.99).",
+        ),
+        (
+            {"kind": "adjustment", "quantity": "-9999999999999.999"},
+            "Nothing recorded: Quantity: Ensure this value is greater than or "
+            "equal to -9999999999999.99.",
+        ),
+        (
+            {"kind": "issue", "quantity": "1", "note": "a\x00b"},
+            "Nothing recorded: Note: Null characters are not allowed.",
+        ),
+    ],
+)
+def test_the_movement_form_refuses_overflow_and_nul(
+    staff_client, bearing, body, message
+):
+    before = state()
+    url = reverse("movement_create", args=["BRG-1001"])
+    response = staff_client.post(url, body, follow=True)
+    assert message in response.content.decode()
+    assert state() == before
+    page = staff_client.get(reverse("item_detail", args=["BRG-1001"]))
+    assert page.status_code == 200
