@@ -6,6 +6,7 @@ from items.limits import column_max
 from items.models import Item
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem, SupplierScore
+from .services import check_quoted_lead_time_days
 
 
 class SupplierScoreSerializer(serializers.ModelSerializer):
@@ -55,6 +56,12 @@ class SourceSerializer(serializers.ModelSerializer):
             },
             "priority": {"min_value": 1},
         }
+
+    def validate_quoted_lead_time_days(self, value):
+        try:
+            return check_quoted_lead_time_days(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class DeliveryLineSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from dataclasses import fields as fields_of
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +52,17 @@ class InvalidReceipt(DeliveryError):
         self.line_id = line_id
         self.field = field
         super().__init__(message)
+
+
+def check_quoted_lead_time_days(days: int | None) -> int | None:
+    """A quoted lead time leads to a promised date, so it may be at most
+    ``DATE_MAX_FUTURE_DAYS`` (inventory_site.dates); ``ValueError`` if longer."""
+    if days is not None and days > settings.DATE_MAX_FUTURE_DAYS:
+        raise ValueError(
+            f"{days} days is longer than {settings.DATE_MAX_FUTURE_DAYS}, the "
+            "furthest a promised date may lie ahead."
+        )
+    return days
 
 
 @dataclass(frozen=True)

@@ -154,3 +154,27 @@ def test_nul_characters_in_text_are_a_field_error(api):
     assert response.status_code == 400
     assert response.json() == {"note": ["Null characters are not allowed."]}
     assert state() == before
+
+
+def test_a_lead_time_beyond_the_date_window_is_400(api):
+    admin = APIClient()
+    admin.force_authenticate(
+        UserFactory(username="root", is_staff=True, is_superuser=True)
+    )
+    ItemFactory(sku="OTHER")
+    body = {"supplier": "ACME", "sku": "OTHER", "unit_price": "1"}
+    before = state()
+    response = admin.post(
+        API + "sources/", {**body, "quoted_lead_time_days": 367}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "quoted_lead_time_days": [
+            "367 days is longer than 366, the furthest a promised date may lie ahead."
+        ]
+    }
+    assert state() == before
+    response = admin.post(
+        API + "sources/", {**body, "quoted_lead_time_days": 366}, format="json"
+    )
+    assert response.status_code == 201

@@ -201,3 +201,20 @@ def test_ordering_refuses_impossible_dates(ordered_at, promised_date, message):
         )
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DRAFT and delivery.ordered_at is None
+
+
+def test_sources_import_refuses_a_lead_time_beyond_the_date_window(tmp_path, catalogue):
+    ItemFactory(sku="B")
+    before = state()
+    path = tmp_path / "sources.csv"
+    path.write_text(
+        "supplier,sku,unit_price,quoted_lead_time_days\nS1,B,1,366\nS1,A,1,900000000\n"
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_data", "sources", str(path), stdout=StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        f"{path}: line 3, column quoted_lead_time_days: 900000000 days is longer "
+        "than 366, the furthest a promised date may lie ahead."
+    ]
+    assert state() == before
