@@ -15,11 +15,32 @@ passed; a window of 90 days starts at local midnight 90 dates ago.
   aggregate queries is ``items.sql.lead_time_days_sql``, which computes the
   same thing inside the database).
 - ``week_start(day)`` — the Monday of the ISO week (site calendar) of a date.
+
+Plausible dates: every date that enters (import, API, form, service) lies in a
+window. Nothing before ``settings.DATE_MIN`` (2000-01-01); an event that has
+happened — a movement, an order, a receipt — no later than now plus
+``settings.CLOCK_SKEW_MINUTES``; a date someone promises or plans no more than
+``settings.DATE_MAX_FUTURE_DAYS`` ahead. ``check_event_moment`` and
+``check_planned_date`` raise ``DateOutOfRange`` (a ``ValueError`` whose message
+is for the user); both compare without converting time zones, so year 1 or
+9999-12-31T23:59:59-05:00 (year 10000 in UTC) are refused, never overflow.
 """
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
+
+
+class DateOutOfRange(ValueError):
+    """A date outside the plausible window. ``reason`` says why without the
+    value (for callers that show the value as it was typed); ``str()`` is the
+    full message for the user."""
+
+    def __init__(self, value: str, reason: str):
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{value} {reason}")
 
 
 def site_date(moment: datetime) -> date:
@@ -40,3 +61,50 @@ def lead_time_days(ordered_at: datetime, received_at: datetime) -> int:
 def week_start(day: date) -> date:
     """Monday of the ISO week that ``day`` falls in."""
     return day - timedelta(days=day.weekday())
+
+
+def _earliest() -> date:
+    return date.fromisoformat(str(settings.DATE_MIN))
+
+
+def check_event_moment(moment: datetime, *, now: datetime | None = None) -> datetime:
+    """An aware moment something happened: from ``DATE_MIN`` (site midnight) to
+    now plus the clock skew. A naive moment is taken as site time."""
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=timezone.get_current_timezone())
+    earliest = _earliest()
+    if moment < site_midnight(earliest):
+        raise DateOutOfRange(
+            moment.isoformat(),
+            f"is before {earliest.isoformat()}, the earliest date accepted.",
+        )
+    minutes = settings.CLOCK_SKEW_MINUTES
+    if moment > (now or timezone.now()) + timedelta(minutes=minutes):
+        raise DateOutOfRange(
+            moment.isoformat(),
+            "is in the future; a movement, order or receipt can be at most "
+            f"{minutes} minutes ahead of the server's clock.",
+        )
+    return moment
+
+
+def check_planned_date(day: date, *, today: date | None = None) -> date:
+    """A date promised or planned: from ``DATE_MIN`` to ``DATE_MAX_FUTURE_DAYS``
+    days after today (site calendar)."""
+    if isinstance(day, datetime):
+        day = day.date()
+    earliest = _earliest()
+    if day < earliest:
+        raise DateOutOfRange(
+            day.isoformat(),
+            f"is before {earliest.isoformat()}, the earliest date accepted.",
+        )
+    days = settings.DATE_MAX_FUTURE_DAYS
+    latest = (today or timezone.localdate()) + timedelta(days=days)
+    if day > latest:
+        raise DateOutOfRange(
+            day.isoformat(),
+            f"is more than {days} days ahead (the latest date accepted is "
+            f"{latest.isoformat()}).",
+        )
+    return day

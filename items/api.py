@@ -9,7 +9,12 @@ from .filters import ItemFilter
 from .models import StockMovement
 from .selectors import items_for_list
 from .serializers import ItemSerializer, MovementSerializer
-from .services import InsufficientStock, InvalidQuantity, stock_movement_post
+from .services import (
+    InsufficientStock,
+    InvalidMovementDate,
+    InvalidQuantity,
+    stock_movement_post,
+)
 
 
 class ItemViewSet(viewsets.ModelViewSet):
@@ -72,6 +77,8 @@ class MovementViewSet(
             )
         except InvalidQuantity as error:
             raise ValidationError({"quantity": [str(error)]}) from error
+        except InvalidMovementDate as error:
+            raise ValidationError({"occurred_at": [str(error)]}) from error
         except InsufficientStock as error:
             return Response(
                 {"detail": str(error), "code": "insufficient_stock"},

@@ -6,7 +6,8 @@ from django.db.models import Q
 from import_export.forms import ImportForm
 
 from .imports import SUPPORTED_EXTENSIONS
-from .models import AbcClass, MovementKind, Policy
+from .limits import column_max
+from .models import AbcClass, MovementKind, Policy, StockMovement
 
 SORTS = {
     "sku": "sku",
@@ -66,6 +67,8 @@ class MovementForm(forms.Form):
     quantity = forms.DecimalField(
         max_digits=16,
         decimal_places=3,
+        max_value=column_max(StockMovement, "quantity"),
+        min_value=-column_max(StockMovement, "quantity"),
         help_text="Positive for consumption, receipts and scrap; an adjustment "
         "may be negative.",
     )

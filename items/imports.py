@@ -41,6 +41,13 @@ from import_export import resources, widgets
 from import_export.formats import base_formats
 from import_export.results import RowResult
 
+from inventory_site.dates import (
+    DateOutOfRange,
+    check_event_moment,
+    check_planned_date,
+)
+
+from .limits import decimal_max
 from .sql import filter_in, insert_rows, merge_rows, update_rows
 
 __all__ = [  # the set-based writers live in .sql; resources import them from here
@@ -118,7 +125,8 @@ def _is_blank(value) -> bool:
 
 
 class TextWidget(widgets.Widget):
-    """Text: trimmed, formula escape undone, length checked; blank → ``""``."""
+    """Text: trimmed, formula escape undone, length checked, NUL characters
+    refused; blank → ``""``."""
 
     def __init__(self, *, max_length: int, escape: bool = True):
         super().__init__(coerce_to_string=True)
@@ -129,6 +137,8 @@ class TextWidget(widgets.Widget):
         text = _cell_text(value)
         if self.escape and text[:1] == "'":
             text = unescape_formula(text)
+        if "\x00" in text:  # PostgreSQL cannot store it; SQLite would
+            raise ValueError("contains a NUL character (\\x00); remove it.")
         if len(text) > self.max_length:
             raise ValueError(
                 f"is {len(text)} characters long; at most {self.max_length} allowed."
@@ -168,7 +178,7 @@ class DecimalWidget(widgets.Widget):
         self.decimal_places = decimal_places
         self.minimum = minimum
         self.positive = positive
-        self.limit = Decimal(10) ** (max_digits - decimal_places)
+        self.limit = decimal_max(max_digits, decimal_places)  # items.limits
         self.step = Decimal(1).scaleb(-decimal_places)
 
     def clean(self, value, row=None, **kwargs) -> Decimal | None:
@@ -187,8 +197,8 @@ class DecimalWidget(widgets.Widget):
             raise ValueError(f"must be greater than zero (got {text}).")
         if self.minimum is not None and number < self.minimum:
             raise ValueError(f"must not be negative (got {text}).")
-        if abs(number) >= self.limit:
-            raise ValueError(f"{text} is too large.")
+        if abs(number) > self.limit:
+            raise ValueError(f"{text} is too large; at most {self.limit}.")
         if number != number.quantize(self.step):
             raise ValueError(
                 f"allows at most {self.decimal_places} decimal places (got {text})."
@@ -273,11 +283,27 @@ class _RepeatedTextCache:
             return parsed
 
 
+def _in_window(check, value, cell):
+    """``check(value)``, its refusal worded with the cell as it was written."""
+    try:
+        return check(value)
+    except DateOutOfRange as error:
+        raise ValueError(f"'{_cell_text(cell)}' {error.reason}") from None
+
+
 class DateTimeWidget(_RepeatedTextCache, widgets.Widget):
     """ISO 8601; a date alone is midnight in the site's time zone; a time without
-    an offset is site time. Always returns an aware datetime."""
+    an offset is site time. Always returns an aware datetime. Every column read
+    with it is something that happened (a movement, an order, a receipt), so
+    the value must lie in ``check_event_moment``'s window."""
 
     def parse(self, value) -> datetime | None:
+        moment = self.parse_moment(value)
+        if moment is None:
+            return None
+        return _in_window(check_event_moment, moment, value)
+
+    def parse_moment(self, value) -> datetime | None:
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
@@ -309,9 +335,16 @@ class DateTimeWidget(_RepeatedTextCache, widgets.Widget):
 
 
 class DateWidget(_RepeatedTextCache, widgets.Widget):
-    """An ISO 8601 calendar date (YYYY-MM-DD)."""
+    """An ISO 8601 calendar date (YYYY-MM-DD), promised or planned: within
+    ``check_planned_date``'s window."""
 
     def parse(self, value) -> date | None:
+        day = self.parse_day(value)
+        if day is None:
+            return None
+        return _in_window(check_planned_date, day, value)
+
+    def parse_day(self, value) -> date | None:
         if isinstance(value, datetime):
             if value.time() != time.min:
                 raise ValueError(f"'{value}' is not a date (it has a time of day).")

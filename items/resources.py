@@ -30,10 +30,12 @@ from .imports import (
 from .models import MONEY, QTY, Item, MovementKind, StockMovement
 from .services import (
     KINDS,
+    MAX_ON_HAND,
     InsufficientStock,
     InvalidQuantity,
     MovementBatchError,
     MovementInput,
+    StockOverflow,
     movements_bulk_post,
     signed_quantity,
 )
@@ -190,8 +192,9 @@ class MovementResource(BulkResource):
 
     @staticmethod
     def check_stock(rows: list[ParsedRow]) -> None:
-        """Report issues beyond stock now, with the file's other errors. The
-        ledger checks again under row locks when it posts (the authority)."""
+        """Report issues beyond stock, and receipts beyond what ``on_hand`` can
+        hold, now, with the file's other errors. The ledger checks again under
+        row locks when it posts (the authority)."""
         balances: dict[int, Decimal] = {}
         items = Item.objects.all()
         item_ids = (row.values.get("item_id") for row in rows)
@@ -208,6 +211,17 @@ class MovementResource(BulkResource):
                         InsufficientStock(
                             sku=row.values["sku"],
                             requested=-signed,
+                            on_hand=balances[item_id],
+                        )
+                    ),
+                )
+            elif balances[item_id] + signed > MAX_ON_HAND:
+                row.add_error(
+                    "quantity",
+                    str(
+                        StockOverflow(
+                            sku=row.values["sku"],
+                            quantity=signed,
                             on_hand=balances[item_id],
                         )
                     ),

@@ -1,5 +1,9 @@
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from inventory_site.dates import DateOutOfRange, check_event_moment
+
+from .limits import column_max
 from .models import ClassificationRun, Item, MovementKind, StockMovement
 
 
@@ -21,9 +25,35 @@ class ItemSerializer(serializers.ModelSerializer):
             "avg_daily_demand", "daily_demand_std", "reorder_point",
         ]  # fmt: skip
         extra_kwargs = {
-            "unit_cost": {"min_value": 0},
-            "annual_demand": {"min_value": 0},
+            "unit_cost": {"min_value": 0, "max_value": column_max(Item, "unit_cost")},
+            "annual_demand": {
+                "min_value": 0,
+                "max_value": column_max(Item, "annual_demand"),
+            },
         }
+
+
+class EventDateTimeField(serializers.DateTimeField):
+    """A moment something happened, within the plausible window
+    (``inventory_site.dates``). An ISO text is checked before DRF converts it
+    to the site's time zone (which only says "out of range" for year 1)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                self.check(parsed)
+        return self.check(super().to_internal_value(value))
+
+    @staticmethod
+    def check(moment):
+        try:
+            return check_event_moment(moment)
+        except DateOutOfRange as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class MovementSerializer(serializers.ModelSerializer):
@@ -34,8 +64,11 @@ class MovementSerializer(serializers.ModelSerializer):
         source="item", slug_field="sku", queryset=Item.objects.all()
     )
     kind = serializers.ChoiceField(choices=MovementKind.choices)
-    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
-    occurred_at = serializers.DateTimeField(required=False)
+    quantity = serializers.DecimalField(
+        max_digits=StockMovement._meta.get_field("quantity").max_digits,
+        decimal_places=StockMovement._meta.get_field("quantity").decimal_places,
+    )
+    occurred_at = EventDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

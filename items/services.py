@@ -4,8 +4,10 @@ A movement row and the matching ``on_hand`` change are written in one
 transaction. Decreases use a conditional ``UPDATE … SET on_hand = on_hand - q
 WHERE on_hand >= q`` so concurrent issues can never drive stock negative or lose
 an update (PostgreSQL re-checks the condition on the locked row; SQLite runs
-write transactions one at a time in IMMEDIATE mode). Bulk postings lock the
-affected items in primary-key order.
+write transactions one at a time in IMMEDIATE mode). Increases are conditional
+the same way (``WHERE on_hand <= MAX_ON_HAND - q``): no result ever exceeds what
+the column holds (``StockOverflow``), on SQLite as on PostgreSQL. Bulk postings
+lock the affected items in primary-key order.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from inventory_site.dates import DateOutOfRange, check_event_moment
+
+from .limits import column_max
 from .models import Item, MovementKind, StockMovement
 from .sql import filter_in, insert_rows, update_from_values
 
-MAX_QUANTITY = Decimal("9999999999999")  # fits DecimalField(16, 3)
 THOUSANDTH = Decimal("0.001")
 KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call
 
@@ -37,6 +41,18 @@ class InvalidQuantity(StockError, ValueError):
     pass
 
 
+class InvalidMovementDate(StockError, ValueError):
+    """``occurred_at`` outside the plausible window (``inventory_site.dates``)."""
+
+
+def check_occurred_at(moment: datetime) -> datetime:
+    """``moment`` if a movement may have happened then; else ``InvalidMovementDate``."""
+    try:
+        return check_event_moment(moment)
+    except DateOutOfRange as error:
+        raise InvalidMovementDate(f"occurred_at {error}") from None
+
+
 class InsufficientStock(StockError):
     def __init__(self, *, item: Item | None = None, sku: str = "", requested, on_hand):
         self.sku = item.sku if item is not None else sku
@@ -45,6 +61,24 @@ class InsufficientStock(StockError):
         super().__init__(
             f"Cannot take {_fmt(requested)} of {self.sku}: "
             f"only {_fmt(on_hand)} on hand."
+        )
+
+
+MAX_QUANTITY = column_max(StockMovement, "quantity")  # one movement
+MAX_ON_HAND = column_max(Item, "on_hand")  # stock of one item, after any movement
+
+
+class StockOverflow(InvalidQuantity):
+    """Adding ``quantity`` would make ``on_hand`` larger than its column holds."""
+
+    def __init__(self, *, sku: str, quantity, on_hand):
+        self.sku = sku
+        self.quantity = quantity
+        self.on_hand = on_hand
+        super().__init__(
+            f"Cannot add {_fmt(quantity)} to {sku}: on hand would be "
+            f"{_fmt(Decimal(on_hand) + Decimal(quantity))}, more than the largest "
+            f"stock that can be stored ({_fmt(MAX_ON_HAND)})."
         )
 
 
@@ -66,7 +100,9 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
     if quantity < 0 and not allow_negative:
         raise InvalidQuantity("Quantity must be positive.")
     if abs(quantity) > MAX_QUANTITY:
-        raise InvalidQuantity(f"Quantity {value} is too large.")
+        raise InvalidQuantity(
+            f"Quantity {value} is too large; at most {_fmt(MAX_QUANTITY)}."
+        )
     if quantity != quantity.quantize(THOUSANDTH):
         raise InvalidQuantity("Quantity allows at most 3 decimal places.")
     return quantity
@@ -121,12 +157,20 @@ def _post(
     delivery_line_id: int | None = None,
 ) -> StockMovement:
     """Write one movement of signed ``quantity`` and move ``on_hand`` with it."""
+    if occurred_at is not None:
+        occurred_at = check_occurred_at(occurred_at)
     with transaction.atomic():
         rows = Item.objects.filter(pk=item.pk)
         if quantity < 0:
             rows = rows.filter(on_hand__gte=-quantity)
+        else:  # the result must fit the column, also against concurrent posts
+            rows = rows.filter(on_hand__lte=MAX_ON_HAND - quantity)
         if not rows.update(on_hand=_plus(quantity)):
             current = Item.objects.filter(pk=item.pk).values_list("on_hand", flat=True)
+            if quantity > 0:
+                raise StockOverflow(
+                    sku=item.sku, quantity=quantity, on_hand=current.first() or 0
+                )
             raise InsufficientStock(
                 item=item, requested=-quantity, on_hand=current.first() or 0
             )
@@ -155,7 +199,9 @@ def stock_movement_post(
     """Post a movement as users enter it: a positive quantity for receipts,
     issues and scrap (the kind gives the sign), a signed one for adjustments.
 
-    Raises ``InvalidQuantity`` or ``InsufficientStock``; nothing changes then.
+    Raises ``InvalidQuantity`` (``StockOverflow`` when on_hand would exceed its
+    column), ``InvalidMovementDate`` or ``InsufficientStock``; nothing changes
+    then.
     """
     signed = signed_quantity(kind=kind, quantity=quantity)
     return _post(
@@ -237,8 +283,10 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
     """Post many movements at once, all or nothing.
 
     Rows are checked in the given order against a running balance per item that
-    starts at the locked ``on_hand``; any row that would drive stock negative makes
-    the whole batch fail with ``MovementBatchError`` (nothing written). Otherwise the
+    starts at the locked ``on_hand``; any row that would drive stock negative or
+    beyond what ``on_hand`` can hold, or that happened outside the plausible date
+    window, makes the whole batch fail with ``MovementBatchError`` (nothing
+    written). Otherwise the
     movements are inserted set-based (``insert_rows``: COPY on PostgreSQL, no model
     instances) and each item's ``on_hand`` moves by its net total.
     """
@@ -260,7 +308,8 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
                 continue
             try:
                 _check_signed(movement.kind, movement.quantity)
-            except InvalidQuantity as error:
+                check_occurred_at(movement.occurred_at)
+            except StockError as error:
                 errors[index] = str(error)
                 continue
             new_balance = balances[movement.item_id] + movement.quantity
@@ -269,6 +318,15 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
                     InsufficientStock(
                         sku=skus[movement.item_id],
                         requested=-movement.quantity,
+                        on_hand=balances[movement.item_id],
+                    )
+                )
+                continue
+            if new_balance > MAX_ON_HAND:
+                errors[index] = str(
+                    StockOverflow(
+                        sku=skus[movement.item_id],
+                        quantity=movement.quantity,
                         on_hand=balances[movement.item_id],
                     )
                 )

@@ -11,6 +11,7 @@ alone, so regeneration is idempotent and never nags twice.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
+from items.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
@@ -62,6 +64,7 @@ from .planning import (
     plan_item,
 )
 
+logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
 CHUNK_SIZE = 1000
@@ -430,7 +433,15 @@ def suggestions_generate_chunk(
             safety_time_days=safety_time,
             source_count=count,
         )
-        plan = plan_item(figures, params=params, today=today)
+        try:
+            plan = plan_item(figures, params=params, today=today)
+        except OverflowError:  # a date beyond year 9999
+            plan = None
+        if plan is None or not _plan_fits(plan):
+            logger.warning(
+                "%s: planning figures beyond what can be stored; no suggestion.", sku
+            )
+            continue
         rop = plan.reorder_point.quantize(Q3)
         if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
             changed_figures.append((pk, d, sd, rop))
@@ -458,6 +469,36 @@ def suggestions_generate_chunk(
     result.created = len(new)
     result.superseded = len(stale)
     return result
+
+
+#: Plan figure → the suggestion column that stores it (items.limits).
+_PLAN_COLUMNS = {
+    "quantity": "quantity",
+    "daily_demand": "avg_daily_demand",
+    "daily_demand_std": "daily_demand_std",
+    "lead_time_days": "lead_time_days",
+    "lead_time_std_days": "lead_time_std_days",
+    "on_hand": "on_hand",
+    "on_order": "on_order",
+    "inventory_position": "inventory_position",
+    "reorder_point": "reorder_point",
+    "order_up_to": "order_up_to",
+}
+_PLAN_LIMITS = {
+    figure: column_max(Suggestion, column) for figure, column in _PLAN_COLUMNS.items()
+}
+_SMALLINT = 32767
+
+
+def _plan_fits(plan: Plan) -> bool:
+    """Every figure of the plan fits its column: one item with absurd figures
+    (huge demand times a long lead time, or many huge open orders) gets no
+    suggestion instead of failing the run for every item."""
+    for figure, limit in _PLAN_LIMITS.items():
+        value = getattr(plan, figure)
+        if value is not None and abs(value) > limit:
+            return False
+    return max(plan.safety_time_days, plan.delivery_interval_days) <= _SMALLINT
 
 
 def _same(current: tuple, plan: Plan) -> bool:

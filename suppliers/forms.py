@@ -1,6 +1,8 @@
 from django import forms
 
-from .models import DeliveryStatus
+from items.limits import column_max
+
+from .models import DeliveryLine, DeliveryStatus
 
 
 class DeliveryFilterForm(forms.Form):
@@ -15,11 +17,17 @@ class LineReceiptForm(forms.Form):
 
     line = forms.IntegerField(widget=forms.HiddenInput)
     quantity_received = forms.DecimalField(
-        label="Received now", min_value=0, max_digits=16, decimal_places=3, initial=0
+        label="Received now",
+        min_value=0,
+        max_value=column_max(DeliveryLine, "quantity_received"),
+        max_digits=16,
+        decimal_places=3,
+        initial=0,
     )
     quantity_rejected = forms.DecimalField(
         label="Rejected at inspection",
         min_value=0,
+        max_value=column_max(DeliveryLine, "quantity_rejected"),
         max_digits=16,
         decimal_places=3,
         initial=0,

@@ -47,6 +47,7 @@ from items.services import (
 )
 
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
+from .services import check_quoted_lead_time_days
 
 ZERO = Decimal(0)
 
@@ -162,6 +163,12 @@ class SourceResource(BulkResource):
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
         resolve_keys(rows, supplier=True, item=True)
+        for row in rows:
+            days = row.values.get("quoted_lead_time_days")
+            try:
+                check_quoted_lead_time_days(days)
+            except ValueError as error:
+                row.add_error("quoted_lead_time_days", str(error))
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c not in ("supplier", "sku")]

@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from items.limits import column_max
 from items.models import Item
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem, SupplierScore
+from .services import check_quoted_lead_time_days
 
 
 class SupplierScoreSerializer(serializers.ModelSerializer):
@@ -40,11 +42,26 @@ class SourceSerializer(serializers.ModelSerializer):
             "active",
         ]  # fmt: skip
         extra_kwargs = {
-            "unit_price": {"min_value": 0},
-            "min_order_qty": {"min_value": 0},
-            "order_multiple": {"min_value": Decimal("0.001")},
+            "unit_price": {
+                "min_value": 0,
+                "max_value": column_max(SupplierItem, "unit_price"),
+            },
+            "min_order_qty": {
+                "min_value": 0,
+                "max_value": column_max(SupplierItem, "min_order_qty"),
+            },
+            "order_multiple": {
+                "min_value": Decimal("0.001"),
+                "max_value": column_max(SupplierItem, "order_multiple"),
+            },
             "priority": {"min_value": 1},
         }
+
+    def validate_quoted_lead_time_days(self, value):
+        try:
+            return check_quoted_lead_time_days(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class DeliveryLineSerializer(serializers.ModelSerializer):
@@ -75,10 +92,17 @@ class DeliverySerializer(serializers.ModelSerializer):
 class LineReceiptSerializer(serializers.Serializer):
     line = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity_received = serializers.DecimalField(
-        max_digits=16, decimal_places=3, min_value=0
+        max_digits=16,
+        decimal_places=3,
+        min_value=0,
+        max_value=column_max(DeliveryLine, "quantity_received"),
     )
     quantity_rejected = serializers.DecimalField(
-        max_digits=16, decimal_places=3, min_value=0, default=0
+        max_digits=16,
+        decimal_places=3,
+        min_value=0,
+        default=0,
+        max_value=column_max(DeliveryLine, "quantity_rejected"),
     )
     rejection_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=255, default=""

@@ -8,11 +8,22 @@ from dataclasses import fields as fields_of
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from inventory_site.dates import (
+    DateOutOfRange,
+    check_event_moment,
+    check_planned_date,
+)
+from items.limits import column_max
 from items.models import Item
-from items.services import check_quantity, stock_receive_for_delivery_line
+from items.services import (
+    StockError,
+    check_quantity,
+    stock_receive_for_delivery_line,
+)
 
 from .models import (
     OPEN_DELIVERY_STATUSES,
@@ -41,6 +52,17 @@ class InvalidReceipt(DeliveryError):
         self.line_id = line_id
         self.field = field
         super().__init__(message)
+
+
+def check_quoted_lead_time_days(days: int | None) -> int | None:
+    """A quoted lead time leads to a promised date, so it may be at most
+    ``DATE_MAX_FUTURE_DAYS`` (inventory_site.dates); ``ValueError`` if longer."""
+    if days is not None and days > settings.DATE_MAX_FUTURE_DAYS:
+        raise ValueError(
+            f"{days} days is longer than {settings.DATE_MAX_FUTURE_DAYS}, the "
+            "furthest a promised date may lie ahead."
+        )
+    return days
 
 
 @dataclass(frozen=True)
@@ -105,6 +127,13 @@ def delivery_place_order(
 ) -> Delivery:
     """Draft → ordered. Without a promise, the longest quoted lead time of the
     delivery's sources gives the promised date."""
+    try:
+        if ordered_at is not None:
+            check_event_moment(ordered_at)
+        if promised_date is not None:
+            check_planned_date(promised_date)
+    except DateOutOfRange as error:
+        raise DeliveryError(str(error)) from None
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.status != DeliveryStatus.DRAFT:
@@ -165,6 +194,19 @@ def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, D
     return received, rejected
 
 
+def _check_line_total(line: DeliveryLine, received: Decimal) -> None:
+    """The line's received total must fit its column (rejected ≤ received)."""
+    limit = column_max(DeliveryLine, "quantity_received")
+    if line.quantity_received + received > limit:
+        raise InvalidReceipt(
+            f"{line.item.sku}: {line.quantity_received.normalize():f} already "
+            f"received; {received.normalize():f} more exceeds the largest quantity "
+            f"a line can hold ({limit:f}).",
+            line_id=line.pk,
+            field="quantity_received",
+        )
+
+
 def delivery_receive(
     *,
     delivery: Delivery,
@@ -183,7 +225,13 @@ def delivery_receive(
     *received* when every line has arrived in full or ``close`` is set (short
     shipment accepted), else *partially received*.
     """
-    received_at = received_at or timezone.now()
+    if received_at is None:
+        received_at = timezone.now()
+    else:
+        try:
+            check_event_moment(received_at)
+        except DateOutOfRange as error:
+            raise InvalidReceipt(f"received_at {error}", field="received_at") from None
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.status not in OPEN_DELIVERY_STATUSES:
@@ -209,6 +257,7 @@ def delivery_receive(
             received, rejected = _check_receipt(receipt, line)
             if received == 0:
                 continue
+            _check_line_total(line, received)
             line.quantity_received += received
             line.quantity_rejected += rejected
             if receipt.rejection_reason:  # keep earlier reasons of the line
@@ -223,14 +272,21 @@ def delivery_receive(
             )
             accepted = received - rejected
             if accepted > 0:
-                stock_receive_for_delivery_line(
-                    item=line.item,
-                    quantity=accepted,
-                    delivery_line_id=line.pk,
-                    user=user,
-                    occurred_at=received_at,
-                    note=f"Delivery {delivery.reference}",
-                )
+                try:
+                    stock_receive_for_delivery_line(
+                        item=line.item,
+                        quantity=accepted,
+                        delivery_line_id=line.pk,
+                        user=user,
+                        occurred_at=received_at,
+                        note=f"Delivery {delivery.reference}",
+                    )
+                except StockError as error:  # e.g. on_hand would overflow
+                    raise InvalidReceipt(
+                        f"{line.item.sku}: {error}",
+                        line_id=line.pk,
+                        field="quantity_received",
+                    ) from error
             posted_any = True
         if not posted_any and not close:
             raise InvalidReceipt("Nothing received: enter at least one quantity.")

@@ -11,7 +11,7 @@ from inventory_site.http import staff_only
 from .forms import DeliveryFilterForm, LineReceiptFormSet, ReceiveOptionsForm
 from .models import OPEN_DELIVERY_STATUSES, Delivery, Supplier
 from .selectors import supplier_lead_times, suppliers_riskiest
-from .services import DeliveryError, LineReceipt, delivery_receive
+from .services import DeliveryError, InvalidReceipt, LineReceipt, delivery_receive
 
 
 def supplier_list(request):
@@ -100,6 +100,17 @@ def delivery_detail(request, reference):
     )
 
 
+def _mark_line_error(formset, error: InvalidReceipt) -> None:
+    """Show a refused receipt on the field of its line (e.g. a quantity that
+    would overflow the stock column)."""
+    for form in formset.forms:
+        if (
+            form.cleaned_data.get("line") == error.line_id
+            and error.field in form.fields
+        ):
+            form.add_error(error.field, str(error))
+
+
 @require_POST
 def delivery_receive_view(request, reference):
     """Incoming inspection: book received and rejected quantities per line."""
@@ -128,6 +139,8 @@ def delivery_receive_view(request, reference):
             )
         except DeliveryError as error:
             messages.error(request, f"Nothing received: {error}")
+            if isinstance(error, InvalidReceipt):
+                _mark_line_error(formset, error)
         else:
             messages.success(
                 request,

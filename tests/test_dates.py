@@ -1,13 +1,21 @@
 """The site-calendar rule (inventory_site.dates): lead times and dates are
 counted in local calendar dates, whatever the clock does."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
 
-from inventory_site.dates import lead_time_days, site_date, site_midnight, week_start
+from inventory_site.dates import (
+    DateOutOfRange,
+    check_event_moment,
+    check_planned_date,
+    lead_time_days,
+    site_date,
+    site_midnight,
+    week_start,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -65,3 +73,51 @@ def test_site_midnight_on_a_clock_change_day_is_local_midnight():
 )
 def test_week_start_is_the_iso_monday(day, monday):
     assert week_start(day) == monday
+
+
+# --- the plausible window (issue 13) ------------------------------------------------
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.parametrize(
+    ("moment", "reason"),
+    [
+        (berlin(1999, 12, 31, 23, 59), "is before 2000-01-01"),
+        (datetime(1, 1, 1), "is before 2000-01-01"),  # naive: site time
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=NEW_YORK), "is in the future"),
+        (NOW + timedelta(minutes=10, seconds=1), "is in the future"),
+    ],
+)
+def test_an_event_outside_the_window_is_refused(moment, reason):
+    with pytest.raises(DateOutOfRange, match=reason):
+        check_event_moment(moment, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "moment", [berlin(2000, 1, 1), NOW, NOW + timedelta(minutes=10)]
+)
+def test_an_event_inside_the_window_is_kept(moment):
+    assert check_event_moment(moment, now=NOW) == moment
+
+
+def test_a_planned_date_may_lie_up_to_a_year_ahead():
+    today = date(2026, 3, 2)
+    assert check_planned_date(date(2027, 3, 3), today=today) == date(2027, 3, 3)
+    assert check_planned_date(date(2000, 1, 1), today=today) == date(2000, 1, 1)
+    with pytest.raises(DateOutOfRange, match="more than 366 days ahead"):
+        check_planned_date(date(2027, 3, 4), today=today)
+    with pytest.raises(DateOutOfRange, match="before 2000-01-01"):
+        check_planned_date(date(1, 1, 1), today=today)
+
+
+def test_the_window_comes_from_settings():
+    with override_settings(
+        DATE_MIN=date(2020, 1, 1), CLOCK_SKEW_MINUTES=0, DATE_MAX_FUTURE_DAYS=7
+    ):
+        with pytest.raises(DateOutOfRange, match="before 2020-01-01"):
+            check_event_moment(berlin(2019, 12, 31), now=NOW)
+        with pytest.raises(DateOutOfRange, match="at most 0 minutes ahead"):
+            check_event_moment(NOW + timedelta(seconds=1), now=NOW)
+        with pytest.raises(DateOutOfRange, match="more than 7 days ahead"):
+            check_planned_date(date(2026, 3, 10), today=date(2026, 3, 2))

@@ -6,7 +6,7 @@ broker under ``var/broker``. Production sets ``DATABASE_URL`` (PostgreSQL),
 ``ALLOWED_HOSTS``.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -311,6 +311,13 @@ XYZ_X_MAX_CV = env.str("XYZ_X_MAX_CV", default="0.5")
 XYZ_Y_MAX_CV = env.str("XYZ_Y_MAX_CV", default="1.0")
 XYZ_MIN_WEEKS = env.int("XYZ_MIN_WEEKS", default=8)  # less history: unknown
 XYZ_MAX_WEEKS = env.int("XYZ_MAX_WEEKS", default=52)
+
+# Plausible dates (inventory_site.dates): nothing before DATE_MIN; movements,
+# orders and receipts at most CLOCK_SKEW_MINUTES ahead of the clock; promised
+# dates at most DATE_MAX_FUTURE_DAYS ahead.
+DATE_MIN = date.fromisoformat(env.str("DATE_MIN", default="2000-01-01"))
+DATE_MAX_FUTURE_DAYS = env.int("DATE_MAX_FUTURE_DAYS", default=366)
+CLOCK_SKEW_MINUTES = env.int("CLOCK_SKEW_MINUTES", default=10)
 
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
