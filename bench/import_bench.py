@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import ROOT, drop_database, setup_django  # noqa: E402
 
-DB = "jit_bench_import"
+DB = "jit_bench_import"  # the default; --db picks another (runs must not share one)
 ITEM_COLUMNS = [
     "sku", "name", "unit_cost", "annual_demand", "unit", "shelf_life_days", "jit_pilot",
 ]  # fmt: skip
@@ -281,6 +281,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--default-items", type=int, default=10_000)
     parser.add_argument("--movements", type=int, default=100_000, help="0: skip")
+    parser.add_argument("--db", default=DB, help=f"scratch database (default {DB})")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
@@ -288,15 +289,15 @@ def main() -> None:
         bench(args)
     finally:
         if not args.keep:
-            drop_database(DB)
+            drop_database(args.db)
 
 
 def bench(args) -> None:
     n, m = args.items, args.default_items
 
     uptime_start = subprocess.run(["uptime"], capture_output=True, text=True).stdout
-    log(f"Fresh database {DB} … ({load()})")
-    setup_django(DB)
+    log(f"Fresh database {args.db} … ({load()})")
+    setup_django(args.db)
     from django.db import connection
 
     from items.models import Item, StockMovement

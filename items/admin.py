@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -8,8 +9,19 @@ from django.utils.module_loading import import_string
 from import_export.admin import ImportExportModelAdmin
 
 from .forms import ImportFileForm
-from .import_runs import import_run_start
-from .imports import ADMIN_FORMATS
+from .import_runs import (
+    ImportAlreadyApplied,
+    import_run_claim,
+    import_run_record,
+    import_run_start,
+)
+from .imports import (
+    ADMIN_FORMATS,
+    ImportFileError,
+    TooManyRows,
+    count_rows,
+    result_issues,
+)
 from .models import (
     ClassificationRun,
     ImportRun,
@@ -19,6 +31,8 @@ from .models import (
 )
 from .resources import ItemResource, MovementResource
 
+ERRORS_IN_MESSAGE = 10  # errors listed when a confirmed import fails after all
+
 
 class BulkImportAdmin(ImportExportModelAdmin):
     """Import and export through our resources (CSV and XLSX, all or nothing).
@@ -27,17 +41,31 @@ class BulkImportAdmin(ImportExportModelAdmin):
     staff may not). A file of up to ``IMPORT_BACKGROUND_ROWS`` rows gets the
     library's dry-run preview and confirm step; a larger one is handed to a
     Celery worker at once and the admin is sent to the run's progress page, so
-    no request works for minutes.
+    no request works for minutes (the request reads at most
+    ``IMPORT_BACKGROUND_ROWS`` + 1 rows to decide, and counts CSV records
+    without parsing them further).
+
+    Each upload is imported at most once: confirming a preview claims the
+    preview's key (``import_run_claim``) in the import's transaction, and a
+    background upload carries the upload form's key, so a double click, a
+    resent form or a second tab gets "already imported" and writes nothing.
     """
 
     formats = ADMIN_FORMATS
     import_form_class = ImportFileForm
+    import_template_name = "admin/items/bulk_import.html"
 
     def import_action(self, request, **kwargs):
         if request.method == "POST" and self.has_import_permission(request):
             form = self.create_import_form(request)
             if form.is_valid():
-                run = self.import_in_background(request, form)
+                try:
+                    run = self.import_in_background(request, form)
+                except ImportAlreadyApplied as already:
+                    self.message_user(request, str(already), messages.WARNING)
+                    if already.run is not None:
+                        return redirect("admin:items_importrun_change", already.run.pk)
+                    return redirect(self.changelist_url())
                 if run is not None:
                     return redirect("admin:items_importrun_change", run.pk)
         return super().import_action(request, **kwargs)
@@ -50,26 +78,121 @@ class BulkImportAdmin(ImportExportModelAdmin):
         data = upload.read()
         upload.seek(0)
         try:
-            rows = len(input_format.create_dataset(data))
-        except Exception:  # noqa: BLE001 - reported by the usual path
+            input_format.create_dataset(data, max_rows=settings.IMPORT_BACKGROUND_ROWS)
+        except TooManyRows:
+            pass  # a large file: for a worker
+        except ImportFileError:
+            return None  # shown on the form by the usual path
+        else:
             return None
-        if rows <= settings.IMPORT_BACKGROUND_ROWS:
+        extension = input_format.get_extension()
+        try:
+            rows = count_rows(data, extension)
+        except ImportFileError as error:
+            form.add_error("import_file", str(error))
             return None
         run = import_run_start(
             resource_class=self.choose_import_resource_class(form, request),
             model_label=str(self.opts.verbose_name_plural),
             file_name=upload.name,
-            file_format=input_format.get_extension(),
+            file_format=extension,
             content=data,
-            rows_total=rows,
+            rows_total=rows or 0,
             user=request.user,
+            upload_key=form.submission_key(),
         )
         self.message_user(
             request,
-            f"{rows:,} rows: a background worker imports them now, all or nothing. "
+            (f"{rows:,} rows" if rows else "A large file")
+            + ": a background worker imports them now, all or nothing. "
             "This page follows it.",
         )
         return run
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        """Our readers' own message ("not UTF-8 text", "no data rows", …), not
+        the library's generic "… encountered while trying to read file"."""
+        if isinstance(e, ImportFileError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def changelist_url(self) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+            current_app=self.admin_site.name,
+        )
+
+    def process_import(self, request, **kwargs):
+        """Confirm a preview: claim its key, import, record the run — one
+        transaction, so the file is applied at most once."""
+        if request.method != "POST" or not self.has_import_permission(request):
+            return super().process_import(request, **kwargs)
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return super().process_import(request, **kwargs)
+        data = confirm_form.cleaned_data
+        input_format = self.get_import_formats()[int(data["format"])]()
+        tmp_storage = self.get_tmp_storage_class()(
+            name=data["import_file_name"],
+            encoding=None,
+            read_mode=input_format.get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),
+        )
+        problem = None
+        with transaction.atomic():
+            try:
+                run = import_run_claim(
+                    upload_key=f"preview:{data['import_file_name']}"[:64],
+                    resource_class=self.choose_import_resource_class(
+                        confirm_form, request
+                    ),
+                    model_label=str(self.opts.verbose_name_plural),
+                    file_name=data["original_file_name"],
+                    file_format=input_format.get_extension(),
+                    user=request.user,
+                )
+            except ImportAlreadyApplied as already:
+                self.message_user(request, str(already), messages.WARNING)
+                return redirect(self.changelist_url())
+            content = tmp_storage.read()
+            if content is None:
+                problem = [
+                    "The preview has expired or was already used; "
+                    "upload the file again."
+                ]
+            else:
+                try:
+                    dataset = input_format.create_dataset(content)
+                except ImportFileError as error:
+                    problem = [str(error)]
+                else:
+                    result = self.process_dataset(
+                        dataset, confirm_form, request, **kwargs
+                    )
+                    problem = result_issues(result)
+                    if not problem:
+                        import_run_record(run=run, result=result)
+            if problem:
+                transaction.set_rollback(True)  # the claim too: it may be retried
+        if problem:
+            shown = ERRORS_IN_MESSAGE
+            self.message_user(
+                request,
+                "Nothing was imported: "
+                + "; ".join(problem[:shown])
+                + (
+                    f" (and {len(problem) - shown} more)"
+                    if len(problem) > shown
+                    else ""
+                ),
+                messages.ERROR,
+            )
+            return redirect(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_import"
+            )
+        tmp_storage.remove()
+        return self.process_result(result, request)
 
 
 @admin.register(Item)

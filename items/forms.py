@@ -1,4 +1,5 @@
 from pathlib import Path
+from uuid import uuid4
 
 from django import forms
 from django.conf import settings
@@ -8,6 +9,11 @@ from import_export.forms import ImportForm
 from .imports import SUPPORTED_EXTENSIONS
 from .limits import column_max
 from .models import AbcClass, MovementKind, Policy, StockMovement
+
+
+def new_key() -> str:
+    return uuid4().hex
+
 
 SORTS = {
     "sku": "sku",
@@ -77,7 +83,17 @@ class MovementForm(forms.Form):
 
 class ImportFileForm(ImportForm):
     """The admin's import form, refusing files too large for a request or of a
-    type we do not read before anything is parsed."""
+    type we do not read before anything is parsed. Each rendering carries a new
+    ``upload_key``: submitting the same form twice queues the file once."""
+
+    upload_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=32, initial=new_key
+    )
+
+    def submission_key(self) -> str:
+        """The key of this submission (a fresh one if the form sent none)."""
+        key = self.cleaned_data.get("upload_key") or new_key()
+        return f"upload:{key}"
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]

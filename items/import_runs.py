@@ -7,6 +7,15 @@ the outbox (so a broker outage loses nothing); ``import_run_execute`` imports it
 with the same resource, all or nothing, and records the outcome. It is safe to
 run twice: a finished run is left alone, and an interrupted one (a worker killed
 mid-import) was rolled back by the database and simply runs again.
+
+An upload is imported at most once: each run may carry an ``upload_key`` (the
+preview's stored file name when a preview is confirmed, the upload form's key for
+a background run), unique in the database. ``import_run_claim`` inserts the run
+inside the caller's transaction: a second confirmation of the same upload — a
+double click, a resent form, two tabs — waits for the first to commit and then
+gets ``ImportAlreadyApplied`` instead of posting the file again. If the first
+import fails, its claim is rolled back with it and the upload may be confirmed
+again.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -31,6 +40,66 @@ IMPORT_RUN_TASK = "items.tasks.import_run_task"
 FORMATS = {"csv": read_csv, "xlsx": read_xlsx}
 
 
+class ImportAlreadyApplied(Exception):
+    """The upload with this key was already imported (or is being imported)."""
+
+    def __init__(self, upload_key: str):
+        self.upload_key = upload_key
+        self.run = ImportRun.objects.filter(upload_key=upload_key).first()
+        super().__init__(
+            "This file was already imported (the import was confirmed twice); "
+            "nothing was imported a second time."
+        )
+
+
+def _resource_path(resource_class: type) -> str:
+    return f"{resource_class.__module__}.{resource_class.__qualname__}"
+
+
+def import_run_claim(
+    *,
+    upload_key: str,
+    resource_class: type,
+    model_label: str,
+    file_name: str,
+    file_format: str,
+    user=None,
+) -> ImportRun:
+    """Claim ``upload_key`` for an import done now, in the caller's transaction
+    (see the module docstring); raises ``ImportAlreadyApplied`` when the key is
+    taken. The caller imports, then calls ``import_run_record``."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction survives
+            return ImportRun.objects.create(
+                upload_key=upload_key,
+                resource=_resource_path(resource_class),
+                model_label=model_label,
+                file_name=file_name[:255],
+                file_format=file_format,
+                status=ImportRunStatus.RUNNING,
+                started_at=timezone.now(),
+                attempts=1,
+                requested_by=user,
+            )
+    except IntegrityError:
+        raise ImportAlreadyApplied(upload_key) from None
+
+
+def import_run_record(*, run: ImportRun, result) -> ImportRun:
+    """Record the successful outcome of a claimed import."""
+    totals = result.totals
+    run.status = ImportRunStatus.SUCCEEDED
+    run.rows_total = result.total_rows
+    run.counts = {
+        "created": totals[RowResult.IMPORT_TYPE_NEW],
+        "updated": totals[RowResult.IMPORT_TYPE_UPDATE],
+        "unchanged": totals[RowResult.IMPORT_TYPE_SKIP],
+    }
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "rows_total", "counts", "finished_at"])
+    return run
+
+
 def import_run_start(
     *,
     resource_class: type,
@@ -40,21 +109,29 @@ def import_run_start(
     content: bytes,
     rows_total: int,
     user=None,
+    upload_key: str | None = None,
 ) -> ImportRun:
-    """Record the file and queue its import; the task is sent after commit."""
+    """Record the file and queue its import; the task is sent after commit.
+    Raises ``ImportAlreadyApplied`` when ``upload_key`` was used before."""
     if file_format not in FORMATS:
         raise ValueError(f"Unsupported import format {file_format!r}.")
-    with transaction.atomic():
-        run = ImportRun.objects.create(
-            resource=f"{resource_class.__module__}.{resource_class.__qualname__}",
-            model_label=model_label,
-            file_name=file_name[:255],
-            file_format=file_format,
-            content=content,
-            rows_total=rows_total,
-            requested_by=user,
-        )
-        job_enqueue(task_name=IMPORT_RUN_TASK, args=[run.pk])
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                upload_key=upload_key or None,
+                resource=_resource_path(resource_class),
+                model_label=model_label,
+                file_name=file_name[:255],
+                file_format=file_format,
+                content=content,
+                rows_total=rows_total,
+                requested_by=user,
+            )
+            job_enqueue(task_name=IMPORT_RUN_TASK, args=[run.pk])
+    except IntegrityError:
+        if upload_key and ImportRun.objects.filter(upload_key=upload_key).exists():
+            raise ImportAlreadyApplied(upload_key) from None
+        raise
     return run
 
 
@@ -70,8 +147,10 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         attempts=F("attempts") + 1,
     )
     counts: dict[str, int] = {}
+    rows_total = run.rows_total
     try:
         table = FORMATS[run.file_format](bytes(run.content))
+        rows_total = len(table)  # exact (the request may only have estimated)
         resource = import_string(run.resource)()
         result = resource.import_data(
             table, dry_run=False, preview=False, user=run.requested_by
@@ -98,6 +177,7 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         counts={} if issues else counts,
         errors=issues[:kept],
         error_count=len(issues),
+        rows_total=rows_total,
         content=b"",  # the outcome is kept; the file is not needed any more
         finished_at=timezone.now(),
     )

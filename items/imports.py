@@ -14,6 +14,15 @@ Row numbers follow the file-line convention: the header is line 1, the first dat
 row line 2 (for .xlsx the spreadsheet's row number). Blank rows are skipped but
 still counted.
 
+Limits, checked while reading and before any row is validated: at most
+``IMPORT_MAX_ROWS`` rows after the header (a reader stops at the first row
+beyond it); a file with a header but no data rows is refused; an .xlsx workbook
+is refused before it is opened when its members unpack to more than
+``IMPORT_MAX_XLSX_UNPACKED_BYTES`` (a zip bomb), and before its rows are read when
+the sheet's declared dimension has too many rows. Sheets are streamed
+(openpyxl read-only, values only) without trusting the declared dimension, and a
+row wider than ``MAX_COLUMNS`` cells is refused.
+
 Spreadsheet formulas are escaped on export: a text value starting with ``=``,
 ``+``, ``-``, ``@``, a tab, a carriage return or a ``'`` gets a leading ``'``,
 which the import strips again, so a round trip is lossless. Numbers are never
@@ -24,17 +33,19 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from html import escape
 from operator import attrgetter
 from pathlib import Path
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from import_export import resources, widgets
@@ -50,6 +61,8 @@ from inventory_site.dates import (
 from .limits import decimal_max
 from .sql import filter_in, insert_rows, merge_rows, update_rows
 
+logger = logging.getLogger(__name__)
+
 __all__ = [  # the set-based writers live in .sql; resources import them from here
     "filter_in",
     "insert_rows",
@@ -58,6 +71,8 @@ __all__ = [  # the set-based writers live in .sql; resources import them from he
 ]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+MAX_COLUMNS = 100  # cells per row read from a file (our widest resource has 9)
+LOCATE_ROWS_MAX = 100_000  # a database error is traced to its line up to this size
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx")
 TRUE_WORDS = {"1", "true", "yes"}
 FALSE_WORDS = {"0", "false", "no"}
@@ -75,6 +90,17 @@ class ImportFileError(Exception):
         self.column = column
         self.message = message
         super().__init__(format_issue(line, column, message))
+
+
+class TooManyRows(ImportFileError):
+    """The file has more data rows than ``limit`` (found before validating)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"The file has more than {limit:,} data rows, the most one import "
+            "takes (IMPORT_MAX_ROWS); split it into smaller files."
+        )
 
 
 def format_issue(line: int | None, column: str, message: str) -> str:
@@ -386,60 +412,130 @@ class Table:
         return iter(self.rows)
 
 
-def _rectangular(rows: list[list]) -> Table:
+def _rectangular(rows: list) -> Table:
     """A table from the header row and data rows, padded to one width. Cells
-    beyond the last header get empty header names (the resource reports them)."""
+    beyond the last header get empty header names (the resource reports them).
+    A file without a header, or with a header and no data rows, is refused."""
     if not rows or all(_is_blank(cell) for cell in rows[0]):
         raise ImportFileError("The file is empty: no header row.", line=1)
+    data = rows[1:]
+    if not any(not _is_blank(cell) for row in data for cell in row):
+        raise ImportFileError(
+            "The file has a header but no data rows; nothing to import.", line=2
+        )
     width = max(map(len, rows))
     headers = ["" if cell is None else str(cell) for cell in rows[0]]
     headers += [""] * (width - len(headers))
-    data = rows[1:]
     for index, row in enumerate(data):
         if len(row) < width:
             data[index] = list(row) + [""] * (width - len(row))
     return Table(headers, data)
 
 
-def read_csv(data: bytes | str) -> Table:
-    """CSV in UTF-8 (a byte order mark is fine). Blank lines are kept (as empty
-    rows) so row numbers match the file."""
+def _row_limit(max_rows: int | None) -> int:
+    return settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
+
+
+def _collect_rows(rows: Iterable[Sequence], max_rows: int) -> list:
+    """The header and at most ``max_rows`` data rows; ``TooManyRows`` as soon as
+    one more is read, ``ImportFileError`` for a row wider than ``MAX_COLUMNS``."""
+    collected = []
+    for line, row in enumerate(rows, start=1):
+        if line > max_rows + 1:
+            raise TooManyRows(max_rows)
+        if len(row) > MAX_COLUMNS:
+            raise ImportFileError(
+                f"the row is {len(row):,} cells wide; at most {MAX_COLUMNS} are read.",
+                line=line,
+            )
+        collected.append(row)
+    return collected
+
+
+def _csv_text(data: bytes | str) -> str:
     if isinstance(data, bytes):
         try:
-            data = data.decode("utf-8-sig")
+            return data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise ImportFileError(
                 f"The file is not UTF-8 text (byte {error.start}); "
                 "save it as CSV UTF-8."
             ) from None
-    elif data.startswith("\ufeff"):
-        data = data[1:]
+    return data[1:] if data.startswith("\ufeff") else data
+
+
+def read_csv(data: bytes | str, *, max_rows: int | None = None) -> Table:
+    """CSV in UTF-8 (a byte order mark is fine). Blank lines are kept (as empty
+    rows) so row numbers match the file. At most ``max_rows`` data rows
+    (default ``IMPORT_MAX_ROWS``)."""
+    reader = csv.reader(io.StringIO(_csv_text(data), newline=""))
     try:
-        rows = list(csv.reader(io.StringIO(data, newline="")))
+        rows = _collect_rows(reader, _row_limit(max_rows))
     except csv.Error as error:
-        raise ImportFileError(f"The file is not valid CSV: {error}.") from None
+        raise ImportFileError(
+            f"The file is not valid CSV: {error}.", line=reader.line_num or None
+        ) from None
     return _rectangular(rows)
 
 
-def read_xlsx(data: bytes) -> Table:
-    """The first (active) sheet of an .xlsx workbook, values only (no formulas)."""
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse a workbook that is not a zip archive, or whose members unpack to
+    more than ``IMPORT_MAX_XLSX_UNPACKED_BYTES``, before anything is unpacked.
+    (The sizes come from the zip's directory; the zip reader never returns more
+    than a member's declared size, so they cannot lie.)"""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportFileError(
+            f"The file is not a readable .xlsx workbook ({error})."
+        ) from None
+    limit = settings.IMPORT_MAX_XLSX_UNPACKED_BYTES
+    if unpacked > limit:
+        raise ImportFileError(
+            f"The workbook unpacks to {unpacked / 1_048_576:,.0f} MB; at most "
+            f"{limit / 1_048_576:,.0f} MB are read (IMPORT_MAX_XLSX_UNPACKED_BYTES). "
+            "Save it as CSV or split it."
+        )
+
+
+def read_xlsx(data: bytes, *, max_rows: int | None = None) -> Table:
+    """The first (active) sheet of an .xlsx workbook, values only (no formulas),
+    streamed; at most ``max_rows`` data rows (default ``IMPORT_MAX_ROWS``)."""
     import openpyxl
 
+    limit = _row_limit(max_rows)
+    check_xlsx_archive(data)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - any damage to the workbook
         raise ImportFileError(
             f"The file is not a readable .xlsx workbook ({error})."
         ) from None
     try:
         sheet = book.active
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        if sheet is None:
+            raise ImportFileError("The workbook has no worksheet.")
+        declared = sheet.max_row  # from the sheet's <dimension>, if it has one
+        if declared is not None and declared > limit + 1:
+            raise TooManyRows(limit)
+        # Read every row the sheet has, each only as wide as its cells: neither
+        # cut off nor padded by a declared dimension.
+        sheet.reset_dimensions()
+        rows = _collect_rows(sheet.iter_rows(values_only=True), limit)
+    except ImportFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - damaged sheet XML, bad cell values
+        raise ImportFileError(
+            f"The file is not a readable .xlsx workbook ({type(error).__name__}: "
+            f"{error})."
+        ) from None
     finally:
         book.close()
     return _rectangular(rows)
 
 
-def read_dataset(path: str | Path) -> Table:
+def read_dataset(path: str | Path, *, max_rows: int | None = None) -> Table:
     """Read a .csv or .xlsx file (by extension) into a table."""
     path = Path(path)
     extension = path.suffix.lower()
@@ -452,19 +548,50 @@ def read_dataset(path: str | Path) -> Table:
         data = path.read_bytes()
     except OSError as error:
         raise ImportFileError(f"Cannot read {path}: {error.strerror}.") from None
-    return read_csv(data) if extension == ".csv" else read_xlsx(data)
+    reader = read_csv if extension == ".csv" else read_xlsx
+    return reader(data, max_rows=max_rows)
+
+
+def count_rows(data: bytes, file_format: str) -> int | None:
+    """The number of data rows of a file too large to read in a request, cheaply:
+    CSV records are counted (not kept); for .xlsx it is the sheet's declared
+    dimension (None if it has none; the worker counts). ``TooManyRows`` beyond
+    ``IMPORT_MAX_ROWS``."""
+    limit = settings.IMPORT_MAX_ROWS
+    if file_format == "csv":
+        text = _csv_text(data)
+        records = -1  # the header
+        try:
+            for records, _ in enumerate(csv.reader(io.StringIO(text, newline=""))):
+                if records > limit:
+                    raise TooManyRows(limit)
+        except csv.Error as error:
+            raise ImportFileError(f"The file is not valid CSV: {error}.") from None
+        return max(records, 0)
+    import openpyxl
+
+    check_xlsx_archive(data)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        declared = book.active.max_row if book.active is not None else None
+        book.close()
+    except Exception:  # noqa: BLE001 - the worker reports a damaged workbook
+        return None
+    if declared is not None and declared > limit + 1:
+        raise TooManyRows(limit)
+    return None if declared is None else max(declared - 1, 0)
 
 
 class CSVFormat(base_formats.CSV):
     """The admin's CSV format, reading like the command (blank lines counted)."""
 
-    def create_dataset(self, in_stream, **kwargs):
-        return read_csv(in_stream)
+    def create_dataset(self, in_stream, max_rows: int | None = None, **kwargs):
+        return read_csv(in_stream, max_rows=max_rows)
 
 
 class XLSXFormat(base_formats.XLSX):
-    def create_dataset(self, in_stream, **kwargs):
-        return read_xlsx(in_stream)
+    def create_dataset(self, in_stream, max_rows: int | None = None, **kwargs):
+        return read_xlsx(in_stream, max_rows=max_rows)
 
 
 ADMIN_FORMATS = [CSVFormat, XLSXFormat]
@@ -490,6 +617,17 @@ class ParsedRow:
 
     def add_error(self, column: str, message: str) -> None:
         self.errors.setdefault(column or NON_FIELD_ERRORS, []).append(message)
+
+
+class _ProbeDone(Exception):
+    """Rolls back a probe write (``BulkResource.locate_database_error``)."""
+
+
+def database_message(error: Exception) -> str:
+    """The database's own first line ("numeric field overflow", "value too long
+    for type character varying(64)", …), without SQL or parameters."""
+    text = str(error).strip().splitlines()
+    return text[0].rstrip(".") if text else type(error).__name__
 
 
 class RowsInvalid(Exception):
@@ -570,11 +708,22 @@ class BulkResource(resources.ModelResource):
         try:
             self.validate_rows(rows, **kwargs)
             if not any(row.errors for row in rows):
-                self.write_rows(rows, user=kwargs.get("user"))
+                self.write_checked(rows, user=kwargs.get("user"))
         except RowsInvalid:
             pass
-        except Exception as error:  # a database error: report it, roll back
+        except ImportFileError as error:  # the database refused a value
             self.handle_import_error(result, error, raise_errors)
+            return result
+        except Exception as error:  # an unexpected error: report it, roll back
+            logger.exception("Import with %s stopped.", type(self).__name__)
+            self.handle_import_error(
+                result,
+                ImportFileError(
+                    f"The import stopped on an unexpected error "
+                    f"({type(error).__name__}: {error}); nothing was written."
+                ),
+                raise_errors,
+            )
             return result
         self.fill_result(result, rows, preview=kwargs.get("preview", True))
         if raise_errors and result.has_validation_errors():
@@ -691,6 +840,43 @@ class BulkResource(resources.ModelResource):
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         raise NotImplementedError
 
+    def write_checked(self, rows: list[ParsedRow], *, user=None) -> None:
+        """``write_rows`` in a savepoint; a value the database refuses (an
+        overflow, a constraint) becomes an ``ImportFileError`` naming the line
+        that first makes the write fail, when it can be found."""
+        try:
+            with transaction.atomic():
+                self.write_rows(rows, user=user)
+        except (DataError, IntegrityError) as error:
+            line = self.locate_database_error(rows, user=user)
+            for row in rows:  # errors a probe added; the file-level error stands
+                row.errors.clear()
+            raise ImportFileError(
+                f"the database refused the data ({database_message(error)}); "
+                "nothing was imported.",
+                line=line,
+            ) from error
+
+    def locate_database_error(self, rows: list[ParsedRow], *, user=None) -> int | None:
+        """The line of the first row whose write fails: the shortest failing
+        prefix of the rows, by bisection, each probe rolled back. The writes are
+        set-based, so this costs about log2(n) writes of the file; above
+        ``LOCATE_ROWS_MAX`` rows it is not tried (None)."""
+        if len(rows) > LOCATE_ROWS_MAX:
+            return None
+        good, bad = 0, len(rows)  # rows[:good] write; rows[:bad] fail
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            try:
+                with transaction.atomic():
+                    self.write_rows(rows[:middle], user=user)
+                    raise _ProbeDone
+            except _ProbeDone:
+                good = middle
+            except (DataError, IntegrityError, RowsInvalid):
+                bad = middle
+        return rows[bad - 1].line
+
     def fill_result(self, result, rows: list[ParsedRow], *, preview: bool) -> None:
         row_result_class = self.get_row_result_class()
         for row in rows:
@@ -712,9 +898,9 @@ class BulkResource(resources.ModelResource):
                 row_result.import_type = row.import_type or RowResult.IMPORT_TYPE_SKIP
                 if preview:
                     raw = row.raw
+                    # Plain text: the preview template escapes it (once).
                     row_result.diff = [
-                        escape(_cell_text(raw.get(name)))
-                        for name in result.diff_headers
+                        _cell_text(raw.get(name)) for name in result.diff_headers
                     ]
             result.increment_row_result_total(row_result)
             result.append_row_result(row_result)

@@ -331,7 +331,8 @@ class ImportRunStatus(models.TextChoices):
 
 
 class ImportRun(models.Model):
-    """A large admin import done in the background by a Celery worker.
+    """An admin import: a large one done in the background by a Celery worker, or
+    a confirmed preview imported in the request (recorded when it succeeds).
 
     The uploaded file is kept in the database (so any worker on any machine can
     read it) until the import has finished; the outcome — counts, or every error
@@ -340,6 +341,16 @@ class ImportRun(models.Model):
 
     resource = models.CharField(
         max_length=200, help_text="Dotted path of the import resource class."
+    )
+    upload_key = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="One key per confirmed upload (a preview's or an upload form's): "
+        "a second confirmation of the same upload is refused, so a file is "
+        "imported at most once.",
     )
     model_label = models.CharField(max_length=100)
     file_name = models.CharField(max_length=255)

@@ -235,6 +235,13 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 # (items.import_runs) while the admin watches a progress page.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
+# Every import (command, admin, background): at most this many rows after the
+# header, and an .xlsx whose members unpack to more than this is refused before it
+# is opened (a zip bomb); both are checked before any row is validated.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_XLSX_UNPACKED_BYTES = env.int(
+    "IMPORT_MAX_XLSX_UNPACKED_BYTES", default=512 * 1024 * 1024
+)
 IMPORT_ERRORS_KEPT = 1000  # errors stored per background run (all are counted)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
