@@ -2,10 +2,12 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import parsers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
+from inventory_site.api_parsers import JSONParser
 from items.api import ItemViewSet, MovementViewSet
 from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
@@ -16,6 +18,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]  # ObtainAuthToken has none by default
     throttle_scope = "token"
+    # ObtainAuthToken names its own parsers: ours refuses deep nesting (a 400).
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, JSONParser]
 
 
 router = DefaultRouter()

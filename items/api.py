@@ -31,13 +31,6 @@ class ItemViewSet(viewsets.ModelViewSet):
     ordering = ["sku"]
     queryset = items_for_list()
 
-    def perform_destroy(self, instance):
-        if instance.movements.exists():
-            raise ValidationError(
-                {"detail": "This item has stock movements; deactivate it instead."}
-            )
-        instance.delete()
-
 
 class MovementViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
