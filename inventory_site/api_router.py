@@ -22,7 +22,16 @@ class TokenView(ObtainAuthToken):
     parser_classes = [parsers.FormParser, parsers.MultiPartParser, JSONParser]
 
 
-router = DefaultRouter()
+class KeyRouter(DefaultRouter):
+    """Lookups may hold "/" (SKUs like M6/20, references like PO/2026/17), so an
+    action's URL (``deliveries/PO/1/receive/``) is tried before the detail URL,
+    which would otherwise read ``PO/1/receive`` as a reference."""
+
+    # list, list actions, detail actions, detail (DRF: list, list actions, detail, …)
+    routes = [DefaultRouter.routes[i] for i in (0, 1, 3, 2)]
+
+
+router = KeyRouter()
 router.register("items", ItemViewSet, basename="item")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("sources", SourceViewSet, basename="source")

@@ -19,7 +19,7 @@ class ItemViewSet(viewsets.ModelViewSet):
     serializer_class = ItemSerializer
     permission_classes = [StaffReadsAdminWrites]
     lookup_field = "sku"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = ".+"  # SKUs may hold "/" and "." (README, Limits)
     filter_backends = [
         DjangoFilterBackend,
         filters.SearchFilter,
