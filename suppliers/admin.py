@@ -6,6 +6,7 @@ from django.forms.models import BaseInlineFormSet
 from items.admin import BulkImportAdmin
 
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
+from .resources import DeliveryResource, SourceResource, SupplierResource
 
 #: What a received line keeps as it was when it was posted to the stock ledger.
 RECEIVED_LINE_FIELDS = ("item", "quantity_ordered")
@@ -46,9 +47,6 @@ class DeliveryLineFormSet(BaseInlineFormSet):
         super().add_fields(form, index)
         if line_is_received(form.instance) and DELETION_FIELD_NAME in form.fields:
             form.fields[DELETION_FIELD_NAME].disabled = True
-
-
-from .resources import DeliveryResource, SourceResource, SupplierResource
 
 
 @admin.register(Supplier)

@@ -93,7 +93,7 @@ def test_a_received_lines_item_quantity_and_the_supplier_cannot_be_changed(
     url = reverse("admin:suppliers_delivery_change", args=[delivery.pk])
     page = admin_client_logged.get(url).content.decode()
     assert 'name="supplier"' not in page  # shown, not editable
-    assert 'name="lines-0-item" value="%d" disabled' % first.item.pk in page
+    assert f'name="lines-0-item" value="{first.item.pk}" disabled' in page
     assert 'name="lines-0-DELETE" disabled' in page
     assert 'name="lines-1-DELETE" id=' in page  # nothing arrived on line 2
     data = change_post(
