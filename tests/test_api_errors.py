@@ -246,3 +246,18 @@ def test_gunicorn_config_asks_for_persistent_connections(monkeypatch):
 
     runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
     assert os.environ["CONN_MAX_AGE"] == "60"
+
+
+def test_admin_bulk_delete_of_protected_suppliers_shows_the_cannot_delete_page(
+    admin_client_logged,
+):
+    supplier = DeliveryLineFactory().delivery.supplier
+    response = admin_client_logged.post(
+        "/admin/suppliers/supplier/",
+        {"action": "delete_selected", "_selected_action": [str(supplier.pk)]},
+    )
+    assert response.status_code == 200
+    assert b"would require deleting the following protected related objects" in (
+        response.content
+    )
+    assert Supplier.objects.filter(pk=supplier.pk).exists()

@@ -236,3 +236,29 @@ def test_a_correction_goes_through_the_ledger_with_a_note(received):
     first.item.refresh_from_db()
     assert first.item.on_hand == D("5")
     assert ledger_is_consistent()
+
+
+def test_bulk_delete_of_an_inspected_delivery_deletes_nothing(admin_client_logged):
+    """All rejected: no movement protects the line, the receipt check does."""
+    line = DeliveryLineFactory(delivery__reference="PO-10")
+    delivery_receive(
+        delivery=line.delivery,
+        receipts=[
+            LineReceipt(
+                line_id=line.pk,
+                quantity_received=D("10"),
+                quantity_rejected=D("10"),
+                rejection_reason="wet",
+            )
+        ],
+    )
+    response = admin_client_logged.post(
+        reverse("admin:suppliers_delivery_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(line.delivery.pk)],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 403  # Django: no permission to delete a delivery
+    assert DeliveryLine.objects.filter(pk=line.pk).exists()
