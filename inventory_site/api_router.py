@@ -2,10 +2,12 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import parsers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
+from inventory_site.api_parsers import JSONParser
 from items.api import ItemViewSet, MovementViewSet
 from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
@@ -16,9 +18,20 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]  # ObtainAuthToken has none by default
     throttle_scope = "token"
+    # ObtainAuthToken names its own parsers: ours refuses deep nesting (a 400).
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, JSONParser]
 
 
-router = DefaultRouter()
+class KeyRouter(DefaultRouter):
+    """Lookups may hold "/" (SKUs like M6/20, references like PO/2026/17), so an
+    action's URL (``deliveries/PO/1/receive/``) is tried before the detail URL,
+    which would otherwise read ``PO/1/receive`` as a reference."""
+
+    # list, list actions, detail actions, detail (DRF: list, list actions, detail, …)
+    routes = [DefaultRouter.routes[i] for i in (0, 1, 3, 2)]
+
+
+router = KeyRouter()
 router.register("items", ItemViewSet, basename="item")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("sources", SourceViewSet, basename="source")

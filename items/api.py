@@ -24,7 +24,7 @@ class ItemViewSet(viewsets.ModelViewSet):
     serializer_class = ItemSerializer
     permission_classes = [StaffReadsAdminWrites]
     lookup_field = "sku"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = ".+"  # SKUs may hold "/" and "." (README, Limits)
     filter_backends = [
         DjangoFilterBackend,
         filters.SearchFilter,
@@ -35,13 +35,6 @@ class ItemViewSet(viewsets.ModelViewSet):
     ordering_fields = ["sku", "name", "on_hand", "unit_cost", "annual_value"]
     ordering = ["sku"]
     queryset = items_for_list()
-
-    def perform_destroy(self, instance):
-        if instance.movements.exists():
-            raise ValidationError(
-                {"detail": "This item has stock movements; deactivate it instead."}
-            )
-        instance.delete()
 
 
 class MovementViewSet(

@@ -29,6 +29,7 @@ class SupplierViewSet(viewsets.ModelViewSet):
     serializer_class = SupplierSerializer
     permission_classes = [StaffReadsAdminWrites]
     lookup_field = "code"
+    lookup_value_regex = ".+"  # codes may hold "/" and "." (README, Limits)
     filter_backends = [filters.SearchFilter]
     search_fields = ["code", "name"]
     queryset = Supplier.objects.select_related("score").order_by("code")
@@ -52,7 +53,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeliverySerializer
     permission_classes = [IsStaff]
     lookup_field = "reference"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = ".+"  # "PO/2026/17" (README, Limits)
     filter_backends = [DjangoFilterBackend]
     filterset_fields = {"status": ["exact"], "supplier__code": ["exact"]}
     queryset = (

@@ -4,7 +4,7 @@ from . import views
 
 urlpatterns = [
     path("suppliers/", views.supplier_list, name="supplier_list"),
-    path("suppliers/<str:code>/", views.supplier_detail, name="supplier_detail"),
+    path("suppliers/<path:code>/", views.supplier_detail, name="supplier_detail"),
     path("deliveries/", views.delivery_list, name="delivery_list"),
     path(
         "deliveries/<path:reference>/receive/",

@@ -106,7 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", 60))
+    # Persistent connections only where the number of threads is bounded: the
+    # gunicorn config (gunicorn.conf.py) sets CONN_MAX_AGE=60 for its workers. The
+    # development server starts a thread per request, and each thread would keep
+    # its own connection open ("too many clients"), so the default is 0.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", 0))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -138,7 +142,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Reverse proxies in front of the web processes that append the client's address
+# to X-Forwarded-For. 0 (the default): the header is ignored and the client is
+# REMOTE_ADDR, so a client cannot pick its own address (a new one per request)
+# to escape the login lockout or the token throttle. Both use the same rule
+# (inventory_site.http.client_ip and DRF's NUM_PROXIES).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "inventory_site.http.client_ip"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT  # only read if django-ipware is installed
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,7 +216,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "inventory_site.api_pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "inventory_site.api_parsers.JSONParser",  # refuses deep nesting with 400
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_TOKEN_RATE", default="10/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inventory_site.api_errors.api_exception_handler",
