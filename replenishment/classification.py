@@ -675,3 +675,35 @@ def classification_run_skip(
     run.error = reason or "Another classification run held the lock."
     run.save()
     return run
+
+
+STALE_RUN_ERROR = (
+    "Interrupted: the process running it stopped without finishing "
+    "(killed, or past the time limit); marked failed at the next start."
+)
+
+
+def classification_runs_fail_stale(
+    *, lock_held: bool, exclude: ClassificationRun | None = None
+) -> int:
+    """Mark runs left "running" by a process that died failed; return how many.
+
+    Called at the start of a run. ``lock_held``: the caller holds the
+    reclassification lock, so no other run can be alive (its lock would still be
+    there) and every other running run is stale. Without the lock, a run is
+    stale once it has been running longer than the task time limit (its holder
+    would have been stopped by then). Nothing of a stale run was written: a run
+    commits its classes and its success together."""
+    stale = ClassificationRun.objects.filter(status=ClassificationRunStatus.RUNNING)
+    if exclude is not None and exclude.pk is not None:
+        stale = stale.exclude(pk=exclude.pk)
+    now = timezone.now()
+    if not lock_held:
+        limit = timedelta(seconds=settings.NIGHTLY_TASK_TIME_LIMIT)
+        stale = stale.filter(started_at__lt=now - limit)
+    count = stale.update(
+        status=ClassificationRunStatus.FAILED, error=STALE_RUN_ERROR, finished_at=now
+    )
+    if count:
+        logger.warning("Marked %s interrupted classification run(s) failed.", count)
+    return count
