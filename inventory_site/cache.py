@@ -23,12 +23,18 @@ safety net, and reports an unreachable cache as such.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+import uuid
 from functools import wraps
+from pathlib import Path
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from import_export.tmp_storages import CacheStorage
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -168,3 +174,59 @@ class ResilientRedisCache(RedisCache):
         except (RedisError, OSError) as error:
             self.mark_down(error)
             raise ValueError(f"Key '{key}' not found (cache unreachable).") from error
+
+
+class ImportTmpStorage(CacheStorage):
+    """The admin import's file between preview and confirm: in the cache, which
+    every web machine shares; while the cache is unreachable, on this machine's
+    disk (``VAR_DIR/import-tmp``, the name then starts with ``disk-``), so a
+    Redis outage does not break the preview. (With several web machines behind
+    a balancer, a confirm that lands on another machine during an outage finds
+    no file: upload it again.)"""
+
+    DISK_PREFIX = "disk-"
+    DISK_NAME = re.compile(r"disk-[0-9a-f]{32}")
+
+    def _path(self) -> Path:
+        if not self.DISK_NAME.fullmatch(self.name or ""):
+            raise ValueError("Not a stored import file name.")
+        return Path(settings.VAR_DIR) / "import-tmp" / self.name
+
+    def save(self, data):
+        if not self.name:
+            self.name = uuid.uuid4().hex
+        if not self.name.startswith(self.DISK_PREFIX):
+            store = getattr(cache, "raising", cache)
+            try:
+                store.set(self.CACHE_PREFIX + self.name, data, self.CACHE_LIFETIME)
+                return
+            except Exception as error:  # noqa: BLE001 - any cache failure: disk
+                logger.warning(
+                    "Import file kept on disk: cache unreachable (%s).", error
+                )
+                self.name = self.DISK_PREFIX + self.name
+        path = self._path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = data.encode(self.encoding or "utf-8") if isinstance(data, str) else data
+        path.write_bytes(raw)
+
+    def read(self):
+        if not (self.name or "").startswith(self.DISK_PREFIX):
+            return super().read()
+        try:
+            raw = self._path().read_bytes()
+        except (OSError, ValueError):
+            return None
+        return (
+            raw
+            if "b" in (self.read_mode or "")
+            else raw.decode(self.encoding or "utf-8")
+        )
+
+    def remove(self):
+        if not (self.name or "").startswith(self.DISK_PREFIX):
+            return super().remove()
+        try:
+            self._path().unlink(missing_ok=True)
+        except ValueError:
+            pass

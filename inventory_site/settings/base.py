@@ -240,7 +240,8 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # The admin's dry-run preview keeps the file between preview and confirm in the
 # cache (shared by every web process and machine), not in one machine's /tmp.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# While the cache is unreachable it is kept on the web machine's disk instead.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "inventory_site.cache.ImportTmpStorage"
 # Admin imports: files larger than this are refused (use `manage.py import_data`);
 # files with more rows than IMPORT_BACKGROUND_ROWS are imported by a Celery worker
 # (items.import_runs) while the admin watches a progress page.
@@ -296,6 +297,9 @@ else:
         "socket_connect_timeout": 1,
         "socket_timeout": 5,
     }
+# Web requests that talk to the broker (jobs outbox, /healthz) wait at most this
+# long per attempt, once (inventory_site.celery.request_connection).
+BROKER_REQUEST_TIMEOUT = env.float("BROKER_REQUEST_TIMEOUT", default=1.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
