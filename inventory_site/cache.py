@@ -22,6 +22,7 @@ safety net, and reports an unreachable cache as such.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -226,7 +227,5 @@ class ImportTmpStorage(CacheStorage):
     def remove(self):
         if not (self.name or "").startswith(self.DISK_PREFIX):
             return super().remove()
-        try:
+        with contextlib.suppress(ValueError):
             self._path().unlink(missing_ok=True)
-        except ValueError:
-            pass
