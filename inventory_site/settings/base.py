@@ -248,6 +248,8 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "inventory_site.cache.ImportTmpStorage"
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 IMPORT_ERRORS_KEPT = 1000  # errors stored per background run (all are counted)
+# An item's unit cost above this × the catalogue's median is a warning line.
+IMPORT_UNIT_COST_OUTLIER_FACTOR = env.int("IMPORT_UNIT_COST_OUTLIER_FACTOR", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
