@@ -198,6 +198,16 @@ class BulkImportAdmin(ImportExportModelAdmin):
 @admin.register(Item)
 class ItemAdmin(BulkImportAdmin):
     resource_classes = [ItemResource]
+
+    def import_action(self, request, **kwargs):
+        """The preview also lists the import's warnings (e.g. a unit cost far
+        outside the catalogue's range) as messages above the table."""
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        for warning in getattr(result, "import_warnings", ()):
+            self.message_user(request, warning, level=messages.WARNING)
+        return response
+
     list_display = [
         "sku",
         "name",

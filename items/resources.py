@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from import_export.fields import Field
 from import_export.results import RowResult
 
@@ -25,9 +26,11 @@ from .imports import (
     TextWidget,
     filter_in,
     format_decimal,
+    format_issue,
     merge_rows,
 )
 from .models import MONEY, QTY, Item, MovementKind, StockMovement
+from .selectors import median_unit_cost
 from .services import (
     KINDS,
     MAX_ON_HAND,
@@ -112,6 +115,17 @@ class ItemResource(BulkResource):
         import_id_fields = ("sku",)
         chunk_size = 2000
 
+    def import_data_inner(self, *args, **kwargs):
+        """The library's result, plus ``result.import_warnings``: lines to show
+        (the admin preview, ``import_data``) that do not stop the import."""
+        self.import_warnings: list[str] = []
+        result = super().import_data_inner(*args, **kwargs)
+        result.import_warnings = list(self.import_warnings)
+        return result
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        self.import_warnings = unit_cost_outlier_warnings(rows)
+
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c != "sku"]
         blanks = [self.blank_values.get(column) for column in columns]
@@ -138,6 +152,48 @@ class ItemResource(BulkResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.only(*self._meta.fields).order_by("sku")
+
+
+def unit_cost_outlier_warnings(rows: list[ParsedRow]) -> list[str]:
+    """A warning per row whose unit cost is more than
+    ``IMPORT_UNIT_COST_OUTLIER_FACTOR`` (1000) × the median unit cost of the
+    catalogue (of the file's own costs when the catalogue has none): usually a
+    typo, and one such cost makes its item the only A item of the next
+    classification. A warning, not an error: the row is imported."""
+    factor = Decimal(settings.IMPORT_UNIT_COST_OUTLIER_FACTOR)
+    costs = [
+        (row.line, row.values.get("sku"), cost)
+        for row in rows
+        if not row.errors and isinstance(cost := row.values.get("unit_cost"), Decimal)
+    ]
+    if not costs:
+        return []
+    median = median_unit_cost()
+    source = "the catalogue's"
+    if median is None:
+        positive = sorted(cost for _, _, cost in costs if cost > 0)
+        if not positive:
+            return []
+        middle = len(positive) // 2
+        median = (
+            positive[middle]
+            if len(positive) % 2
+            else (positive[middle - 1] + positive[middle]) / 2
+        )
+        source = "this file's"
+    limit = median * factor
+    return [
+        format_issue(
+            line,
+            "unit_cost",
+            f"warning: {format_decimal(cost)} for '{sku}' is more than "
+            f"{factor:,} × {source} median unit cost ({format_decimal(median)}); "
+            "check it — imported anyway, and it would make this item the only "
+            "A item.",
+        )
+        for line, sku, cost in costs
+        if cost > limit
+    ]
 
 
 class MovementResource(BulkResource):

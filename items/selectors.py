@@ -170,3 +170,17 @@ def ledger_drift(*, limit: int | None = None) -> list[tuple[str, Decimal, Decima
             if limit and len(drift) >= limit:
                 break
     return drift
+
+
+def median_unit_cost() -> Decimal | None:
+    """The median unit cost of the active items that have one (> 0); None for
+    an empty catalogue. Two queries (a count, then one row at an offset)."""
+    costs = Item.objects.filter(active=True, unit_cost__gt=0)
+    count = costs.count()
+    if not count:
+        return None
+    ordered = costs.order_by("unit_cost").values_list("unit_cost", flat=True)
+    if count % 2:
+        return ordered[count // 2]
+    low, high = ordered[count // 2 - 1 : count // 2 + 1]
+    return (low + high) / 2

@@ -24,20 +24,26 @@ def job_enqueue(*, task_name: str, args=(), kwargs=None) -> Job:
 
 
 def job_send(*, job_id: int) -> bool:
-    """Try to publish one pending job; True when the broker took it."""
-    from inventory_site.celery import app
+    """Try to publish one pending job; True when the broker took it. One
+    attempt with short socket timeouts (``BROKER_REQUEST_TIMEOUT``): a broker
+    that is down or hangs costs the request about a second, and the job stays
+    pending for ``jobs_flush_task``."""
+    from inventory_site.celery import app, request_connection
 
     job = Job.objects.filter(pk=job_id, status=JobStatus.PENDING).first()
     if job is None:
         return False
     try:
-        app.send_task(
-            job.task_name,
-            args=job.args,
-            kwargs=job.kwargs,
-            retry=False,  # fail fast; the outbox retries later
-            task_id=f"job-{job.pk}-{job.attempts}",
-        )
+        with request_connection() as connection:
+            connection.ensure_connection(max_retries=0)
+            app.send_task(
+                job.task_name,
+                args=job.args,
+                kwargs=job.kwargs,
+                connection=connection,
+                retry=False,  # fail fast; the outbox retries later
+                task_id=f"job-{job.pk}-{job.attempts}",
+            )
     except Exception as error:  # noqa: BLE001 - any broker failure keeps it pending
         Job.objects.filter(pk=job.pk).update(
             attempts=job.attempts + 1,

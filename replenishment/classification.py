@@ -13,9 +13,13 @@ time) for an item that has ever been consumed, else its planned ``annual_demand`
 Items are ranked by value descending, ties by sku in code-point order, and the
 window ``SUM(value) OVER (ORDER BY value DESC, sku ROWS UNBOUNDED PRECEDING)`` gives
 the running total: ``cumulative × 100 ≤ A × total`` → A, ``≤ B × total`` → B, else
-C (A, B = ``ABC_*_THRESHOLD_PERCENT``). A zero total makes every item C (shares
-NULL). The comparison is written ``cumulative ≤ limit`` with the limit
-``A × total / 100`` computed exactly once per run (see ``_limits``).
+C (A, B = ``ABC_*_THRESHOLD_PERCENT``). One addition to the seed: an item whose
+own value alone is more than the A share (``value × 100 > A × total``) is A — so
+the top item is A whenever the total is positive, and one outlier cost makes
+that item A instead of pushing every item into C. A zero total makes every item
+C (shares NULL). The comparisons are written ``cumulative ≤ limit`` and
+``value > limit`` with the limit ``A × total / 100`` computed exactly once per
+run (see ``_limits``).
 
 **Exact on both databases.** PostgreSQL computes in ``numeric``: the product, the
 running sum and the limits are exact decimals. SQLite keeps decimals as 8-byte
@@ -172,7 +176,8 @@ def abc_seed(
 ) -> dict[str, tuple[str, Decimal | None]]:
     """The seed's ABC function for (sku, annual value) pairs: {sku: (class, share
     in percent)}. The specification the SQL implements, row by row: ranked by value
-    descending, ties by sku; exact comparison; a zero total makes every item C.
+    descending, ties by sku; exact comparison; an item whose own value is more
+    than the A share is A; a zero total makes every item C.
     Used by the tests as the reference and by the benchmark."""
     rows = sorted(values, key=lambda row: (-row[1], row[0]))
     result: dict[str, tuple[str, Decimal | None]] = {}
@@ -185,7 +190,10 @@ def abc_seed(
             if total == 0:
                 result[sku] = (AbcClass.C, None)
                 continue
-            if cumulative * 100 <= a_threshold * total:
+            if (
+                cumulative * 100 <= a_threshold * total
+                or value * 100 > a_threshold * total
+            ):
                 abc = AbcClass.A
             elif cumulative * 100 <= b_threshold * total:
                 abc = AbcClass.B
@@ -380,7 +388,8 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
         WITH {_valued_sql(sql)},
         classified AS (
             SELECT valued.*,
-                   CASE WHEN SUM(value) OVER w <= %(a_limit)s THEN 'A'
+                   CASE WHEN SUM(value) OVER w <= %(a_limit)s
+                          OR value > %(a_alone)s THEN 'A'
                         WHEN SUM(value) OVER w <= %(b_limit)s THEN 'B'
                         ELSE 'C'
                    END AS new_abc,
@@ -531,13 +540,19 @@ def _limits(total, params: ClassificationParams) -> dict:
     The stored share (a figure for people, rounded to 0.001 %) is the running
     total times ``100 / total`` to 20 digits: a multiplication per row instead of
     a division, and the same result as exact rounding but within 10^-15 of a
-    rounding boundary."""
+    rounding boundary.
+
+    ``a_alone`` is the same A limit for ``value > limit`` (an item alone above
+    the A share); for integers ``value > ⌊A × total / 100⌋`` is
+    ``value × 100 > A × total``. NULL for a zero total: no item is A."""
     if not total:
-        return {"a_limit": -1, "b_limit": -1, "share_factor": None}
+        return {"a_limit": -1, "b_limit": -1, "a_alone": None, "share_factor": None}
     if isinstance(total, int):  # SQLite, in units of 10^-7
+        a_limit = params.a_threshold * total // 100
         return {
-            "a_limit": params.a_threshold * total // 100,
+            "a_limit": a_limit,
             "b_limit": params.b_threshold * total // 100,
+            "a_alone": a_limit,
             "share_factor": 100 / total,
         }
     with decimal.localcontext(prec=100):
@@ -545,7 +560,12 @@ def _limits(total, params: ClassificationParams) -> dict:
         b_limit = params.b_threshold * total / 100
     with decimal.localcontext(prec=20):
         share_factor = Decimal(100) / total
-    return {"a_limit": a_limit, "b_limit": b_limit, "share_factor": share_factor}
+    return {
+        "a_limit": a_limit,
+        "b_limit": b_limit,
+        "a_alone": a_limit,
+        "share_factor": share_factor,
+    }
 
 
 def _classify(
@@ -675,3 +695,35 @@ def classification_run_skip(
     run.error = reason or "Another classification run held the lock."
     run.save()
     return run
+
+
+STALE_RUN_ERROR = (
+    "Interrupted: the process running it stopped without finishing "
+    "(killed, or past the time limit); marked failed at the next start."
+)
+
+
+def classification_runs_fail_stale(
+    *, lock_held: bool, exclude: ClassificationRun | None = None
+) -> int:
+    """Mark runs left "running" by a process that died failed; return how many.
+
+    Called at the start of a run. ``lock_held``: the caller holds the
+    reclassification lock, so no other run can be alive (its lock would still be
+    there) and every other running run is stale. Without the lock, a run is
+    stale once it has been running longer than the task time limit (its holder
+    would have been stopped by then). Nothing of a stale run was written: a run
+    commits its classes and its success together."""
+    stale = ClassificationRun.objects.filter(status=ClassificationRunStatus.RUNNING)
+    if exclude is not None and exclude.pk is not None:
+        stale = stale.exclude(pk=exclude.pk)
+    now = timezone.now()
+    if not lock_held:
+        limit = timedelta(seconds=settings.NIGHTLY_TASK_TIME_LIMIT)
+        stale = stale.filter(started_at__lt=now - limit)
+    count = stale.update(
+        status=ClassificationRunStatus.FAILED, error=STALE_RUN_ERROR, finished_at=now
+    )
+    if count:
+        logger.warning("Marked %s interrupted classification run(s) failed.", count)
+    return count

@@ -10,7 +10,9 @@ again after the broker's visibility timeout, by when its lock has expired.
 
 A step that fails is logged and recorded (a classification run is marked failed)
 but does not stop the chain: suggestions from yesterday's classes are better than
-none.
+none. A lock that cannot be taken because the cache is unreachable means the step
+does not run (and says so); a run left "running" by a killed process is marked
+failed when the next one starts.
 """
 
 from __future__ import annotations
@@ -20,17 +22,29 @@ from datetime import date
 
 from celery import chain, group, shared_task
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
-from inventory_site.locks import job_lock
+from inventory_site.locks import job_lock, lock_add
 from items.models import ClassificationRun
 from suppliers.services import supplier_scores_refresh
 
-from .classification import classification_run_skip, items_reclassify
+from .classification import (
+    classification_run_skip,
+    classification_runs_fail_stale,
+    items_reclassify,
+)
 from .services import item_id_ranges, suggestions_generate_chunk
 
 logger = logging.getLogger(__name__)
+
+
+def _skipped(lock, **result) -> dict:
+    """A step's result when it did not get its lock (the reason only when the
+    cache was unreachable: a held lock is the ordinary case)."""
+    if lock.reason == "held":
+        return {"status": "skipped", **result}
+    return {"status": "skipped", "reason": lock.reason, **result}
+
 
 NIGHTLY = {
     "acks_late": True,
@@ -48,9 +62,12 @@ def reclassify_task(run_id: int | None = None) -> dict:
     run = ClassificationRun.objects.get(pk=run_id) if run_id is not None else None
     with job_lock(RECLASSIFY_LOCK) as acquired:
         if not acquired:
-            run = classification_run_skip(run=run)
-            logger.warning("Reclassification skipped: another run holds the lock.")
-            return {"run": run.pk, "status": run.status}
+            if acquired.reason == "held":
+                classification_runs_fail_stale(lock_held=False)
+            run = classification_run_skip(run=run, reason=acquired.message)
+            logger.warning("Reclassification skipped: %s.", acquired.message)
+            return {"run": run.pk, **_skipped(acquired)}
+        classification_runs_fail_stale(lock_held=True, exclude=run)
         try:
             run = items_reclassify(run=run)
         except Exception:
@@ -70,8 +87,8 @@ def reclassify_task(run_id: int | None = None) -> dict:
 def supplier_scores_refresh_task() -> dict:
     with job_lock(SUPPLIER_SCORES_LOCK) as acquired:
         if not acquired:
-            logger.warning("Supplier scores skipped: another run holds the lock.")
-            return {"status": "skipped"}
+            logger.warning("Supplier scores skipped: %s.", acquired.message)
+            return _skipped(acquired)
         try:
             count = supplier_scores_refresh()
         except Exception:
@@ -88,8 +105,8 @@ def suggestions_generate_task(today: str | None = None) -> dict:
     worker running every chunk gives the same result (chunks never overlap)."""
     with job_lock(SUGGESTIONS_LOCK) as acquired:
         if not acquired:
-            logger.warning("Suggestions skipped: another run holds the lock.")
-            return {"status": "skipped"}
+            logger.warning("Suggestions skipped: %s.", acquired.message)
+            return _skipped(acquired)
         today = today or timezone.localdate().isoformat()
         ranges = item_id_ranges(settings.SUGGESTION_CHUNK_SIZE)
         if ranges:
@@ -106,7 +123,7 @@ def suggestions_generate_chunk_task(first_id: int, last_id: int, today: str) -> 
     """Plan the items with ids in [first_id, last_id] as of ``today``."""
     with job_lock(f"{SUGGESTIONS_LOCK}:{first_id}-{last_id}") as acquired:
         if not acquired:
-            return {"status": "skipped"}
+            return _skipped(acquired)
         result = suggestions_generate_chunk(
             first_id=first_id, last_id=last_id, today=date.fromisoformat(today)
         )
@@ -135,10 +152,17 @@ NIGHT_GUARD_SECONDS = 20 * 60 * 60
 def nightly_planning_task(night: str | None = None) -> dict:
     """Beat's entry point: queue the nightly chain once per night (returns at
     once). A second beat, or the same message delivered twice, finds the night's
-    key already taken and queues nothing; manual runs use the steps directly."""
+    key already taken and queues nothing; manual runs use the steps directly.
+    An unreachable cache queues nothing either (and says so)."""
     night = night or timezone.localdate().isoformat()
-    if not cache.add(f"nightly-planning:{night}", "queued", NIGHT_GUARD_SECONDS):
-        logger.warning("Nightly planning for %s already queued; skipped.", night)
-        return {"status": "skipped", "night": night}
+    guard = lock_add(f"nightly-planning:{night}", "queued", NIGHT_GUARD_SECONDS)
+    if not guard:
+        if guard.reason == "held":
+            logger.warning("Nightly planning for %s already queued; skipped.", night)
+        else:
+            logger.error(
+                "Nightly planning for %s not queued: %s.", night, guard.message
+            )
+        return _skipped(guard, night=night)
     nightly_chain().apply_async()
     return {"status": "queued", "night": night}

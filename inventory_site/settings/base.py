@@ -119,6 +119,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="dbcache://jit_cache_table"),
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down or hanging: pages work without the cache (short timeouts, a
+    # circuit breaker) and locks refuse to run; see inventory_site.cache.
+    CACHES["default"]["BACKEND"] = "inventory_site.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+            "retry_seconds": env.float("CACHE_RETRY_SECONDS", default=5.0),
+        }
+    )
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -246,7 +257,8 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # The admin's dry-run preview keeps the file between preview and confirm in the
 # cache (shared by every web process and machine), not in one machine's /tmp.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# While the cache is unreachable it is kept on the web machine's disk instead.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "inventory_site.cache.ImportTmpStorage"
 # Admin imports: files larger than this are refused (use `manage.py import_data`);
 # files with more rows than IMPORT_BACKGROUND_ROWS are imported by a Celery worker
 # (items.import_runs) while the admin watches a progress page.
@@ -260,6 +272,8 @@ IMPORT_MAX_XLSX_UNPACKED_BYTES = env.int(
     "IMPORT_MAX_XLSX_UNPACKED_BYTES", default=512 * 1024 * 1024
 )
 IMPORT_ERRORS_KEPT = 1000  # errors stored per background run (all are counted)
+# An item's unit cost above this × the catalogue's median is a warning line.
+IMPORT_UNIT_COST_OUTLIER_FACTOR = env.int("IMPORT_UNIT_COST_OUTLIER_FACTOR", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -268,12 +282,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # limit before its lock expires, and the lock expires before Redis would hand an
 # unacknowledged (acks_late) message to another worker, so a redelivery or a second
 # beat never overlaps a run that is still going:
-#   task time limit (1 h) < lock expiry (2 h) < broker visibility timeout (4 h).
+#   task time limit (1 h) < lock expiry (1 h 1 min) < broker visibility timeout (4 h).
+# The lock expires with the time limit (plus a minute): a holder killed outright
+# (SIGKILL, a lost machine) blocks the next run no longer than a live one could.
+# manage.py reclassify and suggest take the same locks and keep the same limit.
 NIGHTLY_TASK_TIME_LIMIT = env.int("NIGHTLY_TASK_TIME_LIMIT", default=60 * 60)
 NIGHTLY_TASK_SOFT_TIME_LIMIT = NIGHTLY_TASK_TIME_LIMIT - min(
     5 * 60, NIGHTLY_TASK_TIME_LIMIT // 4
 )  # time to clean up
-NIGHTLY_LOCK_EXPIRY = env.int("NIGHTLY_LOCK_EXPIRY", default=2 * 60 * 60)
+NIGHTLY_LOCK_EXPIRY = env.int(
+    "NIGHTLY_LOCK_EXPIRY", default=NIGHTLY_TASK_TIME_LIMIT + 60
+)
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=4 * 60 * 60)
 if not NIGHTLY_TASK_TIME_LIMIT < NIGHTLY_LOCK_EXPIRY < BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
@@ -304,6 +323,9 @@ else:
         "socket_connect_timeout": 1,
         "socket_timeout": 5,
     }
+# Web requests that talk to the broker (jobs outbox, /healthz) wait at most this
+# long per attempt, once (inventory_site.celery.request_connection).
+BROKER_REQUEST_TIMEOUT = env.float("BROKER_REQUEST_TIMEOUT", default=1.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -107,10 +107,34 @@ def test_item_exactly_at_80_percent_is_a_where_floats_say_b():
 
 
 def test_just_above_80_percent_is_b():
-    valued("HI", D("80.001"))
+    # (Not the top item: since issue 13 an item alone above 80 % is A.)
+    valued("TOP", D("50"))
+    valued("HI", D("30.001"))
     valued("LO", D("19.999"))
     items_reclassify()
     assert Item.objects.get(sku="HI").abc_class == "B"
+
+
+def test_an_item_alone_above_the_a_share_is_a():
+    valued("HI", D("80.001"))
+    valued("LO", D("19.999"))
+    items_reclassify()
+    assert classes("HI", "LO") == [("HI", "A", "", "reorder_point"),
+                                   ("LO", "C", "", "min_max")]  # fmt: skip
+    assert abc_seed([("HI", D("80.001")), ("LO", D("19.999"))])["HI"][0] == "A"
+
+
+def test_one_outlier_cost_makes_that_item_a_not_every_item_c():
+    """Issue 13: one unit cost of 9,999,999,999.9999 put every item in C (and
+    min/max), silently switching the JIT pilot off. Now the outlier is A (the
+    import warns about such a cost: tests/items/test_cost_outliers.py)."""
+    for n in range(20):
+        ItemFactory(sku=f"N{n:02d}", unit_cost=D(1 + n), annual_demand=D(10))
+    ItemFactory(sku="OUTLIER", unit_cost=D("9999999999.9999"), annual_demand=D(10))
+    run = items_reclassify()
+    assert Item.objects.get(sku="OUTLIER").abc_class == "A"
+    assert run.counts["abc"] == {"A": 1, "B": 0, "C": 20}
+    assert run.counts["abc"]["C"] < run.items_total  # not everything C
 
 
 def test_ties_are_ranked_by_sku_in_code_point_order():

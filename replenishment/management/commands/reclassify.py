@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory_site.locks import job_lock
+from inventory_site.locks import TimeLimitExceeded, job_lock, time_limit
 from replenishment.classification import (
     ClassificationError,
     classification_run_skip,
+    classification_runs_fail_stale,
     items_reclassify,
 )
 from replenishment.models import JitScope
@@ -16,8 +18,9 @@ def _counts(counts: dict) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Run the ABC/XYZ classification now (as the nightly job does) and print "
-        "the items per class and how many changed."
+        "Run the ABC/XYZ classification now (as the nightly job does, under the "
+        "same lock and time limit) and print the items per class and how many "
+        "changed."
     )
 
     def add_arguments(self, parser):
@@ -36,18 +39,28 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with job_lock(RECLASSIFY_LOCK) as acquired:
             if not acquired:
-                classification_run_skip()
-                raise CommandError(
-                    "Another classification run is in progress; try again later."
+                if acquired.reason == "held":
+                    classification_runs_fail_stale(lock_held=False)
+                classification_run_skip(reason=acquired.message)
+                if acquired.reason == "held":
+                    raise CommandError(
+                        "Another classification run is in progress; try again later."
+                    )
+                raise CommandError(f"Nothing was run: {acquired.message}.")
+            stale = classification_runs_fail_stale(lock_held=True)
+            if stale:
+                self.stderr.write(
+                    f"Marked {stale} interrupted classification run(s) failed."
                 )
             try:
-                run = items_reclassify(
-                    a_threshold=options["a_threshold"],
-                    b_threshold=options["b_threshold"],
-                    jit_scope=options["jit_scope"],
-                )
-            except ClassificationError as error:
-                raise CommandError(str(error)) from error
+                with time_limit(settings.NIGHTLY_TASK_TIME_LIMIT):
+                    run = items_reclassify(
+                        a_threshold=options["a_threshold"],
+                        b_threshold=options["b_threshold"],
+                        jit_scope=options["jit_scope"],
+                    )
+            except (ClassificationError, TimeLimitExceeded) as error:
+                raise CommandError(f"Classification failed: {error}") from error
         counts = run.counts
         self.stdout.write(
             f"Classified {run.items_total} items in {run.duration_seconds:.2f} s "

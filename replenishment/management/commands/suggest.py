@@ -1,11 +1,20 @@
 import json
+from contextlib import ExitStack
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
+from inventory_site.locks import TimeLimitExceeded, job_lock, time_limit
 from replenishment.selectors import suggestions_open
 from replenishment.services import suggestions_generate
+from replenishment.tasks import SUGGESTIONS_LOCK, SUPPLIER_SCORES_LOCK
 from suppliers.services import supplier_scores_refresh
+
+IN_PROGRESS = (
+    "a run is in progress (the nightly job or another suggest); try again later"
+)
 
 
 def _number(value: Decimal) -> int | float:
@@ -14,16 +23,32 @@ def _number(value: Decimal) -> int | float:
 
 class Command(BaseCommand):
     help = (
-        "Refresh supplier scores and regenerate reorder suggestions now; print a "
-        "summary, or the open suggestions as JSON with --format json."
+        "Refresh supplier scores and regenerate reorder suggestions now, under the "
+        "nightly job's locks; print a summary, or the open suggestions as JSON "
+        "with --format json."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, **options):
-        supplier_scores_refresh()
-        result = suggestions_generate()
+        with ExitStack() as locks:
+            for name in (SUPPLIER_SCORES_LOCK, SUGGESTIONS_LOCK):
+                acquired = locks.enter_context(job_lock(name))
+                if not acquired:
+                    if acquired.reason == "held":
+                        raise CommandError(f"Nothing was run: {IN_PROGRESS}.")
+                    raise CommandError(f"Nothing was run: {acquired.message}.")
+            try:
+                with time_limit(settings.NIGHTLY_TASK_TIME_LIMIT):
+                    supplier_scores_refresh()
+                    result = suggestions_generate()
+            except IntegrityError as error:
+                # Nightly chunk tasks (which take per-chunk locks only) wrote the
+                # same open suggestions meanwhile; their chunk was rolled back.
+                raise CommandError(f"Stopped: {IN_PROGRESS}.") from error
+            except TimeLimitExceeded as error:
+                raise CommandError(f"Stopped: {error}.") from error
         if options["format"] == "json":
             rows = [
                 {

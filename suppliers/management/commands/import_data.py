@@ -50,6 +50,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(issues)} error(s) in {path}; nothing was imported."
             )
+        for warning in getattr(result, "import_warnings", ()):
+            self.stderr.write(f"{path}: {warning}")
         totals = result.totals
         counts = (
             f"{totals[RowResult.IMPORT_TYPE_NEW]} created, "
