@@ -17,6 +17,14 @@ from inventory_site.dates import (
     week_start,
 )
 
+
+@pytest.fixture(autouse=True)
+def _site_in_berlin(settings):
+    """These cases are written in Berlin time, whatever TIME_ZONE the suite runs
+    with (the New York case overrides it again)."""
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

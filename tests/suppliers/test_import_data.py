@@ -220,7 +220,7 @@ def test_movements_are_posted_through_the_ledger(tmp_path):
         "sku,kind,quantity,occurred_at,note\n"
         "A,receipt,10,2025-03-01,opening\n"
         "A,issue,4,2025-03-02T09:30:00,\n"
-        "A,scrap,1,2025-03-02T10:00:00+00:00,broken\n"
+        "A,scrap,1,2025-03-02T20:00:00+00:00,broken\n"  # after 09:30 in any site zone
         "A,adjustment,-2,2025-03-03,count\n",
     )
     assert "4 created" in run("movements", path)
