@@ -26,7 +26,7 @@ is for the user); both compare without converting time zones, so year 1 or
 9999-12-31T23:59:59-05:00 (year 10000 in UTC) are refused, never overflow.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -67,23 +67,36 @@ def _earliest() -> date:
     return date.fromisoformat(str(settings.DATE_MIN))
 
 
-def check_event_moment(moment: datetime, *, now: datetime | None = None) -> datetime:
+def event_window(*, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """(earliest, latest) aware moments an event may have: ``DATE_MIN`` at site
+    midnight, and now plus the clock skew."""
+    latest = (now or timezone.now()) + timedelta(minutes=settings.CLOCK_SKEW_MINUTES)
+    earliest = site_midnight(_earliest())
+    return earliest.astimezone(UTC), latest.astimezone(UTC)  # quick to compare
+
+
+def check_event_moment(
+    moment: datetime,
+    *,
+    now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> datetime:
     """An aware moment something happened: from ``DATE_MIN`` (site midnight) to
-    now plus the clock skew. A naive moment is taken as site time."""
-    if timezone.is_naive(moment):
+    now plus the clock skew. A naive moment is taken as site time. Callers
+    checking many values pass ``window=event_window()`` once."""
+    if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.get_current_timezone())
-    earliest = _earliest()
-    if moment < site_midnight(earliest):
+    earliest, latest = window or event_window(now=now)
+    if moment < earliest:
         raise DateOutOfRange(
             moment.isoformat(),
-            f"is before {earliest.isoformat()}, the earliest date accepted.",
+            f"is before {_earliest().isoformat()}, the earliest date accepted.",
         )
-    minutes = settings.CLOCK_SKEW_MINUTES
-    if moment > (now or timezone.now()) + timedelta(minutes=minutes):
+    if moment > latest:
         raise DateOutOfRange(
             moment.isoformat(),
             "is in the future; a movement, order or receipt can be at most "
-            f"{minutes} minutes ahead of the server's clock.",
+            f"{settings.CLOCK_SKEW_MINUTES} minutes ahead of the server's clock.",
         )
     return moment
 

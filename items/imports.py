@@ -56,6 +56,7 @@ from inventory_site.dates import (
     DateOutOfRange,
     check_event_moment,
     check_planned_date,
+    event_window,
 )
 
 from .limits import decimal_max
@@ -327,7 +328,12 @@ class DateTimeWidget(_RepeatedTextCache, widgets.Widget):
         moment = self.parse_moment(value)
         if moment is None:
             return None
-        return _in_window(check_event_moment, moment, value)
+        if "_window" not in self.__dict__:  # once per file (resource instance)
+            self._window = event_window()
+        window = self._window
+        return _in_window(
+            lambda moment: check_event_moment(moment, window=window), moment, value
+        )
 
     def parse_moment(self, value) -> datetime | None:
         if isinstance(value, datetime):
