@@ -12,7 +12,11 @@ In a scratch database ``jit_bench_import`` (dropped at the end unless --keep):
    import_id_fields = ["sku"]``, the same columns, nothing else) on 10,000 new
    rows and then the same 10,000 changed, in-process, extrapolated to 100,000;
 4. 100,000 stock movements (25,000 items × receipt, issue, scrap, adjustment)
-   through ``import_data movements`` (reported, no target).
+   through ``import_data movements`` (reported, no target);
+5. a 50 MB item CSV (``--big-mb``; about a million new items, just under
+   ``IMPORT_MAX_ROWS``): time and peak RSS of a file at the size limit;
+6. an .xlsx zip bomb (2,000,000 rows in under a megabyte, issue 13): it must be
+   refused (exit 1, "more than 1,000,000 data rows") at once, with little memory.
 
 After each step the database is checked (row counts, a sample of values, the
 ledger); any mismatch stops the run with an error. Targets: 100k new ≤ 10 s,
@@ -20,7 +24,11 @@ ledger); any mismatch stops the run with an error. Targets: 100k new ≤ 10 s,
 faster per row than the default resource.
 
 Usage: .venv/bin/python bench/import_bench.py [--items 100000]
-       [--default-items 10000] [--movements 100000] [--keep] [--profile]
+       [--default-items 10000] [--movements 100000] [--big-mb 50] [--db NAME]
+       [--keep] [--profile]
+
+--db names the scratch database (default jit_bench_import): give each concurrent
+run its own.
 
 --profile also runs the two item imports in-process under cProfile (after the
 measured runs, on a truncated table) and prints the top functions.
@@ -40,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -187,9 +196,10 @@ def check_movements(*, prefix: str, n: int, items: int, on_hand: Decimal) -> Non
 # --- runs -------------------------------------------------------------------------
 
 
-def run_command(*args: str) -> dict:
+def run_command(*args: str, refused: str = "") -> dict:
     """``manage.py import_data ARGS -v 2`` in a fresh process: wall time, the
-    import time the command reports, the child's peak RSS, its output."""
+    import time the command reports, the child's peak RSS, its output. With
+    ``refused``, the command must fail with that text in its error output."""
     command = [sys.executable, str(ROOT / "manage.py"), "import_data", *args, "-v", "2"]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -201,6 +211,13 @@ def run_command(*args: str) -> dict:
         err.seek(0)
         stdout = out.read().decode()
         stderr = err.read().decode()
+    if refused:
+        if child.returncode == 0 or refused not in stderr:
+            log(stdout)
+            log(stderr[-5000:])
+            fail(f"import_data {' '.join(args)} was not refused with {refused!r}")
+        log(f"  refused: {stderr.strip().splitlines()[-1]}")
+        return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "stdout": stdout}
     if child.returncode != 0:
         log(stdout)
         log(stderr[-5000:])
@@ -223,6 +240,36 @@ def expect_counts(stdout: str, *, created: int, updated: int, unchanged: int) ->
     wanted = f"{created} created, {updated} updated, {unchanged} unchanged"
     if wanted not in stdout:
         fail(f"expected '{wanted}' in the command's output: {stdout!r}")
+
+
+def write_zip_bomb(path: Path, rows: int = 2_000_000) -> None:
+    """An .xlsx whose sheet declares and holds ``rows`` tiny rows: deflate packs
+    the identical rows to well under a megabyte."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["sku"])
+    template = io.BytesIO()
+    book.save(template)
+    head = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns='
+        '"http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="A1:A{rows}"/><sheetData>'
+    ).encode()
+    block = b"<row><c><v>1</v></c></row>" * 100_000
+    with (
+        zipfile.ZipFile(io.BytesIO(template.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            if member.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(member, source.read(member))
+                continue
+            with target.open(member.filename, "w", force_zip64=True) as stream:
+                stream.write(head)
+                for _ in range(rows // 100_000):
+                    stream.write(block)
+                stream.write(b"</sheetData></worksheet>")
 
 
 def default_resource_class():
@@ -281,6 +328,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--default-items", type=int, default=10_000)
     parser.add_argument("--movements", type=int, default=100_000, help="0: skip")
+    parser.add_argument("--big-mb", type=int, default=50, help="0: skip")
     parser.add_argument("--db", default=DB, help=f"scratch database (default {DB})")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--profile", action="store_true")
@@ -354,6 +402,34 @@ def bench(args) -> None:
             rows.append((f"ours: {args.movements:,} movements (no target)",
                          args.movements, moves))  # fmt: skip
 
+        big = None
+        if args.big_mb:
+            big_csv = tmp / "items_big.csv"
+            row_bytes = new_csv.stat().st_size / (n + 1)
+            big_n = int(args.big_mb * 1e6 / row_bytes)
+            write_items(big_csv, big_n, prefix="BIG-", version=1)
+            size = big_csv.stat().st_size / 1e6
+            log(f"5. import_data items, a {size:.0f} MB file: {big_n:,} new "
+                f"({load()})")  # fmt: skip
+            before = Item.objects.count()
+            big = run_command("items", str(big_csv))
+            log(f"  {big['stdout'].splitlines()[-1]}")
+            expect_counts(big["stdout"], created=big_n, updated=0, unchanged=0)
+            check_items(prefix="BIG-", n=big_n, version=1, total=before + big_n)
+            rows.append((f"ours: {size:.0f} MB file, {big_n:,} new items", big_n,
+                         big))  # fmt: skip
+
+        log(f"6. import_data items, a zip bomb ({load()})")
+        bomb = tmp / "bomb.xlsx"
+        write_zip_bomb(bomb)
+        before = Item.objects.count()
+        bombed = run_command("items", str(bomb), refused="more than 1,000,000")
+        if Item.objects.count() != before:
+            fail("the zip bomb changed the items")
+        bomb_kb = bomb.stat().st_size / 1024
+        rows.append((f"zip bomb: {bomb_kb:.0f} KB xlsx, 2,000,000 rows (refused)",
+                     2_000_000, bombed))  # fmt: skip
+
         if args.profile:
             with connection.cursor() as cursor:
                 cursor.execute("TRUNCATE items_stockmovement, items_item CASCADE")
@@ -388,10 +464,11 @@ def bench(args) -> None:
         if "read" in run:
             startup = run["wall"] - run["read"] - run["import"]
             detail = f"{startup:>8.2f} {run['read']:>6.2f} {run['import']:>7.2f}"
-            rss = f"{run['rss_mb']:>11.0f}"
-        else:
+        elif "import" in run:
             detail = f"{'—':>8} {'—':>6} {run['import']:>7.2f}"
-            rss = f"{'—':>11}"
+        else:
+            detail = f"{'—':>8} {'—':>6} {'—':>7}"
+        rss = f"{run['rss_mb']:>11.0f}" if "rss_mb" in run else f"{'—':>11}"
         print(f"{name:<50} {count:>8,} {run['wall']:>8.2f} {detail} "
               f"{count / run['wall']:>8,.0f} {rss}")  # fmt: skip
     print("-" * len(header))
@@ -413,6 +490,11 @@ def bench(args) -> None:
         + (f"; movements {moves['rss_mb']:.0f} MB" if moves else "")
         + ")"
     )
+    if big:
+        print(f"{args.big_mb} MB file peak RSS:    {big['rss_mb']:.0f} MB "
+              f"({big['rss_mb'] / args.big_mb:.0f}× the file; no target)")  # fmt: skip
+    print(f"zip bomb refused:         {bombed['wall']:.1f} s, "
+          f"{bombed['rss_mb']:.0f} MB peak RSS")  # fmt: skip
     print(f"≥ 20× default per row:    {verdict(min(ratio_new, ratio_changed) >= 20)} "
           f"(new {ratio_new:.0f}×, changed {ratio_changed:.0f}×; ours with start-up, "
           "the default in-process without)")  # fmt: skip

@@ -378,8 +378,9 @@ class ItemClassChangeAdmin(admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    """Background imports. Each run's page shows its progress (refreshing while
-    it works) and its outcome; users see their own runs, superusers all."""
+    """Admin imports: background runs and confirmed previews. Each run's page
+    shows its progress (refreshing while it works) and its outcome; users see
+    their own runs, superusers all."""
 
     list_display = [
         "created_at",

@@ -35,7 +35,7 @@ import csv
 import io
 import logging
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -405,30 +405,43 @@ class Table:
     """What ``Resource.import_data`` needs of a ``tablib.Dataset`` (``headers``,
     ``len()``, iteration over rows), without tablib's per-row checks: the readers
     below build one for 100,000 rows in a fraction of the time. The resources
-    take a ``tablib.Dataset`` as well."""
+    take a ``tablib.Dataset`` as well.
 
-    def __init__(self, headers: list[str], rows: list[list]):
+    ``rows`` is a list, or a function that reads them again (a CSV table keeps
+    the file's bytes, not a list of a million rows; ``length`` is then known
+    from the reader's first pass)."""
+
+    def __init__(self, headers: list[str], rows, *, length: int | None = None):
         self.headers = headers
         self.rows = rows
+        self.length = length
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.length is None else self.length
 
     def __iter__(self):
-        return iter(self.rows)
+        return iter(self.rows() if callable(self.rows) else self.rows)
+
+
+def _check_shape(header: Sequence, has_data: bool) -> None:
+    """Refuse a file without a header, or with a header and no data rows."""
+    if not header or all(_is_blank(cell) for cell in header):
+        raise ImportFileError("The file is empty: no header row.", line=1)
+    if not has_data:
+        raise ImportFileError(
+            "The file has a header but no data rows; nothing to import.", line=2
+        )
 
 
 def _rectangular(rows: list) -> Table:
     """A table from the header row and data rows, padded to one width. Cells
     beyond the last header get empty header names (the resource reports them).
     A file without a header, or with a header and no data rows, is refused."""
-    if not rows or all(_is_blank(cell) for cell in rows[0]):
-        raise ImportFileError("The file is empty: no header row.", line=1)
     data = rows[1:]
-    if not any(not _is_blank(cell) for row in data for cell in row):
-        raise ImportFileError(
-            "The file has a header but no data rows; nothing to import.", line=2
-        )
+    _check_shape(
+        rows[0] if rows else (),
+        any(not _is_blank(cell) for row in data for cell in row),
+    )
     width = max(map(len, rows))
     headers = ["" if cell is None else str(cell) for cell in rows[0]]
     headers += [""] * (width - len(headers))
@@ -442,10 +455,9 @@ def _row_limit(max_rows: int | None) -> int:
     return settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
 
 
-def _collect_rows(rows: Iterable[Sequence], max_rows: int) -> list:
+def _checked_rows(rows: Iterable[Sequence], max_rows: int) -> Iterator[Sequence]:
     """The header and at most ``max_rows`` data rows; ``TooManyRows`` as soon as
     one more is read, ``ImportFileError`` for a row wider than ``MAX_COLUMNS``."""
-    collected = []
     for line, row in enumerate(rows, start=1):
         if line > max_rows + 1:
             raise TooManyRows(max_rows)
@@ -454,8 +466,11 @@ def _collect_rows(rows: Iterable[Sequence], max_rows: int) -> list:
                 f"the row is {len(row):,} cells wide; at most {MAX_COLUMNS} are read.",
                 line=line,
             )
-        collected.append(row)
-    return collected
+        yield row
+
+
+def _collect_rows(rows: Iterable[Sequence], max_rows: int) -> list:
+    return list(_checked_rows(rows, max_rows))
 
 
 def _csv_text(data: bytes | str) -> str:
@@ -474,14 +489,57 @@ def read_csv(data: bytes | str, *, max_rows: int | None = None) -> Table:
     """CSV in UTF-8 (a byte order mark is fine). Blank lines are kept (as empty
     rows) so row numbers match the file. At most ``max_rows`` data rows
     (default ``IMPORT_MAX_ROWS``)."""
-    reader = csv.reader(io.StringIO(_csv_text(data), newline=""))
+    if isinstance(data, str):  # small texts (tests, callers with a string)
+        reader = csv.reader(io.StringIO(_csv_text(data), newline=""))
+        try:
+            rows = _collect_rows(reader, _row_limit(max_rows))
+        except csv.Error as error:
+            raise ImportFileError(
+                f"The file is not valid CSV: {error}.", line=reader.line_num or None
+            ) from None
+        return _rectangular(rows)
+    _csv_text(data)  # refuses what is not UTF-8, naming the byte; not kept
+
+    def records():
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        return csv.reader(text)
+
+    # A first pass checks the limits and the shape without keeping any row; the
+    # resource's pass reads the rows again from the bytes, one at a time.
+    reader = records()
     try:
-        rows = _collect_rows(reader, _row_limit(max_rows))
+        headers, width, length = _csv_shape(reader, _row_limit(max_rows))
     except csv.Error as error:
         raise ImportFileError(
             f"The file is not valid CSV: {error}.", line=reader.line_num or None
         ) from None
-    return _rectangular(rows)
+
+    def rows():
+        reader = records()
+        next(reader)  # the header
+        for row in reader:
+            if len(row) < width:
+                row.extend([""] * (width - len(row)))
+            yield row
+
+    return Table(headers, rows, length=length)
+
+
+def _csv_shape(reader, max_rows: int) -> tuple[list[str], int, int]:
+    """Headers (padded to the widest row), width and number of data rows, with
+    the checks of ``_collect_rows`` and ``_rectangular``, keeping no row."""
+    header: list[str] = []
+    width = length = 0
+    has_data = False
+    for line, row in enumerate(_checked_rows(reader, max_rows), start=1):
+        if line == 1:
+            header = row
+        elif not has_data and any(cell.strip() for cell in row):
+            has_data = True
+        width = max(width, len(row))
+        length = line - 1
+    _check_shape(header, has_data)
+    return header + [""] * (width - len(header)), width, length
 
 
 def check_xlsx_archive(data: bytes) -> None:
@@ -619,6 +677,9 @@ class ParsedRow:
 
     @property
     def raw(self) -> dict[str, object]:
+        """The row's cells by column ({} when the resource did not keep them)."""
+        if not self.cells:
+            return {}
         return {name: self.cells[position] for name, position in self.columns.items()}
 
     def add_error(self, column: str, message: str) -> None:
@@ -662,6 +723,10 @@ class BulkResource(resources.ModelResource):
     blank_allowed_columns: tuple[str, ...] = ()
     #: The natural key; a key twice in one file is an error.
     key_columns: tuple[str, ...] = ()
+    #: Whether ``validate_rows`` reads ``row.raw``. Without a preview (the
+    #: command, background runs) other resources keep only the cleaned values:
+    #: the raw cells are about a third of an import's memory.
+    uses_raw_cells: bool = False
 
     class Meta:
         use_transactions = True
@@ -708,7 +773,8 @@ class BulkResource(resources.ModelResource):
                 self.handle_import_error(result, problem, raise_errors)
             return result
 
-        rows = self.parse_rows(dataset, columns)
+        keep_cells = kwargs.get("preview", True) or self.uses_raw_cells
+        rows = self.parse_rows(dataset, columns, keep_cells=keep_cells)
         self.check_required(rows)
         self.check_duplicate_keys(rows)
         try:
@@ -778,7 +844,9 @@ class BulkResource(resources.ModelResource):
             text += " and optionally " + ", ".join(self.optional_columns)
         return text
 
-    def parse_rows(self, dataset, columns: dict[str, int]) -> list[ParsedRow]:
+    def parse_rows(
+        self, dataset, columns: dict[str, int], *, keep_cells: bool = True
+    ) -> list[ParsedRow]:
         unnamed = [
             position
             for position, header in enumerate(dataset.headers or [])
@@ -794,7 +862,12 @@ class BulkResource(resources.ModelResource):
             if _is_blank(cells[first]) and all(map(_is_blank, cells)):
                 continue  # a blank row
             values = {}
-            row = ParsedRow(line=line, cells=cells, columns=columns, values=values)
+            row = ParsedRow(
+                line=line,
+                cells=cells if keep_cells else (),
+                columns=columns,
+                values=values,
+            )
             for name, position, widget in parsers:
                 try:
                     values[name] = widget.clean(cells[position])

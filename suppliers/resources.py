@@ -282,6 +282,7 @@ class DeliveryResource(BulkResource):
         column_name="quantity_rejected", widget=DecimalWidget(**QTY)
     )
 
+    uses_raw_cells = True  # messages quote cells as written
     required_columns = (
         "reference",
         "supplier",
