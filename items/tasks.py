@@ -26,6 +26,6 @@ def import_run_task(run_id: int) -> str:
     """Import the file of one background import run."""
     with job_lock(f"import-run-{run_id}") as acquired:
         if not acquired:
-            logger.warning("Import run %s is already being imported; skipped.", run_id)
+            logger.warning("Import run %s skipped: %s.", run_id, acquired.message)
             return "skipped"
         return import_run_execute(run_id=run_id).status

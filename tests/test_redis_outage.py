@@ -111,6 +111,13 @@ class App:
             start_new_session=True,
         )  # fmt: skip
         self.log_path = log_path
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.close()  # never leave a server behind
+            raise
+
+    def _wait_until_up(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output()

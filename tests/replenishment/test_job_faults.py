@@ -257,6 +257,68 @@ def test_a_second_suggest_process_says_a_run_is_in_progress(shared_cache, tmp_pa
     assert not Suggestion.objects.exists()
 
 
+SLOW_SUGGEST = textwrap.dedent(
+    """
+    import os, time, django
+    django.setup()
+    from django.core.management import call_command
+    from replenishment.management.commands import suggest
+    real = suggest.suggestions_generate
+    def slow(**kwargs):  # hold the locks until the test says go (at most 90 s)
+        deadline = time.monotonic() + 90
+        while not os.path.exists(os.environ["TEST_GO_FILE"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        return real(**kwargs)
+    suggest.suggestions_generate = slow
+    call_command("suggest")
+    """
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_suggest_processes_at_once_one_runs_the_other_says_so(
+    shared_cache, tmp_path
+):
+    """The reproduction: two ``manage.py suggest`` at the same time. The second
+    crashed with an IntegrityError traceback; now it waits for nothing, writes
+    nothing and says a run is in progress, and the first one finishes."""
+    for _ in range(3):
+        item = ItemFactory(annual_demand=D("365"), abc_class="A", policy="jit")
+        SupplierItemFactory(item=item)
+    go = tmp_path / "go"
+    env = app_env(shared_cache, TEST_GO_FILE=str(go))
+    first = subprocess.Popen(
+        [sys.executable, "-c", SLOW_SUGGEST],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while cache.get(SUGGESTIONS_KEY) is None:  # the first holds the lock
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first suggest never started"
+            time.sleep(0.1)
+        second = manage("suggest", env=env)
+        go.touch()
+        out, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+    assert second.returncode == 1
+    assert "a run is in progress" in second.stderr
+    assert "Traceback" not in second.stderr + second.stdout
+    assert first.returncode == 0, err
+    assert "3 new suggestions" in out and "Traceback" not in err
+    assert Suggestion.objects.open().count() == 3
+    assert cache.get(SUGGESTIONS_KEY) is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_sigkilled_reclassify_blocks_only_until_its_time_limit(shared_cache):
     """The real fault: ``reclassify`` killed with SIGKILL in the middle of its
