@@ -1,5 +1,7 @@
 """Read-side questions about items and stock."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -7,7 +9,7 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import Item, StockMovement
+from .models import BillOfMaterialsLine, Item, PlannedDemand, StockMovement
 
 
 def stock_overview() -> dict:
@@ -170,3 +172,124 @@ def ledger_drift(*, limit: int | None = None) -> list[tuple[str, Decimal, Decima
             if limit and len(drift) >= limit:
                 break
     return drift
+
+
+# --- planned demand (DESIGN §8) ---
+
+PLANNED_LOOKBACK_DAYS = 90  # past lines still read to allocate issues to them
+PLANNED_LOOKAHEAD_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPlannedLine:
+    """What is still expected of a planned-demand line (direct, or exploded from
+    a product's line through its bill of materials)."""
+
+    item_id: int
+    day: date
+    quantity: Decimal
+    status: str
+    reference: str
+    product_sku: str = ""  # set when exploded from a product
+
+
+def planned_demand_open(
+    *,
+    today: date,
+    first_id: int | None = None,
+    last_id: int | None = None,
+    item_ids: Iterable[int] | None = None,
+) -> dict[int, list[OpenPlannedLine]]:
+    """Open planned demand from today on, per item, for an id range or a list.
+
+    - A product's line explodes into its components' lines (one level), on the
+      product's date minus its production lead time (today at the earliest: a
+      component that was needed yesterday is needed now), quantity × per unit.
+    - Issues booked with a line's reference use the lines of that item and
+      reference up, earliest first (past lines included), so a planned issue
+      that has happened never counts twice.
+    - Lines dated before today are then left out: they happened or they didn't.
+
+    Three queries, whatever the number of items (the BOM one is empty without
+    bills of materials; the issue one runs only when lines carry references).
+    """
+    since = today - timedelta(days=PLANNED_LOOKBACK_DAYS)
+    until = today + timedelta(days=PLANNED_LOOKAHEAD_DAYS)
+    if item_ids is not None:
+        ids = list(item_ids)
+        direct_filter = Q(item_id__in=ids)
+        bom_filter = Q(component_id__in=ids)
+        move_filter = Q(item_id__in=ids)
+    else:
+        direct_filter = Q(item_id__gte=first_id, item_id__lte=last_id)
+        bom_filter = Q(component_id__gte=first_id, component_id__lte=last_id)
+        move_filter = direct_filter
+    rows: list[OpenPlannedLine] = [
+        OpenPlannedLine(item_id, day, quantity, status, reference)
+        for item_id, day, quantity, status, reference in PlannedDemand.objects.filter(
+            direct_filter, date__gte=since, date__lte=until
+        )
+        .order_by()
+        .values_list("item_id", "date", "quantity", "status", "reference")
+    ]
+    bom = list(
+        BillOfMaterialsLine.objects.filter(bom_filter)
+        .order_by()
+        .values_list(
+            "product_id",
+            "component_id",
+            "quantity",
+            "product__sku",
+            "product__production_lead_time_days",
+        )
+    )
+    if bom:
+        uses: dict[int, list[tuple]] = {}
+        for product_id, component_id, per_unit, sku, lead in bom:
+            uses.setdefault(product_id, []).append((component_id, per_unit, sku, lead))
+        for product_id, day, quantity, status, reference in (
+            PlannedDemand.objects.filter(
+                item_id__in=list(uses), date__gte=today, date__lte=until
+            )
+            .order_by()
+            .values_list("item_id", "date", "quantity", "status", "reference")
+        ):
+            for component_id, per_unit, sku, lead in uses[product_id]:
+                need = max(day - timedelta(days=lead or 0), today)
+                rows.append(
+                    OpenPlannedLine(
+                        component_id, need, quantity * per_unit, status, reference, sku
+                    )
+                )
+    references = {row.reference for row in rows if row.reference}
+    issued: dict[tuple[int, str], Decimal] = {}
+    if references:
+        for item_id, reference, total in (
+            StockMovement.objects.filter(
+                move_filter, kind="issue", reference__in=references
+            )
+            .order_by()
+            .values_list("item_id", "reference")
+            .annotate(total=Sum("quantity"))
+        ):
+            issued[(item_id, reference)] = -total
+    result: dict[int, list[OpenPlannedLine]] = {}
+    for row in sorted(rows, key=lambda r: (r.item_id, r.day)):
+        quantity = row.quantity
+        key = (row.item_id, row.reference)
+        if row.reference and issued.get(key):
+            used = min(issued[key], quantity)
+            issued[key] -= used
+            quantity -= used
+        if quantity > 0 and row.day >= today:
+            result.setdefault(row.item_id, []).append(
+                OpenPlannedLine(
+                    row.item_id,
+                    row.day,
+                    quantity,
+                    row.status,
+                    row.reference,
+                    row.product_sku,
+                )
+            )
+    return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -21,7 +21,13 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from .models import Item, MovementKind, StockMovement
+from .models import (
+    Item,
+    MovementKind,
+    PlannedDemand,
+    PlannedDemandStatus,
+    StockMovement,
+)
 from .sql import filter_in, insert_rows, update_from_values
 
 MAX_QUANTITY = Decimal("9999999999999")  # fits DecimalField(16, 3)
@@ -119,6 +125,7 @@ def _post(
     occurred_at: datetime | None = None,
     note: str = "",
     delivery_line_id: int | None = None,
+    reference: str = "",
 ) -> StockMovement:
     """Write one movement of signed ``quantity`` and move ``on_hand`` with it."""
     with transaction.atomic():
@@ -138,6 +145,7 @@ def _post(
             note=note[:255],
             created_by=user if user is not None and user.is_authenticated else None,
             delivery_line_id=delivery_line_id,
+            reference=reference[:64],
         )
     item.refresh_from_db(fields=["on_hand"])
     return movement
@@ -151,6 +159,7 @@ def stock_movement_post(
     user=None,
     occurred_at: datetime | None = None,
     note: str = "",
+    reference: str = "",
 ) -> StockMovement:
     """Post a movement as users enter it: a positive quantity for receipts,
     issues and scrap (the kind gives the sign), a signed one for adjustments.
@@ -165,6 +174,7 @@ def stock_movement_post(
         user=user,
         occurred_at=occurred_at,
         note=note,
+        reference=reference,
     )
 
 
@@ -175,10 +185,14 @@ def stock_receive(*, item: Item, quantity, user=None, occurred_at=None, note="")
     )  # fmt: skip
 
 
-def stock_issue(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+def stock_issue(
+    *, item: Item, quantity, user=None, occurred_at=None, note="", reference=""
+):
+    """Consumption; ``reference`` names the production or sales order it was
+    for, which uses up that order's planned demand."""
     return stock_movement_post(
         item=item, kind=MovementKind.ISSUE, quantity=quantity, user=user,
-        occurred_at=occurred_at, note=note,
+        occurred_at=occurred_at, note=note, reference=reference,
     )  # fmt: skip
 
 
@@ -223,6 +237,7 @@ class MovementInput:
     occurred_at: datetime
     note: str = ""
     delivery_line_id: int | None = None
+    reference: str = ""
 
 
 class MovementBatchError(StockError):
@@ -281,10 +296,10 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
         insert_rows(
             StockMovement,
             ["item_id", "kind", "quantity", "occurred_at", "note",
-             "delivery_line_id", "created_by_id"],
+             "delivery_line_id", "created_by_id", "reference"],
             [
                 (m.item_id, m.kind, m.quantity, m.occurred_at, m.note[:255],
-                 m.delivery_line_id, created_by)
+                 m.delivery_line_id, created_by, m.reference[:64])
                 for m in movements
             ],
         )  # fmt: skip
@@ -324,3 +339,46 @@ def items_store_planning_figures(
         "reorder_point = v.rop, planned_at = %s",
         set_params=[connection.ops.adapt_datetimefield_value(planned_at)],
     )
+
+
+# --- planned demand (DESIGN §8) ---
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDemandInput:
+    item_id: int
+    date: date
+    quantity: Decimal
+    status: str = PlannedDemandStatus.FIRM
+    reference: str = ""
+
+
+def planned_demand_replace(
+    *, lines: Sequence[PlannedDemandInput], source: str = ""
+) -> tuple[int, int]:
+    """Add planned-demand lines; the lines of every reference named in ``lines``
+    replace that reference's earlier lines (of any item), so a re-imported
+    production schedule or sales order never counts twice. Lines without a
+    reference are added. One transaction. Returns (replaced, added)."""
+    references = sorted({line.reference for line in lines if line.reference})
+    with transaction.atomic():
+        replaced = 0
+        for start in range(0, len(references), 2000):
+            replaced += PlannedDemand.objects.filter(
+                reference__in=references[start : start + 2000]
+            ).delete()[0]
+        PlannedDemand.objects.bulk_create(
+            [
+                PlannedDemand(
+                    item_id=line.item_id,
+                    date=line.date,
+                    quantity=line.quantity,
+                    status=line.status,
+                    reference=line.reference,
+                    source=source,
+                )
+                for line in lines
+            ],
+            batch_size=2000,
+        )
+    return replaced, len(lines)

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
+from items.selectors import planned_demand_open
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
 from jobs.services import job_enqueue
@@ -57,6 +58,7 @@ from .planning import (
     MEASURED_MIN_SAMPLES,
     ItemFigures,
     Plan,
+    PlannedDay,
     PlanningParams,
     SourceFigures,
     plan_item,
@@ -401,6 +403,15 @@ def suggestions_generate_chunk(
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
     open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
+    planned = {
+        item_id: tuple(
+            PlannedDay(line.day, line.quantity, line.status, line.reference)
+            for line in lines
+        )
+        for item_id, lines in planned_demand_open(
+            today=today, first_id=first_id, last_id=last_id
+        ).items()
+    }
 
     plans: dict[int, Plan] = {}
     changed_figures = []
@@ -429,6 +440,7 @@ def suggestions_generate_chunk(
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
+            planned=planned.get(pk, ()),
         )
         plan = plan_item(figures, params=params, today=today)
         rop = plan.reorder_point.quantize(Q3)
