@@ -11,13 +11,15 @@ from .forms import ImportFileForm
 from .import_runs import import_run_start
 from .imports import ADMIN_FORMATS
 from .models import (
+    BillOfMaterialsLine,
     ClassificationRun,
     ImportRun,
     Item,
     ItemClassChange,
+    PlannedDemand,
     StockMovement,
 )
-from .resources import ItemResource, MovementResource
+from .resources import ItemResource, MovementResource, PlannedDemandResource
 
 
 class BulkImportAdmin(ImportExportModelAdmin):
@@ -72,9 +74,21 @@ class BulkImportAdmin(ImportExportModelAdmin):
         return run
 
 
+class BillOfMaterialsInline(admin.TabularInline):
+    """The components one unit of this item is made of (one level)."""
+
+    model = BillOfMaterialsLine
+    fk_name = "product"
+    raw_id_fields = ["component"]
+    extra = 0
+    verbose_name = "component"
+    verbose_name_plural = "bill of materials (components per unit)"
+
+
 @admin.register(Item)
 class ItemAdmin(BulkImportAdmin):
     resource_classes = [ItemResource]
+    inlines = [BillOfMaterialsInline]
     list_display = [
         "sku",
         "name",
@@ -118,6 +132,7 @@ class ItemAdmin(BulkImportAdmin):
                     "policy_override",
                     "safety_time_days",
                     "shelf_life_days",
+                    "production_lead_time_days",
                 ]
             },
         ),
@@ -143,6 +158,20 @@ class ItemAdmin(BulkImportAdmin):
     ]
 
 
+@admin.register(PlannedDemand)
+class PlannedDemandAdmin(BulkImportAdmin):
+    """Known future demand; import ``sku,date,quantity[,status,reference]`` (a
+    re-imported reference replaces its lines)."""
+
+    resource_classes = [PlannedDemandResource]
+    list_display = ["date", "item", "quantity", "status", "reference", "source"]
+    list_filter = ["status", "source", "date"]
+    search_fields = ["item__sku", "reference"]
+    list_select_related = ["item"]
+    date_hierarchy = "date"
+    raw_id_fields = ["item"]
+
+
 @admin.register(StockMovement)
 class StockMovementAdmin(BulkImportAdmin):
     """The ledger is append-only: movements are never edited or deleted here
@@ -150,9 +179,11 @@ class StockMovementAdmin(BulkImportAdmin):
 
     resource_classes = [MovementResource]
 
-    list_display = ["occurred_at", "item", "kind", "quantity", "note", "created_by"]
+    list_display = [
+        "occurred_at", "item", "kind", "quantity", "reference", "note", "created_by"
+    ]  # fmt: skip
     list_filter = ["kind", "occurred_at"]
-    search_fields = ["item__sku", "item__name", "note"]
+    search_fields = ["item__sku", "item__name", "note", "reference"]
     list_select_related = ["item", "created_by"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False

@@ -199,6 +199,7 @@ def planned_demand_open(
     first_id: int | None = None,
     last_id: int | None = None,
     item_ids: Iterable[int] | None = None,
+    days_ahead: int = PLANNED_LOOKAHEAD_DAYS,
 ) -> dict[int, list[OpenPlannedLine]]:
     """Open planned demand from today on, per item, for an id range or a list.
 
@@ -214,7 +215,9 @@ def planned_demand_open(
     bills of materials; the issue one runs only when lines carry references).
     """
     since = today - timedelta(days=PLANNED_LOOKBACK_DAYS)
-    until = today + timedelta(days=PLANNED_LOOKAHEAD_DAYS)
+    until = today + timedelta(days=days_ahead)
+    if item_ids is None and first_id is None:
+        first_id, last_id = 0, 2**63 - 1  # every item
     if item_ids is not None:
         ids = list(item_ids)
         direct_filter = Q(item_id__in=ids)

@@ -1,6 +1,15 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from .models import ClassificationRun, Item, MovementKind, StockMovement
+from .models import (
+    ClassificationRun,
+    Item,
+    MovementKind,
+    PlannedDemand,
+    PlannedDemandStatus,
+    StockMovement,
+)
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -37,11 +46,21 @@ class MovementSerializer(serializers.ModelSerializer):
     quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
     occurred_at = serializers.DateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The production or sales order an issue is for: it uses up that "
+        "order's planned demand.",
+    )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = StockMovement
-        fields = ["id", "sku", "kind", "quantity", "occurred_at", "note", "created_by"]
+        fields = [
+            "id", "sku", "kind", "quantity", "occurred_at", "note", "reference",
+            "created_by",
+        ]  # fmt: skip
 
 
 class ClassificationRunSerializer(serializers.ModelSerializer):
@@ -52,3 +71,24 @@ class ClassificationRunSerializer(serializers.ModelSerializer):
             "counts", "items_total", "items_changed", "duration_seconds", "error",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class PlannedDemandSerializer(serializers.ModelSerializer):
+    """A line of known future demand. POST one object, or a list of them (all
+    or nothing); lines with a reference replace that reference's earlier lines."""
+
+    sku = serializers.SlugRelatedField(
+        source="item", slug_field="sku", queryset=Item.objects.all()
+    )
+    quantity = serializers.DecimalField(
+        max_digits=16, decimal_places=3, min_value=Decimal("0.001")
+    )
+    status = serializers.ChoiceField(
+        choices=PlannedDemandStatus.choices, default=PlannedDemandStatus.FIRM
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    class Meta:
+        model = PlannedDemand
+        fields = ["id", "sku", "date", "quantity", "status", "reference", "source"]
+        read_only_fields = ["id", "source"]

@@ -355,11 +355,11 @@ class PlannedDemandInput:
 
 def planned_demand_replace(
     *, lines: Sequence[PlannedDemandInput], source: str = ""
-) -> tuple[int, int]:
+) -> tuple[int, list[PlannedDemand]]:
     """Add planned-demand lines; the lines of every reference named in ``lines``
     replace that reference's earlier lines (of any item), so a re-imported
     production schedule or sales order never counts twice. Lines without a
-    reference are added. One transaction. Returns (replaced, added)."""
+    reference are added. One transaction. Returns (lines replaced, lines added)."""
     references = sorted({line.reference for line in lines if line.reference})
     with transaction.atomic():
         replaced = 0
@@ -367,7 +367,7 @@ def planned_demand_replace(
             replaced += PlannedDemand.objects.filter(
                 reference__in=references[start : start + 2000]
             ).delete()[0]
-        PlannedDemand.objects.bulk_create(
+        added = PlannedDemand.objects.bulk_create(
             [
                 PlannedDemand(
                     item_id=line.item_id,
@@ -381,4 +381,4 @@ def planned_demand_replace(
             ],
             batch_size=2000,
         )
-    return replaced, len(lines)
+    return replaced, added

@@ -156,3 +156,22 @@ def test_the_planned_issue_once_booked_stops_driving_suggestions():
     stock_issue(item=item, quantity=D("100"), reference="SO-1")  # shipped early
     suggestions_generate(today=TODAY)
     assert not Suggestion.objects.open().filter(item=item).exists()
+
+
+def test_item_page_lists_planned_demand_and_the_dashboard_flags_a_shortfall(
+    staff_client,
+):
+    item = ItemFactory(sku="GEAR-1", annual_demand=D("0"))
+    SupplierItemFactory(item=item, quoted_lead_time_days=5)
+    stock_receive(item=item, quantity=D("30"))
+    PlannedDemand.objects.create(
+        item=item, date=on(3), quantity=D("40"), reference="PO-4471"
+    )
+    PlannedDemand.objects.create(item=item, date=on(30), quantity=D("9"))
+    page = staff_client.get("/items/GEAR-1/").content.decode()
+    assert "Planned demand, next 60 days" in page
+    assert "PO-4471" in page and "Thu 3 Dec" not in page and "Fri 4 Dec" in page
+    dashboard = staff_client.get("/").content.decode()
+    # 40 needed by 4 Dec, within the 5-day lead time; 30 on hand, nothing ordered
+    assert 'data-testid="planned-short">1<' in dashboard
+    assert "GEAR-1" in dashboard
