@@ -214,9 +214,7 @@ class StockMovement(models.Model):
     note = models.CharField(max_length=255, blank=True, default="")
     # The production or sales order an issue was made for: once it is booked,
     # planned demand with the same reference stops counting (DESIGN §8).
-    reference = models.CharField(
-        max_length=64, blank=True, default="", db_default=""
-    )
+    reference = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

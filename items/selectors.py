@@ -183,7 +183,8 @@ PLANNED_LOOKAHEAD_DAYS = 366
 @dataclass(frozen=True, slots=True)
 class OpenPlannedLine:
     """What is still expected of a planned-demand line (direct, or exploded from
-    a product's line through its bill of materials)."""
+    a product's line through its bill of materials). Planning reads its ``day``,
+    ``quantity``, ``status`` and ``reference`` as a ``PlannedDay``."""
 
     item_id: int
     day: date
@@ -191,6 +192,35 @@ class OpenPlannedLine:
     status: str
     reference: str
     product_sku: str = ""  # set when exploded from a product
+
+
+def _allocate_issued(
+    lines: list[OpenPlannedLine], issued: dict[tuple[int, str], Decimal]
+) -> list[OpenPlannedLine]:
+    """Take what was issued against each reference off its lines, earliest
+    first (``issued`` is consumed)."""
+    left = []
+    for line in lines:
+        key = (line.item_id, line.reference)
+        quantity = line.quantity
+        if line.reference and issued.get(key):
+            used = min(issued[key], quantity)
+            issued[key] -= used
+            quantity -= used
+        if quantity > 0:
+            left.append(
+                line
+                if quantity == line.quantity
+                else OpenPlannedLine(
+                    line.item_id,
+                    line.day,
+                    quantity,
+                    line.status,
+                    line.reference,
+                    line.product_sku,
+                )  # fmt: skip
+            )
+    return left
 
 
 def planned_demand_open(
@@ -227,14 +257,17 @@ def planned_demand_open(
         direct_filter = Q(item_id__gte=first_id, item_id__lte=last_id)
         bom_filter = Q(component_id__gte=first_id, component_id__lte=last_id)
         move_filter = direct_filter
-    rows: list[OpenPlannedLine] = [
-        OpenPlannedLine(item_id, day, quantity, status, reference)
-        for item_id, day, quantity, status, reference in PlannedDemand.objects.filter(
-            direct_filter, date__gte=since, date__lte=until
-        )
-        .order_by()
+    by_item: dict[int, list[OpenPlannedLine]] = {}
+    for item_id, day, quantity, status, reference in (
+        PlannedDemand.objects.filter(direct_filter, date__gte=since, date__lte=until)
+        .order_by("item_id", "date")
         .values_list("item_id", "date", "quantity", "status", "reference")
-    ]
+    ):
+        line = OpenPlannedLine(item_id, day, quantity, status, reference)
+        if item_id in by_item:
+            by_item[item_id].append(line)
+        else:
+            by_item[item_id] = [line]
     bom = list(
         BillOfMaterialsLine.objects.filter(bom_filter)
         .order_by()
@@ -250,6 +283,7 @@ def planned_demand_open(
         uses: dict[int, list[tuple]] = {}
         for product_id, component_id, per_unit, sku, lead in bom:
             uses.setdefault(product_id, []).append((component_id, per_unit, sku, lead))
+        exploded: set[int] = set()
         for product_id, day, quantity, status, reference in (
             PlannedDemand.objects.filter(
                 item_id__in=list(uses), date__gte=today, date__lte=until
@@ -259,12 +293,17 @@ def planned_demand_open(
         ):
             for component_id, per_unit, sku, lead in uses[product_id]:
                 need = max(day - timedelta(days=lead or 0), today)
-                rows.append(
+                by_item.setdefault(component_id, []).append(
                     OpenPlannedLine(
                         component_id, need, quantity * per_unit, status, reference, sku
                     )
                 )
-    references = {row.reference for row in rows if row.reference}
+                exploded.add(component_id)
+        for component_id in exploded:
+            by_item[component_id].sort(key=lambda line: line.day)
+    references = {
+        line.reference for lines in by_item.values() for line in lines if line.reference
+    }
     issued: dict[tuple[int, str], Decimal] = {}
     if references:
         for item_id, reference, total in (
@@ -276,23 +315,13 @@ def planned_demand_open(
             .annotate(total=Sum("quantity"))
         ):
             issued[(item_id, reference)] = -total
+    used_up = {item_id for item_id, _ in issued}
     result: dict[int, list[OpenPlannedLine]] = {}
-    for row in sorted(rows, key=lambda r: (r.item_id, r.day)):
-        quantity = row.quantity
-        key = (row.item_id, row.reference)
-        if row.reference and issued.get(key):
-            used = min(issued[key], quantity)
-            issued[key] -= used
-            quantity -= used
-        if quantity > 0 and row.day >= today:
-            result.setdefault(row.item_id, []).append(
-                OpenPlannedLine(
-                    row.item_id,
-                    row.day,
-                    quantity,
-                    row.status,
-                    row.reference,
-                    row.product_sku,
-                )
-            )
+    for item_id, lines in by_item.items():
+        if item_id in used_up:
+            lines = _allocate_issued(lines, issued)
+        if lines and lines[0].day < today:
+            lines = [line for line in lines if line.day >= today]
+        if lines:
+            result[item_id] = lines
     return result

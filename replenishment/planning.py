@@ -35,6 +35,7 @@ is what runs then. An item with d = 0 orders only for a real shortfall
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -298,28 +299,41 @@ def counted_planned(
 
 
 class _Extra:
-    """Planned demand above d, by day offset: extra(t) = max(planned(t) − d, 0)."""
+    """Planned demand above d, by day offset: extra(t) = max(planned(t) − d, 0),
+    with prefix sums so a window's total is two binary searches."""
+
+    __slots__ = ("lines", "offsets", "prefix")
 
     def __init__(self, counted: dict[int, list[PlannedDay]], d: Decimal):
         self.lines = counted
-        self.by_day = {}
-        for offset, lines in counted.items():
-            extra = sum((line.quantity for line in lines), ZERO) - d
-            if extra > 0:
-                self.by_day[offset] = extra
+        self.offsets: list[int] = []
+        self.prefix: list[Decimal] = [ZERO]
+        for offset in sorted(counted):
+            lines = counted[offset]
+            total = (
+                lines[0].quantity
+                if len(lines) == 1
+                else sum((line.quantity for line in lines), ZERO)
+            )
+            if total > d:
+                self.offsets.append(offset)
+                self.prefix.append(self.prefix[-1] + total - d)
+
+    def __bool__(self) -> bool:
+        return bool(self.offsets)
 
     def between(self, start: int, end: int) -> Decimal:
-        return sum(
-            (q for offset, q in self.by_day.items() if start <= offset < end), ZERO
+        """Σ extra(t) for start ≤ t < end."""
+        return (
+            self.prefix[bisect_left(self.offsets, end)]
+            - self.prefix[bisect_left(self.offsets, start)]
         )
 
     def driver(self, start: int, end: int) -> PlannedDay | None:
         """The biggest counted line in [start, end): what the reason names."""
+        first, last = bisect_left(self.offsets, start), bisect_left(self.offsets, end)
         inside = [
-            line
-            for offset, lines in self.lines.items()
-            if start <= offset < end and offset in self.by_day
-            for line in lines
+            line for offset in self.offsets[first:last] for line in self.lines[offset]
         ]
         return max(
             inside,
@@ -343,7 +357,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         else {},
         max(d, ZERO),
     )
-    if d <= 0 and not extra.by_day:
+    if d <= 0 and not extra:
         return no_plan
     d = max(d, ZERO)
 
@@ -375,7 +389,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     protect_days = int(ceil(protection))
     cover_days = int(ceil(protection + interval))
     driver = None
-    if not extra.by_day:
+    if not extra:
         if position - d * horizon > trigger:
             return plan
         days_until = max(int(floor((position - trigger) / d)), 0)
@@ -402,7 +416,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         raw = max(raw, d * interval)
     raw = max(raw, d)
     usable = d
-    if item.shelf_life_days and extra.by_day:
+    if item.shelf_life_days and extra:
         shelf = item.shelf_life_days
         usable = d + extra.between(days_until, days_until + shelf) / shelf
     quantity, notes = round_quantity(

@@ -58,7 +58,6 @@ from .planning import (
     MEASURED_MIN_SAMPLES,
     ItemFigures,
     Plan,
-    PlannedDay,
     PlanningParams,
     SourceFigures,
     plan_item,
@@ -403,15 +402,8 @@ def suggestions_generate_chunk(
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
     open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
-    planned = {
-        item_id: tuple(
-            PlannedDay(line.day, line.quantity, line.status, line.reference)
-            for line in lines
-        )
-        for item_id, lines in planned_demand_open(
-            today=today, first_id=first_id, last_id=last_id
-        ).items()
-    }
+    # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
+    planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
 
     plans: dict[int, Plan] = {}
     changed_figures = []
@@ -440,7 +432,7 @@ def suggestions_generate_chunk(
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
-            planned=planned.get(pk, ()),
+            planned=tuple(planned.get(pk, ())),
         )
         plan = plan_item(figures, params=params, today=today)
         rop = plan.reorder_point.quantize(Q3)
