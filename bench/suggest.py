@@ -234,6 +234,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
         print(f"  vacuum: {time.perf_counter() - t:.1f} s", flush=True)
+    with connection.cursor() as cursor:  # a reused database may hold them
+        cursor.execute("TRUNCATE items_planneddemand")
     movements = StockMovement.objects.count()
     items = Item.objects.count()
     today = timezone.localdate()

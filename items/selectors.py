@@ -301,15 +301,13 @@ def planned_demand_open(
                 exploded.add(component_id)
         for component_id in exploded:
             by_item[component_id].sort(key=lambda line: line.day)
-    references = {
-        line.reference for lines in by_item.values() for line in lines if line.reference
-    }
     issued: dict[tuple[int, str], Decimal] = {}
-    if references:
+    if any(line.reference for lines in by_item.values() for line in lines):
+        # Every referenced issue of the chunk, from the partial reference index
+        # (no list of references to send: a chunk can name thousands).
         for item_id, reference, total in (
-            StockMovement.objects.filter(
-                move_filter, kind="issue", reference__in=references
-            )
+            StockMovement.objects.filter(move_filter, kind="issue")
+            .exclude(reference="")
             .order_by()
             .values_list("item_id", "reference")
             .annotate(total=Sum("quantity"))

@@ -397,6 +397,11 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         target_then = target
     else:
         plan.reorder_point = trigger + extra.between(0, protect_days)
+        # The lowest position in the horizon above the highest trigger in it:
+        # no crossing (one check instead of the day loop, for most items).
+        lowest = position - d * horizon - extra.between(0, horizon)
+        if lowest > trigger + extra.between(0, horizon + protect_days):
+            return plan
         for days_until in range(horizon + 1):
             position_then = position - d * days_until - extra.between(0, days_until)
             trigger_then = trigger + extra.between(
