@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from inventory_site.api_parsers import JSONParser
-from items.api import ItemViewSet, MovementViewSet
+from items.api import ItemViewSet, MovementViewSet, PlannedDemandViewSet
 from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
 
@@ -37,6 +37,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("sources", SourceViewSet, basename="source")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("movements", MovementViewSet, basename="movement")
+router.register("planned-demand", PlannedDemandViewSet, basename="planned-demand")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register(
     "classification-runs", ClassificationRunViewSet, basename="classification-run"

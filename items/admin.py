@@ -23,13 +23,15 @@ from .imports import (
     result_issues,
 )
 from .models import (
+    BillOfMaterialsLine,
     ClassificationRun,
     ImportRun,
     Item,
     ItemClassChange,
+    PlannedDemand,
     StockMovement,
 )
-from .resources import ItemResource, MovementResource
+from .resources import ItemResource, MovementResource, PlannedDemandResource
 
 ERRORS_IN_MESSAGE = 10  # errors listed when a confirmed import fails after all
 
@@ -195,9 +197,21 @@ class BulkImportAdmin(ImportExportModelAdmin):
         return self.process_result(result, request)
 
 
+class BillOfMaterialsInline(admin.TabularInline):
+    """The components one unit of this item is made of (one level)."""
+
+    model = BillOfMaterialsLine
+    fk_name = "product"
+    raw_id_fields = ["component"]
+    extra = 0
+    verbose_name = "component"
+    verbose_name_plural = "bill of materials (components per unit)"
+
+
 @admin.register(Item)
 class ItemAdmin(BulkImportAdmin):
     resource_classes = [ItemResource]
+    inlines = [BillOfMaterialsInline]
 
     def import_action(self, request, **kwargs):
         """The preview also lists the import's warnings (e.g. a unit cost far
@@ -251,6 +265,7 @@ class ItemAdmin(BulkImportAdmin):
                     "policy_override",
                     "safety_time_days",
                     "shelf_life_days",
+                    "production_lead_time_days",
                 ]
             },
         ),
@@ -276,6 +291,20 @@ class ItemAdmin(BulkImportAdmin):
     ]
 
 
+@admin.register(PlannedDemand)
+class PlannedDemandAdmin(BulkImportAdmin):
+    """Known future demand; import ``sku,date,quantity[,status,reference]`` (a
+    re-imported reference replaces its lines)."""
+
+    resource_classes = [PlannedDemandResource]
+    list_display = ["date", "item", "quantity", "status", "reference", "source"]
+    list_filter = ["status", "source", "date"]
+    search_fields = ["item__sku", "reference"]
+    list_select_related = ["item"]
+    date_hierarchy = "date"
+    raw_id_fields = ["item"]
+
+
 @admin.register(StockMovement)
 class StockMovementAdmin(BulkImportAdmin):
     """The ledger is append-only: movements are never edited or deleted here
@@ -283,9 +312,11 @@ class StockMovementAdmin(BulkImportAdmin):
 
     resource_classes = [MovementResource]
 
-    list_display = ["occurred_at", "item", "kind", "quantity", "note", "created_by"]
+    list_display = [
+        "occurred_at", "item", "kind", "quantity", "reference", "note", "created_by"
+    ]  # fmt: skip
     list_filter = ["kind", "occurred_at"]
-    search_fields = ["item__sku", "item__name", "note"]
+    search_fields = ["item__sku", "item__name", "note", "reference"]
     list_select_related = ["item", "created_by"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False

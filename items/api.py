@@ -6,13 +6,15 @@ from rest_framework.response import Response
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
 
 from .filters import ItemFilter
-from .models import StockMovement
+from .models import PlannedDemand, StockMovement
 from .selectors import items_for_list
-from .serializers import ItemSerializer, MovementSerializer
+from .serializers import ItemSerializer, MovementSerializer, PlannedDemandSerializer
 from .services import (
     InsufficientStock,
     InvalidMovementDate,
     InvalidQuantity,
+    PlannedDemandInput,
+    planned_demand_replace,
     stock_movement_post,
 )
 
@@ -66,6 +68,7 @@ class MovementViewSet(
                 quantity=data["quantity"],
                 occurred_at=data.get("occurred_at"),
                 note=data.get("note", ""),
+                reference=data.get("reference", ""),
                 user=request.user,
             )
         except InvalidQuantity as error:
@@ -80,3 +83,48 @@ class MovementViewSet(
         return Response(
             self.get_serializer(movement).data, status=status.HTTP_201_CREATED
         )
+
+
+class PlannedDemandViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Known future demand (production schedules, customer orders). POST one line
+    or a list of lines (all or nothing); a line with a reference replaces that
+    reference's earlier lines. Filter by ``sku``, ``reference``, ``status`` and
+    ``date`` range."""
+
+    serializer_class = PlannedDemandSerializer
+    permission_classes = [IsStaff]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {
+        "item__sku": ["exact"],
+        "reference": ["exact"],
+        "status": ["exact"],
+        "date": ["gte", "lte"],
+    }
+    queryset = PlannedDemand.objects.select_related("item").order_by("date", "pk")
+
+    def create(self, request, *args, **kwargs):
+        many = isinstance(request.data, list)
+        serializer = self.get_serializer(data=request.data, many=many)
+        serializer.is_valid(raise_exception=True)
+        rows = serializer.validated_data if many else [serializer.validated_data]
+        _, added = planned_demand_replace(
+            lines=[
+                PlannedDemandInput(
+                    item_id=row["item"].pk,
+                    date=row["date"],
+                    quantity=row["quantity"],
+                    status=row["status"],
+                    reference=row.get("reference", ""),
+                )
+                for row in rows
+            ],
+            source="api",
+        )
+        data = self.get_serializer(added, many=True).data
+        return Response(data if many else data[0], status=status.HTTP_201_CREATED)

@@ -79,6 +79,13 @@ class MovementForm(forms.Form):
         "may be negative.",
     )
     note = forms.CharField(required=False, max_length=255)
+    reference = forms.CharField(
+        label="For order",
+        required=False,
+        max_length=64,
+        help_text="Production or sales order this consumption is for (uses up its "
+        "planned demand).",
+    )
 
 
 class ImportFileForm(ImportForm):

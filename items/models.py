@@ -79,6 +79,13 @@ class Item(models.Model):
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=16, default="ea")
     unit_cost = models.DecimalField(default=ZERO, **MONEY)
+    production_lead_time_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days to make one batch of this item from its components (a "
+        "product with a bill of materials): the components are needed that many "
+        "days before the product's planned demand.",
+    )
     annual_demand = models.DecimalField(
         default=ZERO,
         help_text="Planned units per year, used when there is no consumption history.",
@@ -205,6 +212,9 @@ class StockMovement(models.Model):
         related_name="movements",
     )
     note = models.CharField(max_length=255, blank=True, default="")
+    # The production or sales order an issue was made for: once it is booked,
+    # planned demand with the same reference stops counting (DESIGN §8).
+    reference = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -229,6 +239,12 @@ class StockMovement(models.Model):
                 include=["quantity"],
                 condition=Q(kind="issue"),
                 name="move_issue_item_at",
+            ),
+            # Issues booked against a production or sales order (few rows).
+            models.Index(
+                fields=["item", "reference"],
+                condition=~Q(reference=""),
+                name="move_item_reference",
             ),
         ]
         constraints = [
@@ -393,3 +409,88 @@ class ImportRun(models.Model):
             return None
         end = self.finished_at or timezone.now()
         return (end - self.started_at).total_seconds()
+
+
+class PlannedDemandStatus(models.TextChoices):
+    FIRM = "firm", "Firm"
+    PLANNED = "planned", "Planned"
+    FORECAST = "forecast", "Forecast"
+
+
+class PlannedDemand(models.Model):
+    """Demand known in advance: a production run, a customer order, a launch.
+
+    Planning counts it day by day beside the statistical demand (DESIGN §8);
+    issues booked with the same ``reference`` use it up."""
+
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="planned_demand"
+    )
+    date = models.DateField()
+    quantity = models.DecimalField(**QTY)
+    status = models.CharField(
+        max_length=16,
+        choices=PlannedDemandStatus.choices,
+        default=PlannedDemandStatus.FIRM,
+    )
+    reference = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Production or sales order number; re-importing it replaces "
+        "its earlier lines.",
+    )
+    source = models.CharField(
+        max_length=64, blank=True, default="", help_text="Where the line came from."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name_plural = "planned demand"
+        indexes = [
+            models.Index(fields=["item", "date"], name="planned_item_date"),
+            models.Index(fields=["reference"], name="planned_reference"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="planned_quantity_positive"
+            ),
+        ]
+        permissions = [
+            ("import_planneddemand", "Can import planned demand"),
+            ("export_planneddemand", "Can export planned demand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.item.sku} on {self.date}"
+
+
+class BillOfMaterialsLine(models.Model):
+    """One level of a bill of materials: ``quantity`` of ``component`` per unit
+    of ``product``."""
+
+    product = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="components"
+    )
+    component = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="used_in"
+    )
+    quantity = models.DecimalField(**QTY)
+
+    class Meta:
+        verbose_name = "bill of materials line"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "component"], name="bom_product_component_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="bom_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(product=models.F("component")), name="bom_not_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.component.sku} per {self.product.sku}"

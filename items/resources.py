@@ -3,7 +3,8 @@
 Columns (DESIGN §4): items ``sku,name,unit_cost,annual_demand[,unit,
 shelf_life_days,jit_pilot]`` — the export adds ``abc_class,xyz_class,policy,
 on_hand``, which an import accepts and ignores (stock changes only through the
-ledger); movements ``sku,kind,quantity,occurred_at[,note]``.
+ledger); movements ``sku,kind,quantity,occurred_at[,note,reference]``; planned
+demand ``sku,date,quantity[,status,reference]``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .imports import (
     BooleanWidget,
     BulkResource,
     DateTimeWidget,
+    DateWidget,
     DecimalWidget,
     IntegerWidget,
     ParsedRow,
@@ -29,7 +31,15 @@ from .imports import (
     format_issue,
     merge_rows,
 )
-from .models import MONEY, QTY, Item, MovementKind, StockMovement
+from .models import (
+    MONEY,
+    QTY,
+    Item,
+    MovementKind,
+    PlannedDemand,
+    PlannedDemandStatus,
+    StockMovement,
+)
 from .selectors import median_unit_cost
 from .services import (
     KINDS,
@@ -38,8 +48,10 @@ from .services import (
     InvalidQuantity,
     MovementBatchError,
     MovementInput,
+    PlannedDemandInput,
     StockOverflow,
     movements_bulk_post,
+    planned_demand_replace,
     signed_quantity,
 )
 
@@ -211,13 +223,14 @@ class MovementResource(BulkResource):
         attribute="occurred_at", column_name="occurred_at", widget=DateTimeWidget()
     )
     note = text_field("note", 255)
+    reference = text_field("reference", 64)
 
     required_columns = ("sku", "kind", "quantity", "occurred_at")
-    optional_columns = ("note",)
+    optional_columns = ("note", "reference")
 
     class Meta:
         model = StockMovement
-        fields = ("sku", "kind", "quantity", "occurred_at", "note")
+        fields = ("sku", "kind", "quantity", "occurred_at", "note", "reference")
         export_order = fields
         chunk_size = 2000
 
@@ -293,6 +306,7 @@ class MovementResource(BulkResource):
                 quantity=row.values["signed"],
                 occurred_at=row.values["occurred_at"],
                 note=row.values.get("note") or "",
+                reference=row.values.get("reference") or "",
             )
             for row in rows
         ]
@@ -308,7 +322,7 @@ class MovementResource(BulkResource):
     def filter_export(self, queryset, **kwargs):
         return (
             queryset.select_related("item")
-            .only("item__sku", "kind", "quantity", "occurred_at", "note")
+            .only("item__sku", "kind", "quantity", "occurred_at", "note", "reference")
             .order_by("occurred_at", "id")
         )
 
@@ -317,3 +331,69 @@ class MovementResource(BulkResource):
         if movement.kind in (MovementKind.ISSUE, MovementKind.SCRAP):
             quantity = -quantity
         return format_decimal(quantity)
+
+
+class PlannedDemandResource(BulkResource):
+    """Planned demand (production schedules, customer orders), all or nothing.
+
+    Rows with a ``reference`` replace that reference's earlier lines, so the same
+    schedule imported again never counts twice; rows without one are added.
+    ``status`` is firm (default), planned or forecast.
+    """
+
+    sku = text_field("sku", 64, attribute="item__sku")
+    date = Field(attribute="date", column_name="date", widget=DateWidget())
+    quantity = Field(
+        attribute="quantity", column_name="quantity", widget=DecimalWidget(**QTY)
+    )
+    status = text_field("status", 16, escape=False)
+    reference = text_field("reference", 64)
+
+    required_columns = ("sku", "date", "quantity")
+    optional_columns = ("status", "reference")
+
+    class Meta:
+        model = PlannedDemand
+        fields = ("sku", "date", "quantity", "status", "reference")
+        export_order = fields
+        chunk_size = 2000
+
+    def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
+        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        for row in rows:
+            sku = row.values.get("sku")
+            if sku and "sku" not in row.errors:
+                row.values["item_id"] = item_ids.get(sku)
+                if row.values["item_id"] is None:
+                    row.add_error("sku", f"unknown sku '{sku}'.")
+            quantity = row.values.get("quantity")
+            if quantity is not None and "quantity" not in row.errors and quantity <= 0:
+                row.add_error("quantity", "must be more than 0.")
+            status = (row.values.get("status") or PlannedDemandStatus.FIRM).lower()
+            row.values["status"] = status
+            if status not in PlannedDemandStatus.values:
+                row.add_error(
+                    "status",
+                    f"unknown status '{status}'; use one of: "
+                    f"{', '.join(PlannedDemandStatus.values)}.",
+                )
+
+    def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
+        planned_demand_replace(
+            lines=[
+                PlannedDemandInput(
+                    item_id=row.values["item_id"],
+                    date=row.values["date"],
+                    quantity=row.values["quantity"],
+                    status=row.values["status"],
+                    reference=row.values.get("reference") or "",
+                )
+                for row in rows
+            ],
+            source="import",
+        )
+        for row in rows:
+            row.import_type = NEW
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("item").order_by("date", "id")

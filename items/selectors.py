@@ -1,5 +1,7 @@
 """Read-side questions about items and stock."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -7,7 +9,7 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import Item, StockMovement
+from .models import BillOfMaterialsLine, Item, PlannedDemand, StockMovement
 
 
 def stock_overview() -> dict:
@@ -184,3 +186,154 @@ def median_unit_cost() -> Decimal | None:
         return ordered[count // 2]
     low, high = ordered[count // 2 - 1 : count // 2 + 1]
     return (low + high) / 2
+
+
+# --- planned demand (DESIGN §8) ---
+
+PLANNED_LOOKBACK_DAYS = 90  # past lines still read to allocate issues to them
+PLANNED_LOOKAHEAD_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPlannedLine:
+    """What is still expected of a planned-demand line (direct, or exploded from
+    a product's line through its bill of materials). Planning reads its ``day``,
+    ``quantity``, ``status`` and ``reference`` as a ``PlannedDay``."""
+
+    item_id: int
+    day: date
+    quantity: Decimal
+    status: str
+    reference: str
+    product_sku: str = ""  # set when exploded from a product
+
+
+def _allocate_issued(
+    lines: list[OpenPlannedLine], issued: dict[tuple[int, str], Decimal]
+) -> list[OpenPlannedLine]:
+    """Take what was issued against each reference off its lines, earliest
+    first (``issued`` is consumed)."""
+    left = []
+    for line in lines:
+        key = (line.item_id, line.reference)
+        quantity = line.quantity
+        if line.reference and issued.get(key):
+            used = min(issued[key], quantity)
+            issued[key] -= used
+            quantity -= used
+        if quantity > 0:
+            left.append(
+                line
+                if quantity == line.quantity
+                else OpenPlannedLine(
+                    line.item_id,
+                    line.day,
+                    quantity,
+                    line.status,
+                    line.reference,
+                    line.product_sku,
+                )  # fmt: skip
+            )
+    return left
+
+
+def planned_demand_open(
+    *,
+    today: date,
+    first_id: int | None = None,
+    last_id: int | None = None,
+    item_ids: Iterable[int] | None = None,
+    days_ahead: int = PLANNED_LOOKAHEAD_DAYS,
+) -> dict[int, list[OpenPlannedLine]]:
+    """Open planned demand from today on, per item, for an id range or a list.
+
+    - A product's line explodes into its components' lines (one level), on the
+      product's date minus its production lead time (today at the earliest: a
+      component that was needed yesterday is needed now), quantity × per unit.
+    - Issues booked with a line's reference use the lines of that item and
+      reference up, earliest first (past lines included), so a planned issue
+      that has happened never counts twice.
+    - Lines dated before today are then left out: they happened or they didn't.
+
+    Three queries, whatever the number of items (the BOM one is empty without
+    bills of materials; the issue one runs only when lines carry references).
+    """
+    since = today - timedelta(days=PLANNED_LOOKBACK_DAYS)
+    until = today + timedelta(days=days_ahead)
+    if item_ids is None and first_id is None:
+        first_id, last_id = 0, 2**63 - 1  # every item
+    if item_ids is not None:
+        ids = list(item_ids)
+        direct_filter = Q(item_id__in=ids)
+        bom_filter = Q(component_id__in=ids)
+        move_filter = Q(item_id__in=ids)
+    else:
+        direct_filter = Q(item_id__gte=first_id, item_id__lte=last_id)
+        bom_filter = Q(component_id__gte=first_id, component_id__lte=last_id)
+        move_filter = direct_filter
+    by_item: dict[int, list[OpenPlannedLine]] = {}
+    for item_id, day, quantity, status, reference in (
+        PlannedDemand.objects.filter(direct_filter, date__gte=since, date__lte=until)
+        .order_by("item_id", "date")
+        .values_list("item_id", "date", "quantity", "status", "reference")
+    ):
+        line = OpenPlannedLine(item_id, day, quantity, status, reference)
+        if item_id in by_item:
+            by_item[item_id].append(line)
+        else:
+            by_item[item_id] = [line]
+    bom = list(
+        BillOfMaterialsLine.objects.filter(bom_filter)
+        .order_by()
+        .values_list(
+            "product_id",
+            "component_id",
+            "quantity",
+            "product__sku",
+            "product__production_lead_time_days",
+        )
+    )
+    if bom:
+        uses: dict[int, list[tuple]] = {}
+        for product_id, component_id, per_unit, sku, lead in bom:
+            uses.setdefault(product_id, []).append((component_id, per_unit, sku, lead))
+        exploded: set[int] = set()
+        for product_id, day, quantity, status, reference in (
+            PlannedDemand.objects.filter(
+                item_id__in=list(uses), date__gte=today, date__lte=until
+            )
+            .order_by()
+            .values_list("item_id", "date", "quantity", "status", "reference")
+        ):
+            for component_id, per_unit, sku, lead in uses[product_id]:
+                need = max(day - timedelta(days=lead or 0), today)
+                by_item.setdefault(component_id, []).append(
+                    OpenPlannedLine(
+                        component_id, need, quantity * per_unit, status, reference, sku
+                    )
+                )
+                exploded.add(component_id)
+        for component_id in exploded:
+            by_item[component_id].sort(key=lambda line: line.day)
+    issued: dict[tuple[int, str], Decimal] = {}
+    if any(line.reference for lines in by_item.values() for line in lines):
+        # Every referenced issue of the chunk, from the partial reference index
+        # (no list of references to send: a chunk can name thousands).
+        for item_id, reference, total in (
+            StockMovement.objects.filter(move_filter, kind="issue")
+            .exclude(reference="")
+            .order_by()
+            .values_list("item_id", "reference")
+            .annotate(total=Sum("quantity"))
+        ):
+            issued[(item_id, reference)] = -total
+    used_up = {item_id for item_id, _ in issued}
+    result: dict[int, list[OpenPlannedLine]] = {}
+    for item_id, lines in by_item.items():
+        if item_id in used_up:
+            lines = _allocate_issued(lines, issued)
+        if lines and lines[0].day < today:
+            lines = [line for line in lines if line.day >= today]
+        if lines:
+            result[item_id] = lines
+    return result

@@ -1,10 +1,19 @@
+from decimal import Decimal
+
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from inventory_site.dates import DateOutOfRange, check_event_moment
+from inventory_site.dates import DateOutOfRange, check_event_moment, check_planned_date
 
 from .limits import column_max
-from .models import ClassificationRun, Item, MovementKind, StockMovement
+from .models import (
+    ClassificationRun,
+    Item,
+    MovementKind,
+    PlannedDemand,
+    PlannedDemandStatus,
+    StockMovement,
+)
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -70,11 +79,21 @@ class MovementSerializer(serializers.ModelSerializer):
     )
     occurred_at = EventDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The production or sales order an issue is for: it uses up that "
+        "order's planned demand.",
+    )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = StockMovement
-        fields = ["id", "sku", "kind", "quantity", "occurred_at", "note", "created_by"]
+        fields = [
+            "id", "sku", "kind", "quantity", "occurred_at", "note", "reference",
+            "created_by",
+        ]  # fmt: skip
 
 
 class ClassificationRunSerializer(serializers.ModelSerializer):
@@ -85,3 +104,33 @@ class ClassificationRunSerializer(serializers.ModelSerializer):
             "counts", "items_total", "items_changed", "duration_seconds", "error",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class PlannedDemandSerializer(serializers.ModelSerializer):
+    """A line of known future demand. POST one object, or a list of them (all
+    or nothing); lines with a reference replace that reference's earlier lines."""
+
+    sku = serializers.SlugRelatedField(
+        source="item", slug_field="sku", queryset=Item.objects.all()
+    )
+    quantity = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=column_max(PlannedDemand, "quantity"),
+    )
+    status = serializers.ChoiceField(
+        choices=PlannedDemandStatus.choices, default=PlannedDemandStatus.FIRM
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    class Meta:
+        model = PlannedDemand
+        fields = ["id", "sku", "date", "quantity", "status", "reference", "source"]
+        read_only_fields = ["id", "source"]
+
+    def validate_date(self, value):
+        try:
+            return check_planned_date(value)
+        except DateOutOfRange as error:
+            raise serializers.ValidationError(str(error)) from error

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -23,10 +23,20 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from inventory_site.dates import DateOutOfRange, check_event_moment
+from inventory_site.dates import (
+    DateOutOfRange,
+    check_event_moment,
+    check_planned_date,
+)
 
 from .limits import column_max
-from .models import Item, MovementKind, StockMovement
+from .models import (
+    Item,
+    MovementKind,
+    PlannedDemand,
+    PlannedDemandStatus,
+    StockMovement,
+)
 from .sql import filter_in, insert_rows, update_from_values
 
 THOUSANDTH = Decimal("0.001")
@@ -155,6 +165,7 @@ def _post(
     occurred_at: datetime | None = None,
     note: str = "",
     delivery_line_id: int | None = None,
+    reference: str = "",
 ) -> StockMovement:
     """Write one movement of signed ``quantity`` and move ``on_hand`` with it."""
     if occurred_at is not None:
@@ -182,6 +193,7 @@ def _post(
             note=note[:255],
             created_by=user if user is not None and user.is_authenticated else None,
             delivery_line_id=delivery_line_id,
+            reference=reference[:64],
         )
     item.refresh_from_db(fields=["on_hand"])
     return movement
@@ -195,6 +207,7 @@ def stock_movement_post(
     user=None,
     occurred_at: datetime | None = None,
     note: str = "",
+    reference: str = "",
 ) -> StockMovement:
     """Post a movement as users enter it: a positive quantity for receipts,
     issues and scrap (the kind gives the sign), a signed one for adjustments.
@@ -211,6 +224,7 @@ def stock_movement_post(
         user=user,
         occurred_at=occurred_at,
         note=note,
+        reference=reference,
     )
 
 
@@ -221,10 +235,14 @@ def stock_receive(*, item: Item, quantity, user=None, occurred_at=None, note="")
     )  # fmt: skip
 
 
-def stock_issue(*, item: Item, quantity, user=None, occurred_at=None, note=""):
+def stock_issue(
+    *, item: Item, quantity, user=None, occurred_at=None, note="", reference=""
+):
+    """Consumption; ``reference`` names the production or sales order it was
+    for, which uses up that order's planned demand."""
     return stock_movement_post(
         item=item, kind=MovementKind.ISSUE, quantity=quantity, user=user,
-        occurred_at=occurred_at, note=note,
+        occurred_at=occurred_at, note=note, reference=reference,
     )  # fmt: skip
 
 
@@ -269,6 +287,7 @@ class MovementInput:
     occurred_at: datetime
     note: str = ""
     delivery_line_id: int | None = None
+    reference: str = ""
 
 
 class MovementBatchError(StockError):
@@ -339,10 +358,10 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
         insert_rows(
             StockMovement,
             ["item_id", "kind", "quantity", "occurred_at", "note",
-             "delivery_line_id", "created_by_id"],
+             "delivery_line_id", "created_by_id", "reference"],
             [
                 (m.item_id, m.kind, m.quantity, m.occurred_at, m.note[:255],
-                 m.delivery_line_id, created_by)
+                 m.delivery_line_id, created_by, m.reference[:64])
                 for m in movements
             ],
         )  # fmt: skip
@@ -382,3 +401,53 @@ def items_store_planning_figures(
         "reorder_point = v.rop, planned_at = %s",
         set_params=[connection.ops.adapt_datetimefield_value(planned_at)],
     )
+
+
+# --- planned demand (DESIGN §8) ---
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDemandInput:
+    item_id: int
+    date: date
+    quantity: Decimal
+    status: str = PlannedDemandStatus.FIRM
+    reference: str = ""
+
+
+def planned_demand_replace(
+    *, lines: Sequence[PlannedDemandInput], source: str = ""
+) -> tuple[int, list[PlannedDemand]]:
+    """Add planned-demand lines; the lines of every reference named in ``lines``
+    replace that reference's earlier lines (of any item), so a re-imported
+    production schedule or sales order never counts twice. Lines without a
+    reference are added. One transaction. Returns (lines replaced, lines added)."""
+    for line in lines:  # the interfaces check these with row and field; trust none
+        check_planned_date(line.date)
+        if not 0 < line.quantity <= column_max(PlannedDemand, "quantity"):
+            raise InvalidQuantity(
+                f"Planned quantity {line.quantity} must be more than 0 and at most "
+                f"{_fmt(column_max(PlannedDemand, 'quantity'))}."
+            )
+    references = sorted({line.reference for line in lines if line.reference})
+    with transaction.atomic():
+        replaced = 0
+        for start in range(0, len(references), 2000):
+            replaced += PlannedDemand.objects.filter(
+                reference__in=references[start : start + 2000]
+            ).delete()[0]
+        added = PlannedDemand.objects.bulk_create(
+            [
+                PlannedDemand(
+                    item_id=line.item_id,
+                    date=line.date,
+                    quantity=line.quantity,
+                    status=line.status,
+                    reference=line.reference,
+                    source=source,
+                )
+                for line in lines
+            ],
+            batch_size=2000,
+        )
+    return replaced, added

@@ -57,6 +57,7 @@ def movement_create(request, sku):
                 kind=form.cleaned_data["kind"],
                 quantity=form.cleaned_data["quantity"],
                 note=form.cleaned_data["note"],
+                reference=form.cleaned_data["reference"],
                 user=request.user,
             )
         except StockError as error:

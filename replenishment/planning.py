@@ -15,10 +15,27 @@ Every policy orders *up to* a target one delivery interval above its trigger:
 
 Then Q is raised to the minimum order quantity, rounded up to the order multiple and
 capped by shelf life (d × shelf-life days, never below the minimum order).
+
+**Planned demand** (DESIGN §8: production schedules, customer orders). For each
+future day, expected demand e(t) = max(d, planned demand of day t); firm and
+planned lines count from today, forecast lines only beyond the lead time (inside
+it the supplier could not deliver for them anyway, and they are least certain).
+With extra(t) = e(t) − d, the order day k (0 = today, at most the horizon) is the
+first with position(k) ≤ trigger(k), where
+
+    position(k) = IP − d·k − Σ extra(t) for t in [0, k)
+    trigger(k)  = ROP + Σ extra(t) for t in [k, k + ⌈protection⌉)
+    target(k)   = S + Σ extra(t) for t in [k, k + ⌈protection + T⌉)
+
+and protection is L + ST (jit, min_max) or L (reorder_point). Q = target(k) −
+position(k). Without planned demand this is exactly the closed form above, which
+is what runs then. An item with d = 0 orders only for a real shortfall
+(position < trigger), and its reason names the planned line that drove it.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -78,6 +95,16 @@ class SourceFigures:
         return Decimal(self.quoted_lead_time_days), ZERO
 
 
+@dataclass(slots=True, frozen=True)
+class PlannedDay:
+    """Known future demand of one item on one day (firm, planned or forecast)."""
+
+    day: date
+    quantity: Decimal
+    status: str = "firm"
+    reference: str = ""
+
+
 @dataclass(slots=True)
 class ItemFigures:
     item_id: int
@@ -95,6 +122,9 @@ class ItemFigures:
     # Active sources in all, when ``sources`` holds only those a plan can choose
     # (the primary, and the others only when its supplier is high risk).
     source_count: int | None = None
+    # Open planned demand from today on (past lines and what was already issued
+    # against a reference are left out by the reader).
+    planned: tuple[PlannedDay, ...] = ()
 
 
 @dataclass(slots=True)
@@ -123,6 +153,7 @@ class Plan:
     unit: str = "ea"
     notes: tuple[str, ...] = ()
     primary_supplier_code: str = ""
+    planned_driver: PlannedDay | None = None
 
     @property
     def reason(self) -> str:
@@ -161,6 +192,14 @@ class Plan:
             ", ".join(parts)
             + f" → order {fmt(self.quantity, 3)} {self.unit} by {self.order_by:%d %b}"
         )
+        if self.planned_driver is not None:
+            line = self.planned_driver
+            driver = f"{fmt(line.quantity, 3)} planned on {line.day:%d %b}"
+            if line.reference:
+                driver += f" for {line.reference}"
+            if line.status != "firm":
+                driver += f" ({line.status})"
+            reason += "; planned demand: " + driver
         if self.notes:
             reason += "; " + "; ".join(self.notes)
         if self.switched_source:
@@ -242,18 +281,86 @@ def round_quantity(
     return rounded, notes
 
 
+def counted_planned(
+    planned: tuple[PlannedDay, ...], *, today: date, lead_time: Decimal
+) -> dict[int, list[PlannedDay]]:
+    """The planned lines that count, by day offset from today: firm and planned
+    lines from today on, forecast lines only beyond the lead time."""
+    beyond = int(ceil(lead_time))
+    counted: dict[int, list[PlannedDay]] = {}
+    for line in planned:
+        offset = (line.day - today).days
+        if offset < 0 or line.quantity <= 0:
+            continue
+        if line.status == "forecast" and offset <= beyond:
+            continue
+        counted.setdefault(offset, []).append(line)
+    return counted
+
+
+class _Extra:
+    """Planned demand above d, by day offset: extra(t) = max(planned(t) − d, 0),
+    with prefix sums so a window's total is two binary searches."""
+
+    __slots__ = ("lines", "offsets", "prefix")
+
+    def __init__(self, counted: dict[int, list[PlannedDay]], d: Decimal):
+        self.lines = counted
+        self.offsets: list[int] = []
+        self.prefix: list[Decimal] = [ZERO]
+        for offset in sorted(counted):
+            lines = counted[offset]
+            total = (
+                lines[0].quantity
+                if len(lines) == 1
+                else sum((line.quantity for line in lines), ZERO)
+            )
+            if total > d:
+                self.offsets.append(offset)
+                self.prefix.append(self.prefix[-1] + total - d)
+
+    def __bool__(self) -> bool:
+        return bool(self.offsets)
+
+    def between(self, start: int, end: int) -> Decimal:
+        """Σ extra(t) for start ≤ t < end."""
+        return (
+            self.prefix[bisect_left(self.offsets, end)]
+            - self.prefix[bisect_left(self.offsets, start)]
+        )
+
+    def driver(self, start: int, end: int) -> PlannedDay | None:
+        """The biggest counted line in [start, end): what the reason names."""
+        first, last = bisect_left(self.offsets, start), bisect_left(self.offsets, end)
+        inside = [
+            line for offset in self.offsets[first:last] for line in self.lines[offset]
+        ]
+        return max(
+            inside,
+            key=lambda line: (line.quantity, -line.day.toordinal()),
+            default=None,
+        )
+
+
 def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan:
     d, sd = item.daily_demand, item.daily_demand_std
     source, switched = choose_source(item.sources)
-    if d <= 0 or source is None:
-        return Plan(
-            item_id=item.item_id,
-            daily_demand=d,
-            daily_demand_std=sd,
-            reorder_point=ZERO,
-        )
-
+    no_plan = Plan(
+        item_id=item.item_id, daily_demand=d, daily_demand_std=sd, reorder_point=ZERO
+    )
+    if source is None:
+        return no_plan
     lead_time, lead_time_std = source.lead_time
+    extra = _Extra(
+        counted_planned(item.planned, today=today, lead_time=lead_time)
+        if item.planned
+        else {},
+        max(d, ZERO),
+    )
+    if d <= 0 and not extra:
+        return no_plan
+    d = max(d, ZERO)
+
     z = params.z
     min_safety = (
         item.safety_time_days
@@ -266,10 +373,12 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     if item.policy == "reorder_point":
         safety_stock = z * (lead_time * sd * sd + d * d * lead_time_std**2).sqrt()
         trigger = d * lead_time + safety_stock
+        protection = lead_time
     else:
         if item.policy == "min_max":
             interval = params.interval("C")
         trigger = d * (lead_time + safety_time)
+        protection = lead_time + safety_time
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
@@ -277,21 +386,49 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         item_id=item.item_id, daily_demand=d, daily_demand_std=sd, reorder_point=trigger
     )
     horizon = params.planning_horizon_days
-    if position - d * horizon > trigger:
-        return plan
-
-    days_until = max(int(floor((position - trigger) / d)), 0)
+    protect_days = int(ceil(protection))
+    cover_days = int(ceil(protection + interval))
+    driver = None
+    if not extra:
+        if position - d * horizon > trigger:
+            return plan
+        days_until = max(int(floor((position - trigger) / d)), 0)
+        position_then = position - d * days_until
+        target_then = target
+    else:
+        plan.reorder_point = trigger + extra.between(0, protect_days)
+        # The lowest position in the horizon above the highest trigger in it:
+        # no crossing (one check instead of the day loop, for most items).
+        lowest = position - d * horizon - extra.between(0, horizon)
+        if lowest > trigger + extra.between(0, horizon + protect_days):
+            return plan
+        for days_until in range(horizon + 1):
+            position_then = position - d * days_until - extra.between(0, days_until)
+            trigger_then = trigger + extra.between(
+                days_until, days_until + protect_days
+            )
+            if position_then < trigger_then or (
+                d > 0 and position_then <= trigger_then
+            ):
+                break
+        else:
+            return plan
+        target_then = target + extra.between(days_until, days_until + cover_days)
+        driver = extra.driver(days_until, days_until + cover_days)
     order_by = today + timedelta(days=days_until)
-    position_then = position - d * days_until
-    raw = target - position_then
+    raw = target_then - position_then
     if item.policy == "reorder_point":
         raw = max(raw, d * interval)
     raw = max(raw, d)
+    usable = d
+    if item.shelf_life_days and extra:
+        shelf = item.shelf_life_days
+        usable = d + extra.between(days_until, days_until + shelf) / shelf
     quantity, notes = round_quantity(
         raw,
         min_order_qty=source.min_order_qty,
         order_multiple=source.order_multiple,
-        daily_demand=d,
+        daily_demand=usable,
         shelf_life_days=item.shelf_life_days,
     )
     arrival = order_by + timedelta(days=int(ceil(lead_time)))
@@ -302,7 +439,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         item_id=item.item_id,
         daily_demand=d,
         daily_demand_std=sd,
-        reorder_point=trigger,
+        reorder_point=plan.reorder_point,
         quantity=quantity,
         source=source,
         policy=item.policy,
@@ -315,10 +452,11 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         on_hand=item.on_hand,
         on_order=item.on_order,
         inventory_position=position,
-        order_up_to=target,
+        order_up_to=target_then,
         single_source_risk=single_source,
         switched_source=switched,
         unit=item.unit,
         notes=tuple(notes),
         primary_supplier_code=item.sources[0].supplier_code,
+        planned_driver=driver,
     )

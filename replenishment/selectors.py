@@ -4,21 +4,23 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Min, Window
+from django.db.models import Count, F, Min, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from inventory_site.charts import stock_chart
-from items.models import ClassificationRun
+from items.models import ClassificationRun, Item
 from items.selectors import (
     abc_pareto_points,
     item_class_history,
     item_movements,
     median_days_of_cover,
     pilot_comparison,
+    planned_demand_open,
     stock_history,
     stock_overview,
 )
+from suppliers.models import DeliveryLine, SupplierItem
 from suppliers.selectors import (
     item_next_delivery,
     item_sources,
@@ -29,6 +31,7 @@ from suppliers.selectors import (
 )
 
 from .models import Suggestion
+from .services import ON_ORDER_STATUSES
 
 
 def suggestions_open():
@@ -126,7 +129,71 @@ def dashboard() -> dict:
         "pilot": pilot[True],
         "rest": pilot[False],
         "riskiest": list(suppliers_riskiest(limit=5)),
+        "planned_short": cache.get_or_set(
+            "dashboard:planned-short",
+            items_short_of_planned_demand,
+            SLOW_FIGURES_SECONDS,
+        ),
     }
+
+
+PLANNED_SHORT_LIMIT = 10
+
+
+def items_short_of_planned_demand(*, today=None, limit: int = PLANNED_SHORT_LIMIT):
+    """Items whose firm and planned demand within their primary source's quoted
+    lead time exceeds stock on hand plus on order: more orders cannot arrive in
+    time, so someone must act (expedite, move the schedule). Returns (count,
+    the first ``limit`` rows, soonest shortfall first)."""
+    today = today or timezone.localdate()
+    horizon = 60
+    lines = planned_demand_open(today=today, days_ahead=horizon)
+    lines = {
+        item_id: [line for line in item_lines if line.status != "forecast"]
+        for item_id, item_lines in lines.items()
+    }
+    if not any(lines.values()):
+        return 0, []
+    ids = [item_id for item_id, item_lines in lines.items() if item_lines]
+    lead = {}
+    for item_id, days in (
+        SupplierItem.objects.filter(item_id__in=ids, active=True)
+        .order_by("item_id", "-priority")
+        .values_list("item_id", "quoted_lead_time_days")
+    ):
+        lead[item_id] = days  # the last one per item is the primary (priority 1)
+    on_order = dict(
+        DeliveryLine.objects.filter(
+            item_id__in=ids, delivery__status__in=ON_ORDER_STATUSES
+        )
+        .values("item_id")
+        .annotate(open=Sum(F("quantity_ordered") - F("quantity_received")))
+        .values_list("item_id", "open")
+    )
+    items = Item.objects.in_bulk(ids)
+    short = []
+    for item_id in ids:
+        item = items[item_id]
+        until = today + timedelta(days=lead.get(item_id, 0))
+        available = item.on_hand + (on_order.get(item_id) or 0)
+        needed = 0
+        for line in lines[item_id]:
+            if line.day > until:
+                break
+            needed += line.quantity
+            if needed > available:
+                short.append(
+                    {
+                        "item": item,
+                        "needed": needed,
+                        "available": available,
+                        "short_on": line.day,
+                        "reference": line.reference,
+                    }
+                )
+                break
+    short.sort(key=lambda row: (row["short_on"], row["item"].sku))
+    return len(short), short[:limit]
 
 
 def item_page(item) -> dict:
@@ -141,6 +208,14 @@ def item_page(item) -> dict:
         horizon = max((next_line.delivery.promised_date - today).days, 0) + 7
     horizon = min(horizon, 60)
     level = float(item.on_hand)
+    planned = planned_demand_open(today=today, item_ids=[item.pk], days_ahead=60).get(
+        item.pk, []
+    )
+    planned_by_day: dict = {}
+    for line in planned:
+        planned_by_day[line.day] = planned_by_day.get(line.day, 0.0) + float(
+            line.quantity
+        )
     projection = []
     for offset in range(horizon + 1):
         day = today + timedelta(days=offset)
@@ -151,7 +226,7 @@ def item_page(item) -> dict:
         ):
             level += float(next_line.quantity_open)
         projection.append((day, max(level, 0.0)))
-        level -= demand
+        level -= max(demand, planned_by_day.get(day, 0.0))
     return {
         "chart": stock_chart(
             history=history,
@@ -160,6 +235,7 @@ def item_page(item) -> dict:
             today=today,
         ),
         "next_line": next_line,
+        "planned": planned,
         "movements": item_movements(item),
         "sources": item_sources(item),
         "class_history": item_class_history(item),

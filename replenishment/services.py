@@ -41,6 +41,7 @@ from django.utils import timezone
 from inventory_site.dates import site_date, site_midnight
 from items.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
+from items.selectors import planned_demand_open
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
 from jobs.services import job_enqueue
@@ -404,6 +405,8 @@ def suggestions_generate_chunk(
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
     open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
+    # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
+    planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
 
     plans: dict[int, Plan] = {}
     changed_figures = []
@@ -432,6 +435,7 @@ def suggestions_generate_chunk(
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
+            planned=tuple(planned.get(pk, ())),
         )
         try:
             plan = plan_item(figures, params=params, today=today)

@@ -38,6 +38,7 @@ from items.resources import (
     UPDATE,
     ItemResource,
     MovementResource,
+    PlannedDemandResource,
     text_field,
 )
 from items.services import (
@@ -685,4 +686,5 @@ RESOURCES: dict[str, type[BulkResource]] = {
     "sources": SourceResource,
     "deliveries": DeliveryResource,
     "movements": MovementResource,
+    "demand": PlannedDemandResource,
 }

@@ -1,0 +1,140 @@
+"""Planned demand in the arithmetic (DESIGN §8), hand-computed (no database).
+
+The item: d = 10/day, lead time 5 d quoted, jit class A → safety time 1 d,
+interval 7 d: ROP = 10·6 = 60, S = 10·13 = 130; protection window 6 days,
+cover window 13 days."""
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from replenishment.planning import (
+    ItemFigures,
+    PlannedDay,
+    PlanningParams,
+    SourceFigures,
+    plan_item,
+)
+
+TODAY = date(2026, 12, 1)
+PARAMS = PlanningParams()
+
+
+def figures(**kwargs) -> ItemFigures:
+    values = {
+        "item_id": 1,
+        "sku": "GEAR-1",
+        "abc_class": "A",
+        "policy": "jit",
+        "on_hand": D("200"),
+        "on_order": D("0"),
+        "daily_demand": D("10"),
+        "daily_demand_std": D("0"),
+        "sources": (
+            SourceFigures(
+                source_id=1,
+                supplier_id=1,
+                supplier_code="ACME",
+                priority=1,
+                quoted_lead_time_days=5,
+            ),
+        ),
+    }
+    values.update(kwargs)
+    return ItemFigures(**values)
+
+
+def on(days: int) -> date:
+    return TODAY + timedelta(days=days)
+
+
+def test_without_planned_demand_nothing_is_due():
+    # IP 200 − 7 days · 10 = 130 > ROP 60
+    assert plan_item(figures(), params=PARAMS, today=TODAY).quantity is None
+
+
+def test_a_big_planned_spike_orders_in_time_for_it():
+    spike = PlannedDay(on(10), D("500"), "firm", "PO-4471")
+    plan = plan_item(figures(planned=(spike,)), params=PARAMS, today=TODAY)
+    # extra(10) = 500 − 10 = 490. Day k: position 200 − 10k; trigger 60 + 490
+    # once day 10 is inside [k, k+6), i.e. from k = 5: 150 ≤ 550 → order on day 5.
+    # target(5) = 130 + 490 (day 10 inside [5, 18)) = 620 → Q = 620 − 150 = 470.
+    assert plan.order_by == on(5)
+    assert plan.quantity == D("470")
+    assert plan.expected_arrival == on(10)  # arrives on the day it is needed
+    assert "planned demand: 500 planned on 11 Dec for PO-4471" in plan.reason
+
+
+def test_a_new_item_with_only_a_firm_line_gets_a_suggestion():
+    line = PlannedDay(on(8), D("100"), "firm", "SO-1")
+    plan = plan_item(
+        figures(on_hand=D("0"), daily_demand=D("0"), planned=(line,)),
+        params=PARAMS,
+        today=TODAY,
+    )
+    # d = 0: position 0 stays 0; trigger(k) = 100 once day 8 is in [k, k+6):
+    # k = 3 (0 < 100, a real shortfall). target(3) = 100 → Q = 100.
+    assert (plan.order_by, plan.quantity) == (on(3), D("100"))
+    assert "100 planned on 09 Dec for SO-1" in plan.reason
+
+
+def test_stock_that_covers_the_line_orders_nothing_for_a_new_item():
+    line = PlannedDay(on(8), D("100"), "firm", "SO-1")
+    plan = plan_item(
+        figures(on_hand=D("100"), daily_demand=D("0"), planned=(line,)),
+        params=PARAMS,
+        today=TODAY,
+    )
+    assert plan.quantity is None  # 100 on hand is exactly what is needed
+
+
+def test_forecast_lines_count_only_beyond_the_lead_time():
+    inside = PlannedDay(on(5), D("500"), "forecast")  # day 5 = within L = 5
+    assert (
+        plan_item(figures(planned=(inside,)), params=PARAMS, today=TODAY).quantity
+        is None
+    )
+    beyond = PlannedDay(on(10), D("500"), "forecast")
+    plan = plan_item(figures(planned=(beyond,)), params=PARAMS, today=TODAY)
+    assert (plan.order_by, plan.quantity) == (on(5), D("470"))
+    assert "(forecast)" in plan.reason
+    # a firm line inside the lead time does count
+    firm = PlannedDay(on(5), D("500"), "firm")
+    assert plan_item(figures(planned=(firm,)), params=PARAMS, today=TODAY).quantity
+
+
+def test_planned_demand_below_the_statistical_demand_changes_nothing():
+    small = tuple(PlannedDay(on(k), D("8"), "firm") for k in range(20))
+    with_small = plan_item(figures(planned=small), params=PARAMS, today=TODAY)
+    without = plan_item(figures(), params=PARAMS, today=TODAY)
+    assert (with_small.quantity, with_small.order_by) == (
+        without.quantity,
+        without.order_by,
+    )
+
+
+def test_past_lines_are_ignored():
+    past = PlannedDay(on(-1), D("5000"), "firm")
+    assert (
+        plan_item(figures(planned=(past,)), params=PARAMS, today=TODAY).quantity is None
+    )
+
+
+@given(
+    on_hand=st.integers(min_value=0, max_value=400),
+    d=st.integers(min_value=1, max_value=30),
+)
+def test_no_planned_lines_is_the_closed_form(on_hand, d):
+    """The day loop with an empty extra equals the closed form: a line equal to
+    d every day must not change the plan."""
+    base = figures(on_hand=D(on_hand), daily_demand=D(d))
+    same = figures(
+        on_hand=D(on_hand),
+        daily_demand=D(d),
+        planned=tuple(PlannedDay(on(k), D(d), "firm") for k in range(40)),
+    )
+    a = plan_item(base, params=PARAMS, today=TODAY)
+    b = plan_item(same, params=PARAMS, today=TODAY)
+    assert (a.quantity, a.order_by) == (b.quantity, b.order_by)
