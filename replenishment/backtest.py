@@ -380,22 +380,25 @@ def nightly_figures(history: ItemHistory, *, days: int, window: int) -> Nightly:
     series = [issued.get(k, 0) for k in range(-window, days)]
     total = sum(series[:window])
     squares = sum(q * q for q in series[:window])
-    planned = round(float(history.annual_demand / 365), 4)
+    planned = float((history.annual_demand / 365).quantize(Q4))
     d_list, sd_list = [0.0] * days, [0.0] * days
     for t in range(days):
         if t:
             q = series[t - 1 + window]
             old = series[t - 1]
-            total += q - old
-            squares += q * q - old * old
+            if q != old:
+                total += q - old
+                squares += q * q - old * old
         if first is None or first >= t:
             d_list[t] = planned
+            continue
+        if not total:
             continue
         n = window if first < t - window else max(t - first, MIN_NEW_ITEM_DAYS)
         mean = total / 1000 / n
         variance = max(squares / 1e6 / n - mean * mean, 0.0)
-        d_list[t] = round(mean, 4)
-        sd_list[t] = round(math.sqrt(variance), 4)
+        d_list[t] = mean
+        sd_list[t] = math.sqrt(variance)
 
     lead, lead_sd, samples = [0.0] * days, [0.0] * days, [0] * days
     source = history.sources[0] if history.sources else None
@@ -459,27 +462,39 @@ class PolicyRule:
             else params.min_safety_time(abc)
         )
         z = float(params.z)
-        # The trigger per night, in floats (for the screen only).
-        self.trigger = []
+        # The screen, per night: plan_item orders today only when
+        # floor((IP − trigger)/d) ≤ 0, i.e. IP < trigger + d. The trigger in floats
+        # from the unrounded d, σd differs from plan_item's (d, σd rounded to 4
+        # places) by at most 5e-5·(L + ST + z·(√L + σL)); the margin covers it.
+        inf = math.inf
+        self.threshold = threshold = []
+        known = None
+        reorder_point = policy == "reorder_point"
         for d, sd, lead, lead_sd in zip(
             nightly.d, nightly.sd, nightly.lead, nightly.lead_sd, strict=True
         ):
-            if policy == "reorder_point":
-                trigger = d * lead + z * math.sqrt(lead * sd * sd + d * d * lead_sd**2)
-            else:
+            if d <= 0:
+                threshold.append(-inf)
+                continue
+            if not screen:
+                threshold.append(inf)
+                continue
+            if (lead, lead_sd) != known:  # changes only with a new delivery
+                known = lead, lead_sd
                 st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
-                trigger = d * (lead + st)
-            self.trigger.append(trigger)
+                margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead) + lead_sd + 1))
+                factor = lead + st + 1
+            if reorder_point:
+                trigger = d * lead + z * math.sqrt(lead * sd * sd + d * d * lead_sd**2)
+                threshold.append(trigger + d + margin + 1e-6)
+            else:  # d·(L + ST) + d
+                threshold.append(d * factor + margin + 1e-6)
         self.interval = interval
         self.source = source
 
-    def __call__(self, t: int, position: float, on_hand: float, on_order: float):
+    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
         n = self.n
         d = n.d[t]
-        if d <= 0:
-            return None
-        if self.screen and position - self.trigger[t] >= d * (1 + 1e-6) + 1e-6:
-            return None
         h = self.history
         measured = n.samples[t] >= MEASURED_MIN_SAMPLES
         s = self.source
@@ -532,21 +547,26 @@ class BaselineRule:
         self.moq = float(source.min_order_qty)
         self.multiple = float(source.order_multiple) or 1.0
 
-    def __call__(self, t: int, position: float, on_hand: float, on_order: float):
+        # Order when IP ≤ min: the loop asks only when IP < threshold.
+        self.threshold = [
+            d * lead + BASELINE_SAFETY_DAYS * d + EPS if d > 0 else -math.inf
+            for d, lead in zip(nightly.d, nightly.lead, strict=True)
+        ]
+
+    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
         n = self.n
         d = n.d[t]
-        if d <= 0:
-            return None
         minimum = d * n.lead[t] + BASELINE_SAFETY_DAYS * d
-        if position > minimum + EPS:
-            return None
         maximum = minimum + BASELINE_RANGE_DAYS * d
-        quantity = max(maximum - position, self.moq)
+        quantity = max(maximum - on_hand - on_order, self.moq)
         return math.ceil(quantity / self.multiple - 1e-9) * self.multiple
 
 
 def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
     """The day loop: morning arrivals, the rule's order, the day's demand.
+
+    The rule is asked only on nights its ``threshold`` cannot rule out an order
+    (IP < threshold[t]); the rule itself decides.
 
     ``demand`` holds the day's issued units (floats), day 0 first."""
     on_hand = history.start_on_hand / 1000
@@ -557,13 +577,16 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
     demanded = served = on_hand_sum = 0.0
     stockout_days = cycles = cycles_ok = cycle_days = 0
     cycle_short = False
+    threshold, order = rule.threshold, rule.order
     for t in range(days):
-        arrived = arrivals.pop(t, 0.0)
+        arrived = arrivals.pop(t, 0.0) if arrivals else 0.0
         receipt = bool(arrived)
         if receipt:
             on_hand += arrived
             on_order -= arrived
-        quantity = rule(t, on_hand + on_order, on_hand, on_order)
+        quantity = (
+            order(t, on_hand, on_order) if on_hand + on_order < threshold[t] else None
+        )
         if quantity:
             lead = draws[orders]
             orders += 1
