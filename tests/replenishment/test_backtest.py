@@ -211,7 +211,9 @@ def test_the_screen_never_changes_a_decision():
 def test_seeded_runs_agree_and_seeds_differ():
     h = history(
         days=200,
-        deliveries=tuple((t, lt) for t, lt in zip(range(-60, 0, 5), [1, 9] * 6)),
+        deliveries=tuple(
+            (t, lt) for t, lt in zip(range(-60, 0, 5), [1, 9] * 6, strict=True)
+        ),
     )
     one, again = replay(h, 200, seed=1), replay(h, 200, seed=1)
     other = replay(h, 200, seed=2)
