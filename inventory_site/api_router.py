@@ -7,7 +7,11 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from items.api import ItemViewSet, MovementViewSet
-from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
+from replenishment.api import (
+    BacktestViewSet,
+    ClassificationRunViewSet,
+    SuggestionViewSet,
+)
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
 
 
@@ -28,6 +32,7 @@ router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register(
     "classification-runs", ClassificationRunViewSet, basename="classification-run"
 )
+router.register("backtests", BacktestViewSet, basename="backtest")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

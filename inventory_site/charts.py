@@ -208,3 +208,52 @@ def lead_time_chart(rows: Sequence[tuple[date, float, float | None]]) -> SafeStr
         y_suffix=" d",
     )
     return chart.render()
+
+
+RUN_CLASSES = {"policy": "series", "baseline": "proj", "actual": "rop2"}
+
+
+def tradeoff_chart(groups: Sequence[tuple[str, dict]]) -> SafeString:
+    """Backtest: average on-hand value (x) against fill rate (y, %) for the
+    policy, the min/max baseline and actual, one point per group (overall, per
+    class). ``groups`` is [(label, {run: {"avg_on_hand_value", "fill_rate"}})]."""
+    points = [
+        (
+            label,
+            run,
+            float(kpis[run]["avg_on_hand_value"]),
+            100 * kpis[run]["fill_rate"],
+        )
+        for label, kpis in groups
+        for run in RUN_CLASSES
+        if run in kpis
+    ]
+    if not points:
+        return mark_safe('<p class="muted">Nothing to chart yet.</p>')
+    x_max = max(p[2] for p in points) * 1.1 or 1
+    y_min = min(90.0, min(p[3] for p in points) - 2)
+    y_min = max(0.0, y_min // 5 * 5)
+    chart = Chart(
+        title="Stock value against fill rate",
+        description="Average on-hand value (x) and fill rate (y) of the policy, "
+        "the ERP min/max baseline and what actually happened, overall and per "
+        "ABC class; lower and higher is better.",
+        x_min=0,
+        x_max=x_max,
+        y_min=y_min,
+        y_max=100,
+        series=[Series(run, [], css) for run, css in RUN_CLASSES.items()],
+        x_labels=[(0, "0"), (x_max / 2, _short(x_max / 2)), (x_max, _short(x_max))],
+        y_suffix=" %",
+    )
+    markup = str(chart.render())
+    marks = []
+    for label, run, value, fill in points:
+        x, y = chart.sx(value), chart.sy(fill)
+        tip = f"{run}, {label}: on hand {value:,.0f}, fill {fill:.1f} %"
+        marks.append(
+            f'<circle class="mark {RUN_CLASSES[run]}" cx="{x:.1f}" cy="{y:.1f}" r="5">'
+            f"<title>{escape(tip)}</title></circle>"
+            f'<text class="axis" x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(label)}</text>'
+        )
+    return mark_safe(markup.replace("</svg>", "".join(marks) + "</svg>"))  # noqa: S308

@@ -19,7 +19,6 @@ from decimal import Decimal
 from statistics import NormalDist
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from jobs.services import job_enqueue
@@ -238,6 +237,11 @@ def backtest_run_chunk(*, run: Backtest, first_id: int, last_id: int) -> Backtes
         skus=run.skus or None,
     )
     with transaction.atomic():
+        # The run's row lock makes chunks count one at a time; a chunk arriving
+        # after the run has finished (or failed) changes nothing.
+        run = Backtest.objects.select_for_update().get(pk=run.pk)
+        if run.status != BacktestStatus.RUNNING:
+            return run
         _, created = BacktestChunk.objects.get_or_create(
             backtest=run,
             first_id=first_id,
@@ -245,16 +249,14 @@ def backtest_run_chunk(*, run: Backtest, first_id: int, last_id: int) -> Backtes
         )
         if not created:
             return run
-        # The UPDATE locks the run's row until commit: chunks count one by one.
-        Backtest.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
-        run = Backtest.objects.get(pk=run.pk)
-        if run.chunks_done >= run.chunks_total and run.status == BacktestStatus.RUNNING:
+        run.chunks_done += 1
+        if run.chunks_done >= run.chunks_total:
             merged = BacktestTotals(days=run.days)
             for chunk in run.chunks.order_by("first_id"):
                 merged.merge(BacktestTotals.from_json(chunk.totals))
             backtest_finish(run=run, totals=merged)
-            run.save()
             run.chunks.all().delete()
+        run.save()
     return run
 
 
