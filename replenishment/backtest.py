@@ -73,6 +73,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from .planning import (
     MEASURED_MIN_SAMPLES,
@@ -369,58 +370,71 @@ class Nightly:
     samples: list[int]
 
 
-def nightly_figures(history: ItemHistory, *, days: int, window: int) -> Nightly:
+def nightly_figures(
+    history: ItemHistory, *, days: int, window: int, series: list[int] | None = None
+) -> Nightly:
     """d, σd, L, σL for each day t of the period, from data before day t only.
 
-    Rolling sums over the trailing window (integer thousandths): each day adds
-    day t−1 and drops day t−1−W, O(1) per day."""
+    Prefix sums of the daily issued thousandths (exact integers): the window of
+    night t (days t−W … t−1) sums to P[t+W] − P[t], O(1) per day. ``series`` is
+    the issued quantity of days −W … days−1 (built here when not given)."""
     issued = history.issued
     first = history.first_issue_day
-    # daily issued thousandths, days −window … days−1 at index 0 …
-    series = [issued.get(k, 0) for k in range(-window, days)]
-    total = sum(series[:window])
-    squares = sum(q * q for q in series[:window])
+    if series is None:
+        series = [issued.get(k, 0) for k in range(-window, days)]
     planned = float((history.annual_demand / 365).quantize(Q4))
-    d_list, sd_list = [0.0] * days, [0.0] * days
-    for t in range(days):
-        if t:
-            q = series[t - 1 + window]
-            old = series[t - 1]
-            if q != old:
-                total += q - old
-                squares += q * q - old * old
-        if first is None or first >= t:
-            d_list[t] = planned
-            continue
-        if not total:
-            continue
-        n = window if first < t - window else max(t - first, MIN_NEW_ITEM_DAYS)
-        mean = total / 1000 / n
-        variance = max(squares / 1e6 / n - mean * mean, 0.0)
-        d_list[t] = mean
-        sd_list[t] = math.sqrt(variance)
+    if first is None or first >= days - 1:
+        d_list, sd_list = [planned] * days, [0.0] * days
+    else:
+        totals = list(accumulate(series, initial=0))
+        squares = list(accumulate((q * q for q in series), initial=0))
+        new = MIN_NEW_ITEM_DAYS
+        # n: window days, or the days since the first consumption (at least 7)
+        ns = [
+            window if first < t - window else (t - first if t - first > new else new)
+            for t in range(days)
+        ]
+        d_list = [
+            (totals[t + window] - totals[t]) / 1000 / n if first < t else planned
+            for t, n in zip(range(days), ns, strict=True)
+        ]
+        sd_list = [
+            math.sqrt(max((squares[t + window] - squares[t]) / 1e6 / n - d * d, 0.0))
+            if first < t and d
+            else 0.0
+            for t, n, d in zip(range(days), ns, d_list, strict=True)
+        ]
 
-    lead, lead_sd, samples = [0.0] * days, [0.0] * days, [0] * days
     source = history.sources[0] if history.sources else None
     quote = float(source.quoted_lead_time_days) if source else 0.0
+    lead, lead_sd, samples = [quote] * days, [0.0] * days, [0] * days
     deliveries = history.deliveries
-    position, current = 0, (quote, 0.0, 0)
-    for t in range(days):
-        moved = False
-        while position < len(deliveries) and deliveries[position][0] < t:
-            position += 1
-            moved = True
-        if moved:
-            last = [lt for _, lt in deliveries[max(position - 10, 0) : position]]
-            n = len(last)
-            if n >= MEASURED_MIN_SAMPLES:
-                mean = sum(last) / n
-                var = max(sum(x * x for x in last) / n - mean * mean, 0.0)
-                std = math.sqrt(var * n / (n - 1))
-                current = (round(mean, 4), round(std, 4), n)
-            else:
-                current = (quote, 0.0, n)
-        lead[t], lead_sd[t], samples[t] = current
+    # A delivery received on day r counts from night r+1 on; between changes
+    # the figures are constant, so they are filled a stretch at a time.
+    changes = []
+    for k, (received, _) in enumerate(deliveries):
+        t = max(received + 1, 0)
+        if t >= days:
+            break
+        if k + 1 < len(deliveries) and max(deliveries[k + 1][0] + 1, 0) == t:
+            continue  # the next delivery lands the same night
+        last = [
+            lt for _, lt in deliveries[max(k + 1 - LEAD_TIME_DELIVERIES, 0) : k + 1]
+        ]
+        n = len(last)
+        if n >= MEASURED_MIN_SAMPLES:
+            mean = sum(last) / n
+            var = max(sum(x * x for x in last) / n - mean * mean, 0.0)
+            figures = (round(mean, 4), round(math.sqrt(var * n / (n - 1)), 4), n)
+        else:
+            figures = (quote, 0.0, n)
+        changes.append((t, figures))
+    for k, (t, (mean, std, n)) in enumerate(changes):
+        stop = changes[k + 1][0] if k + 1 < len(changes) else days
+        width = stop - t
+        lead[t:stop] = [mean] * width
+        lead_sd[t:stop] = [std] * width
+        samples[t:stop] = [n] * width
     return Nightly(d_list, sd_list, lead, lead_sd, samples)
 
 
@@ -467,28 +481,39 @@ class PolicyRule:
         # from the unrounded d, σd differs from plan_item's (d, σd rounded to 4
         # places) by at most 5e-5·(L + ST + z·(√L + σL)); the margin covers it.
         inf = math.inf
-        self.threshold = threshold = []
-        known = None
-        reorder_point = policy == "reorder_point"
-        for d, sd, lead, lead_sd in zip(
-            nightly.d, nightly.sd, nightly.lead, nightly.lead_sd, strict=True
-        ):
-            if d <= 0:
-                threshold.append(-inf)
-                continue
-            if not screen:
-                threshold.append(inf)
-                continue
-            if (lead, lead_sd) != known:  # changes only with a new delivery
-                known = lead, lead_sd
-                st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
-                margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead) + lead_sd + 1))
-                factor = lead + st + 1
-            if reorder_point:
-                trigger = d * lead + z * math.sqrt(lead * sd * sd + d * d * lead_sd**2)
-                threshold.append(trigger + d + margin + 1e-6)
-            else:  # d·(L + ST) + d
-                threshold.append(d * factor + margin + 1e-6)
+        constants = {}  # (L, σL) → (margin, L + ST + 1): change only with deliveries
+        for lead, lead_sd in set(zip(nightly.lead, nightly.lead_sd, strict=True)):
+            st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
+            margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead) + lead_sd + 1))
+            constants[lead, lead_sd] = (margin + 1e-6, lead + st + 1)
+        per_day = [
+            constants[k] for k in zip(nightly.lead, nightly.lead_sd, strict=True)
+        ]
+        if not screen:
+            threshold = [inf if d > 0 else -inf for d in nightly.d]
+        elif policy == "reorder_point":  # d·L + z·√(L·σd² + d²·σL²) + d
+            threshold = [
+                d * lead
+                + z * math.sqrt(lead * sd * sd + d * d * lead_sd * lead_sd)
+                + d
+                + margin
+                if d > 0
+                else -inf
+                for d, sd, lead, lead_sd, (margin, _) in zip(
+                    nightly.d,
+                    nightly.sd,
+                    nightly.lead,
+                    nightly.lead_sd,
+                    per_day,
+                    strict=True,
+                )
+            ]
+        else:  # d·(L + ST) + d
+            threshold = [
+                d * factor + margin if d > 0 else -inf
+                for d, (margin, factor) in zip(nightly.d, per_day, strict=True)
+            ]
+        self.threshold = threshold
         self.interval = interval
         self.source = source
 
@@ -637,34 +662,34 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
 
 def actual(history: ItemHistory, *, days: int, unit_cost: float, series=None):
     """What the ledger shows: end-of-day on-hand from every movement."""
-    on_hand = history.start_on_hand
-    net, receipts, issued = history.net, history.receipt_days, history.issued
-    demanded = on_hand_sum = 0.0
-    stockout_days = cycles = cycles_ok = 0
-    cycle_short = False
-    for t in range(days):
-        if t in receipts and t:
-            cycles += 1
-            cycles_ok += not cycle_short
-            cycle_short = False
-        on_hand += net.get(t, 0)
-        demanded += issued.get(t, 0)
-        if on_hand <= 0:
-            stockout_days += 1
-            cycle_short = True
-        on_hand_sum += on_hand
-        if series is not None:
-            series.append(on_hand / 1000)
-    cycles += 1
-    cycles_ok += not cycle_short
-    avg = on_hand_sum / 1000 / days
-    demanded /= 1000
+    moves = [0] * days
+    for t, q in history.net.items():
+        if 0 <= t < days:
+            moves[t] = q
+    levels = list(accumulate(moves, initial=history.start_on_hand))[1:]
+    short = [t for t, level in enumerate(levels) if level <= 0]
+    # cycles: from one receipt day to the next (the stretch before the first too)
+    bounds = sorted(t for t in history.receipt_days if 0 < t < days)
+    starts, stops = [0, *bounds], [*bounds, days]
+    cycles = len(starts)
+    cycles_ok = cycles
+    if short:
+        short_set = set(short)
+        cycles_ok -= sum(
+            1
+            for a, b in zip(starts, stops, strict=True)
+            if any(t in short_set for t in range(a, b))
+        )
+    if series is not None:
+        series.extend(level / 1000 for level in levels)
+    avg = sum(levels) / 1000 / days
+    demanded = sum(q for t, q in history.issued.items() if 0 <= t < days) / 1000
     return RunTotals(
         items=1,
         demanded=demanded,
         served=demanded,
         served_value=demanded * unit_cost,
-        stockout_days=stockout_days,
+        stockout_days=len(short),
         cycles=cycles,
         cycles_ok=cycles_ok,
         on_hand_sum=avg,
@@ -678,7 +703,7 @@ def skip_reason(history: ItemHistory, *, days: int) -> str | None:
     """Why an item cannot be replayed, or None."""
     if not history.sources:
         return "no active source"
-    if not any(history.issued.get(t) for t in range(days)):
+    if not any(q for t, q in history.issued.items() if 0 <= t < days):
         return "no demand in the period"
     return None
 
@@ -694,13 +719,16 @@ def replay_item(
     screen: bool = True,
 ) -> ItemResult:
     """Policy, baseline and actual for one item over ``days`` days from ``start``."""
-    nightly = nightly_figures(history, days=days, window=params.demand_window_days)
+    window = params.demand_window_days
+    issued = history.issued
+    daily = [issued.get(k, 0) for k in range(-window, days)]
+    nightly = nightly_figures(history, days=days, window=window, series=daily)
     unit_cost = history.unit_cost
     series = {run: [] for run in RUNS} if with_series else None
     policy = PolicyRule(history, nightly, params=params, start=start, screen=screen)
     baseline = BaselineRule(history, nightly)
     draws = LeadTimeDraws(history, seed)
-    demand = [history.issued.get(t, 0) / 1000 for t in range(days)]
+    demand = [q / 1000 for q in daily[window:]]
     runs = {
         "policy": simulate(
             history,

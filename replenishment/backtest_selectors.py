@@ -63,48 +63,42 @@ def _day_sql(column: str, start: date) -> tuple[str, list]:
 
 
 def _ledger(*, first_id, last_id, start, since) -> dict[int, tuple]:
-    """Per item: ([day], [issued], [net], [receipts]) per site date from
-    ``since`` on, days counted from ``start``."""
+    """Per item: ([day], [quantity in thousandths], [kind]) of its movements
+    from ``since`` on, days counted from ``start`` in the site calendar; kind is
+    1 for an issue, 2 for a receipt, 0 otherwise. On PostgreSQL one row per item
+    (arrays, in index order: no grouping of millions of rows by day, which
+    spills to disk); the caller adds them up per day."""
     table = StockMovement._meta.db_table
     day, day_params = _day_sql("m.occurred_at", start)
-    thousandths = (
-        "CAST(ROUND(SUM({}) * 1000) AS BIGINT)"
-        if connection.vendor == "postgresql"
-        else "CAST(ROUND(SUM({}) * 1000) AS INTEGER)"
-    )
-    daily = f"""
-        SELECT m.item_id AS item_id, {day} AS day,
-               {thousandths.format("CASE WHEN m.kind = %s THEN -m.quantity ELSE 0 END")}
-                   AS issued,
-               {thousandths.format("m.quantity")} AS net,
-               SUM(CASE WHEN m.kind = %s AND m.quantity > 0 THEN 1 ELSE 0 END)
-                   AS receipts
-          FROM {table} m
-         WHERE m.item_id BETWEEN %s AND %s AND m.occurred_at >= %s
-         GROUP BY 1, 2
-    """
-    params = [*day_params, MovementKind.ISSUE, MovementKind.RECEIPT]
-    params += [first_id, last_id, since]
+    kind = "CASE m.kind WHEN %s THEN 1 WHEN %s THEN 2 ELSE 0 END"
+    kind_params = [MovementKind.ISSUE, MovementKind.RECEIPT]
+    where = "m.item_id BETWEEN %s AND %s AND m.occurred_at >= %s"
+    where_params = [first_id, last_id, since]
     result: dict[int, tuple] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"""SELECT item_id, array_agg(day), array_agg(issued),
-                           array_agg(net), array_agg(receipts)
-                      FROM ({daily}) t GROUP BY item_id""",
-                params,
+                f"""SELECT m.item_id, array_agg({day}),
+                           array_agg(CAST(m.quantity * 1000 AS BIGINT)),
+                           array_agg({kind})
+                      FROM {table} m WHERE {where} GROUP BY m.item_id""",
+                [*day_params, *kind_params, *where_params],
             )
-            for item_id, days, issued, net, receipts in cursor.fetchall():
-                result[item_id] = (days, issued, net, receipts)
+            for item_id, days, quantities, kinds in cursor.fetchall():
+                result[item_id] = (days, quantities, kinds)
         else:
-            cursor.execute(daily, params)
-            grouped = defaultdict(lambda: ([], [], [], []))
-            for item_id, d, issued, net, receipts in cursor.fetchall():
+            cursor.execute(
+                f"""SELECT m.item_id, {day}, CAST(ROUND(m.quantity * 1000) AS INTEGER),
+                           {kind}
+                      FROM {table} m WHERE {where}""",
+                [*day_params, *kind_params, *where_params],
+            )
+            grouped = defaultdict(lambda: ([], [], []))
+            for item_id, d, quantity, code in cursor.fetchall():
                 lists = grouped[item_id]
                 lists[0].append(d)
-                lists[1].append(issued)
-                lists[2].append(net)
-                lists[3].append(receipts)
+                lists[1].append(quantity)
+                lists[2].append(code)
             result = dict(grouped)
     return result
 
@@ -185,24 +179,26 @@ def backtest_histories(
         ordered[item_id].append(delivery_id)
 
     histories = []
-    empty = ((), (), (), ())
+    empty = ((), (), ())
     for (
         pk, sku, unit, abc_class, xyz_class, policy, override, on_hand, unit_cost,
         annual_demand, shelf_life, safety_time, first,
     ) in rows:  # fmt: skip
-        day_list, issued_list, net_list, receipt_list = ledger.get(pk, empty)
-        issued, net, receipt_days, after = {}, {}, set(), 0
-        for d, q_issued, q_net, receipts in zip(
-            day_list, issued_list, net_list, receipt_list, strict=True
-        ):
+        issued: defaultdict[int, int] = defaultdict(int)
+        net: defaultdict[int, int] = defaultdict(int)
+        receipt_days: set[int] = set()
+        after = 0  # moved since the start (today's movements too)
+        for d, quantity, code in zip(*ledger.get(pk, empty), strict=True):
+            if code == 1:
+                issued[d] -= quantity
             if d >= 0:
-                after += q_net  # moved since the start (today's too)
+                after += quantity
                 if d < days:
-                    net[d] = q_net
-                    if receipts:
+                    net[d] += quantity
+                    if code == 2 and quantity > 0:
                         receipt_days.add(d)
-            if q_issued and d < days:
-                issued[d] = q_issued
+        for d in [d for d in issued if d >= days]:
+            del issued[d]  # today's issues are after the period
         choices, count = sources.get(pk, ((), 0))
         chosen, _ = choose_source(tuple(choices))
         deliveries = ()
@@ -219,12 +215,12 @@ def backtest_histories(
                 unit_cost=float(unit_cost),
                 annual_demand=annual_demand,
                 start_on_hand=round(on_hand * 1000) - after,
-                issued=issued,
+                issued=dict(issued),
                 first_issue_day=first_day,
                 sources=() if chosen is None else (chosen,),
                 source_count=count,
                 deliveries=deliveries,
-                net=net,
+                net=dict(net),
                 receipt_days=frozenset(receipt_days),
                 actual_orders=tuple(ordered.get(pk, ())),
                 shelf_life_days=shelf_life,
