@@ -595,62 +595,55 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
 
     ``demand`` holds the day's issued units (floats), day 0 first."""
     on_hand = history.start_on_hand / 1000
-    on_order = 0.0
+    on_order = lost = on_hand_sum = 0.0
     arrivals: dict[int, float] = {}
     supplier = history.sources[0].supplier_id
     mask = orders = 0
-    demanded = served = on_hand_sum = 0.0
-    stockout_days = cycles = cycles_ok = cycle_days = 0
-    cycle_short = False
+    receipts: list[int] = []
+    short: list[int] = []
     threshold, order = rule.threshold, rule.order
-    for t in range(days):
-        arrived = arrivals.pop(t, 0.0) if arrivals else 0.0
-        receipt = bool(arrived)
-        if receipt:
+    record = series is not None
+    for t, q, limit in zip(range(days), demand, threshold, strict=True):
+        if arrivals and t in arrivals:
+            arrived = arrivals.pop(t)
             on_hand += arrived
             on_order -= arrived
-        quantity = (
-            order(t, on_hand, on_order) if on_hand + on_order < threshold[t] else None
-        )
-        if quantity:
-            lead = draws[orders]
-            orders += 1
-            mask |= 1 << t
-            if lead <= 0:  # arrives the same day
-                on_hand += quantity
-                receipt = True
-            else:
-                on_order += quantity
-                arrivals[t + lead] = arrivals.get(t + lead, 0.0) + quantity
-        if receipt:
-            if cycle_days:
-                cycles += 1
-                cycles_ok += not cycle_short
-            cycle_short, cycle_days = False, 0
-        cycle_days += 1
-        q = demand[t]
+            receipts.append(t)
+        if on_hand + on_order < limit:
+            quantity = order(t, on_hand, on_order)
+            if quantity:
+                lead = draws[orders]
+                orders += 1
+                mask |= 1 << t
+                if lead <= 0:  # arrives the same day
+                    on_hand += quantity
+                    if not receipts or receipts[-1] != t:
+                        receipts.append(t)
+                else:
+                    on_order += quantity
+                    arrivals[t + lead] = arrivals.get(t + lead, 0.0) + quantity
         if q:
-            demanded += q
-            take = q if q <= on_hand else on_hand
-            served += take
-            on_hand -= take
+            if q < on_hand:
+                on_hand -= q
+            else:  # what finds no stock is lost
+                lost += q - on_hand
+                on_hand = 0.0
         if on_hand <= EPS:
             on_hand = 0.0
-            stockout_days += 1
-            cycle_short = True
+            short.append(t)
         on_hand_sum += on_hand
-        if series is not None:
+        if record:
             series.append(round(on_hand, 3))
-    if cycle_days:
-        cycles += 1
-        cycles_ok += not cycle_short
+    cycles, cycles_ok = _cycles(receipts, short, days)
+    demanded = sum(demand)
+    served = demanded - lost
     avg = on_hand_sum / days
     return RunTotals(
         items=1,
         demanded=demanded,
         served=served,
         served_value=served * unit_cost,
-        stockout_days=stockout_days,
+        stockout_days=len(short),
         cycles=cycles,
         cycles_ok=cycles_ok,
         on_hand_sum=avg,
@@ -658,6 +651,24 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
         order_lines=orders,
         order_days={supplier: mask} if mask else {},
     )
+
+
+def _cycles(receipts, short, days: int) -> tuple[int, int]:
+    """(cycles, cycles without a stockout day): a cycle runs from one receipt day
+    to the next; the stretch before the first receipt is one too. Both lists
+    ascending."""
+    starts = [0, *(t for t in receipts if 0 < t < days)]
+    cycles = len(starts)
+    if not short:
+        return cycles, cycles
+    stops = [*starts[1:], days]
+    bad, k = 0, 0
+    for a, b in zip(starts, stops, strict=True):
+        while k < len(short) and short[k] < a:
+            k += 1
+        if k < len(short) and short[k] < b:
+            bad += 1
+    return cycles, cycles - bad
 
 
 def actual(history: ItemHistory, *, days: int, unit_cost: float, series=None):
@@ -668,18 +679,8 @@ def actual(history: ItemHistory, *, days: int, unit_cost: float, series=None):
             moves[t] = q
     levels = list(accumulate(moves, initial=history.start_on_hand))[1:]
     short = [t for t, level in enumerate(levels) if level <= 0]
-    # cycles: from one receipt day to the next (the stretch before the first too)
-    bounds = sorted(t for t in history.receipt_days if 0 < t < days)
-    starts, stops = [0, *bounds], [*bounds, days]
-    cycles = len(starts)
-    cycles_ok = cycles
-    if short:
-        short_set = set(short)
-        cycles_ok -= sum(
-            1
-            for a, b in zip(starts, stops, strict=True)
-            if any(t in short_set for t in range(a, b))
-        )
+    receipts = sorted(t for t in history.receipt_days if 0 < t < days)
+    cycles, cycles_ok = _cycles(receipts, short, days)
     if series is not None:
         series.extend(level / 1000 for level in levels)
     avg = sum(levels) / 1000 / days

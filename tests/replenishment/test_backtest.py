@@ -252,3 +252,22 @@ def test_report_shape_and_chunk_merge():
     assert set(row["policy"]) == kpis
     assert sum(g["items"] for g in report["by_class"].values()) == 12
     assert report["actual"]["fill_rate"] == 1.0
+
+
+def test_actual_follows_the_ledger():
+    # start 20; day 0: −10 → 10; day 1: −10 → 0 (stock hit zero); day 2: +30
+    # received − 10 → 20; day 3: −10 → 10. Cycles: days 0–1 (short), days 2–3.
+    h = history(
+        on_hand=20,
+        days=4,
+        net={0: -10_000, 1: -10_000, 2: 20_000, 3: -10_000},
+        receipt_days=frozenset({2}),
+        actual_orders=(41,),
+    )
+    result = replay(h, 4)
+    actual = result.runs["actual"]
+    assert result.series["actual"] == [10, 0, 20, 10]
+    assert (actual.stockout_days, actual.cycles, actual.cycles_ok) == (1, 2, 1)
+    assert actual.served == actual.demanded == 40  # lost demand is not recorded
+    assert actual.on_hand_sum == pytest.approx(40 / 4)
+    assert (actual.order_lines, actual.orders) == (1, 1)
