@@ -360,14 +360,30 @@ def _d4(value: float) -> Decimal:
 
 @dataclass(slots=True)
 class Nightly:
-    """The figures known each night, per day of the period (floats, rounded to 4
-    places as the nightly run stores them)."""
+    """The figures known each night, per day of the period: d unrounded (plan_item
+    gets it rounded to 4 places, as the nightly run stores it), L and σL rounded.
+    σd is worked out only when asked (``std``): most nights need only d."""
 
     d: list[float]
-    sd: list[float]
     lead: list[float]
     lead_sd: list[float]
     samples: list[int]
+    squares: list[int] | None = None  # prefix sums of squared daily demand
+    ns: list[int] | None = None  # the days each night's window counts
+    window: int = 0
+    first: int | None = None
+
+    def std(self, t: int) -> float:
+        d = self.d[t]
+        if self.squares is None or not d or self.first is None or self.first >= t:
+            return 0.0
+        w, n = self.window, self.ns[t]
+        variance = (self.squares[t + w] - self.squares[t]) / 1e6 / n - d * d
+        return math.sqrt(variance) if variance > 0 else 0.0
+
+    @property
+    def sd(self) -> list[float]:
+        return [self.std(t) for t in range(len(self.d))]
 
 
 def nightly_figures(
@@ -383,26 +399,21 @@ def nightly_figures(
     if series is None:
         series = [issued.get(k, 0) for k in range(-window, days)]
     planned = float((history.annual_demand / 365).quantize(Q4))
+    squares = ns = None
     if first is None or first >= days - 1:
-        d_list, sd_list = [planned] * days, [0.0] * days
+        d_list = [planned] * days
     else:
         totals = list(accumulate(series, initial=0))
         squares = list(accumulate((q * q for q in series), initial=0))
-        new = MIN_NEW_ITEM_DAYS
-        # n: window days, or the days since the first consumption (at least 7)
-        ns = [
-            window if first < t - window else (t - first if t - first > new else new)
-            for t in range(days)
-        ]
+        # n: the window, or the days since the first consumption (at least 7):
+        # 7 up to first+7, then t − first up to first+W, then W
+        a = min(max(first + MIN_NEW_ITEM_DAYS + 1, 0), days)
+        b = min(max(first + window + 1, 0), days)
+        ns = [MIN_NEW_ITEM_DAYS] * a + list(range(a - first, b - first))
+        ns += [window] * (days - b)
         d_list = [
             (totals[t + window] - totals[t]) / 1000 / n if first < t else planned
             for t, n in zip(range(days), ns, strict=True)
-        ]
-        sd_list = [
-            math.sqrt(max((squares[t + window] - squares[t]) / 1e6 / n - d * d, 0.0))
-            if first < t and d
-            else 0.0
-            for t, n, d in zip(range(days), ns, d_list, strict=True)
         ]
 
     source = history.sources[0] if history.sources else None
@@ -435,7 +446,7 @@ def nightly_figures(
         lead[t:stop] = [mean] * width
         lead_sd[t:stop] = [std] * width
         samples[t:stop] = [n] * width
-    return Nightly(d_list, sd_list, lead, lead_sd, samples)
+    return Nightly(d_list, lead, lead_sd, samples, squares, ns, window, first)
 
 
 class LeadTimeDraws:
@@ -516,26 +527,30 @@ class PolicyRule:
         self.threshold = threshold
         self.interval = interval
         self.source = source
+        self.sources: dict[tuple, SourceFigures] = {}
 
     def order(self, t: int, on_hand: float, on_order: float) -> float | None:
         n = self.n
         d = n.d[t]
         h = self.history
-        measured = n.samples[t] >= MEASURED_MIN_SAMPLES
-        s = self.source
-        source = SourceFigures(
-            s.source_id,
-            s.supplier_id,
-            s.supplier_code,
-            s.priority,
-            s.quoted_lead_time_days,
-            s.min_order_qty,
-            s.order_multiple,
-            n.samples[t],
-            _d4(n.lead[t]) if measured else None,
-            _d4(n.lead_sd[t]) if measured else None,
-            False,
-        )
+        key = (n.samples[t], n.lead[t], n.lead_sd[t])
+        source = self.sources.get(key)
+        if source is None:  # the source as measured that night (changes rarely)
+            measured = key[0] >= MEASURED_MIN_SAMPLES
+            s = self.source
+            source = self.sources[key] = SourceFigures(
+                s.source_id,
+                s.supplier_id,
+                s.supplier_code,
+                s.priority,
+                s.quoted_lead_time_days,
+                s.min_order_qty,
+                s.order_multiple,
+                key[0],
+                _d4(key[1]) if measured else None,
+                _d4(key[2]) if measured else None,
+                False,
+            )
         figures = ItemFigures(
             item_id=h.item_id,
             sku=h.sku,
@@ -544,7 +559,7 @@ class PolicyRule:
             on_hand=_d3(on_hand),
             on_order=_d3(on_order),
             daily_demand=_d4(d),
-            daily_demand_std=_d4(n.sd[t]),
+            daily_demand_std=_d4(n.std(t)),
             sources=(source,),
             unit=h.unit,
             shelf_life_days=h.shelf_life_days,
