@@ -6,6 +6,7 @@ text description for screen readers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -231,8 +232,10 @@ def tradeoff_chart(groups: Sequence[tuple[str, dict]]) -> SafeString:
     if not points:
         return mark_safe('<p class="muted">Nothing to chart yet.</p>')
     x_max = max(p[2] for p in points) * 1.1 or 1
-    y_min = min(90.0, min(p[3] for p in points) - 2)
-    y_min = max(0.0, y_min // 5 * 5)
+    # y from a whole-number step below the lowest fill to 102 % (room for the
+    # legend above the 100 % points): four grid steps of whole percents
+    step = max(2, math.ceil((102 - min(p[3] for p in points) + 1) / 4))
+    y_min, y_max = 102 - 4 * step, 102
     chart = Chart(
         title="Stock value against fill rate",
         description="Average on-hand value (x) and fill rate (y) of the policy, "
@@ -241,7 +244,7 @@ def tradeoff_chart(groups: Sequence[tuple[str, dict]]) -> SafeString:
         x_min=0,
         x_max=x_max,
         y_min=y_min,
-        y_max=100,
+        y_max=y_max,
         series=[Series(run, [], css) for run, css in RUN_CLASSES.items()],
         x_labels=[(0, "0"), (x_max / 2, _short(x_max / 2)), (x_max, _short(x_max))],
         y_suffix=" %",

@@ -162,3 +162,19 @@ def test_backtest_page_shows_form_errors(admin_client_logged):
     assert response.status_code == 200
     assert b"invalid" in response.content
     assert not Backtest.objects.exists()
+
+
+def test_tradeoff_chart_places_each_run_and_escapes_labels():
+    from inventory_site.charts import tradeoff_chart
+
+    kpis = {
+        "policy": {"avg_on_hand_value": 100.0, "fill_rate": 0.95},
+        "baseline": {"avg_on_hand_value": 200.0, "fill_rate": 0.99},
+        "actual": {"avg_on_hand_value": 300.0, "fill_rate": 1.0},
+    }
+    svg = str(tradeoff_chart([("all", kpis), ("<A>", kpis)]))
+    assert svg.count("<circle") == 6
+    assert "&lt;A&gt;" in svg and "<A>" not in svg
+    # 95 % is the lowest fill: ⌈(102 − 95 + 1)/4⌉ = 2, so 94, 96, …, 102 %
+    assert ">94 %<" in svg and ">98 %<" in svg and ">102 %<" in svg
+    assert "policy, all: on hand 100, fill 95.0 %" in svg
