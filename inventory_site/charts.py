@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -260,3 +260,29 @@ def tradeoff_chart(groups: Sequence[tuple[str, dict]]) -> SafeString:
             f'<text class="axis" x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(label)}</text>'
         )
     return mark_safe(markup.replace("</svg>", "".join(marks) + "</svg>"))  # noqa: S308
+
+
+def replay_chart(*, start: date, series: dict[str, Sequence[float]]) -> SafeString:
+    """Backtest: one item's end-of-day stock per day for the policy, the min/max
+    baseline and actual."""
+    days = max((len(v) for v in series.values()), default=0)
+    if not days:
+        return mark_safe('<p class="muted">Nothing to chart.</p>')
+    top = max([max(v, default=0) for v in series.values()] + [1])
+    end = start + timedelta(days=days - 1)
+    chart = Chart(
+        title="Stock on hand, replayed",
+        description=f"End-of-day stock from {start:%d %b %Y} to {end:%d %b %Y} "
+        "under the policy, the ERP min/max baseline and as it actually was.",
+        x_min=0,
+        x_max=max(days - 1, 1),
+        y_min=0,
+        y_max=top * 1.1,
+        series=[
+            Series(run, list(enumerate(series[run])), css)
+            for run, css in RUN_CLASSES.items()
+            if run in series
+        ],
+        x_labels=[(0, f"{start:%d %b}"), (days - 1, f"{end:%d %b}")],
+    )
+    return chart.render()

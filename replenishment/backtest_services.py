@@ -280,3 +280,36 @@ def backtest_fail(*, run_id: int, message: str) -> None:
     Backtest.objects.filter(pk=run_id).update(
         status=BacktestStatus.FAILED, error=message[:500], finished_at=timezone.now()
     )
+
+
+def backtest_item_series(*, run: Backtest, sku: str) -> dict | None:
+    """One item's end-of-day stock in a stored run, per day, for policy, baseline
+    and actual (replayed again on its own: the same seed, parameters and period
+    give the same days as the run). None when the item cannot be replayed."""
+    from items.models import Item
+
+    from .backtest import replay_item, skip_reason
+
+    item = Item.objects.filter(sku=sku, active=True).only("pk").first()
+    if item is None:
+        return None
+    params = backtest_params(run.overrides)
+    start = run.today - timedelta(days=run.days)
+    [history] = backtest_histories(
+        first_id=item.pk,
+        last_id=item.pk,
+        today=run.today,
+        days=run.days,
+        window=params.demand_window_days,
+    )
+    if skip_reason(history, days=run.days):
+        return None
+    result = replay_item(
+        history,
+        days=run.days,
+        start=start,
+        params=params,
+        seed=run.seed,
+        with_series=True,
+    )
+    return {"start": start, "series": result.series}

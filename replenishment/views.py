@@ -4,14 +4,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory_site.charts import pareto_chart, tradeoff_chart
+from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
 from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
 from items.models import ClassificationRun
 from items.selectors import items_for_list
 from suppliers.models import Supplier
 
-from .backtest_services import BacktestError, backtest_request
+from .backtest_services import (
+    BacktestError,
+    backtest_item_series,
+    backtest_request,
+)
 from .forms import BacktestForm
 from .models import Backtest, Suggestion
 from .selectors import (
@@ -178,6 +182,11 @@ def backtest_detail(request, pk):
         context["chart"] = tradeoff_chart(
             [("all", report), *((k, v) for k, v in report["by_class"].items())]
         )
+        sku = request.GET.get("sku", "").strip()[:64]
+        if sku:
+            context["sku"] = sku
+            replayed = backtest_item_series(run=run, sku=sku)
+            context["item_chart"] = replayed and replay_chart(**replayed)
     return render(request, "replenishment/backtest_detail.html", context)
 
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from items.services import MovementInput, movements_bulk_post
 from jobs.models import Job
 from replenishment.backtest_services import (
+    backtest_item_series,
     backtest_request,
     backtest_run,
     backtest_run_chunk,
@@ -153,6 +154,24 @@ def test_backtest_page_starts_a_run_and_shows_results(
     assert "<svg" in body and "Stock value against fill rate" in body
     assert 'data-testid="backtest-results"' in body and "class A" in body
     assert "<script" not in body
+    one = client.get(f"/backtests/{run.pk}/", {"sku": "BT-1"}).content.decode()
+    assert "Stock on hand, replayed" in one
+    missing = client.get(f"/backtests/{run.pk}/", {"sku": "NOPE"}).content.decode()
+    assert "NOPE is not an active item" in missing
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_item_replayed_again_matches_the_run():
+    make_items(3)
+    run = Backtest.objects.create(days=60, seed=2, today=TODAY)
+    run.results = backtest_run(days=60, seed=2, today=TODAY)
+    replayed = backtest_item_series(run=run, sku="BT-2")
+    assert replayed["start"] == TODAY - timedelta(days=60)
+    row = next(r for r in run.results["per_item"] if r["sku"] == "BT-2")
+    for name in ("policy", "baseline", "actual"):
+        days = replayed["series"][name]
+        assert len(days) == 60
+        assert sum(days) / 60 == pytest.approx(row[name]["avg_on_hand_units"], abs=1e-3)
 
 
 def test_backtest_page_shows_form_errors(admin_client_logged):
