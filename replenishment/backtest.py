@@ -61,9 +61,12 @@ KPIs per run (``RunTotals``, additive, finished by ``kpis``):
 - order_lines = orders placed per item; orders = distinct (supplier, day): the
   lines accepted together become one delivery per supplier, as accepting does.
 
+What was on order at the start (deliveries ordered before the period) arrives in
+the simulated runs on the day it actually arrived, as in the ledger.
+
 Simplifications, stated: classes, policies, unit costs, sources and supplier risk
-are today's; simulated runs start with nothing on order and ignore adjustments and
-scrap (the ledger's "actual" includes them).
+are today's; simulated runs ignore adjustments and scrap (the ledger's "actual"
+includes them) and orders that were open at the start but never received.
 """
 
 from __future__ import annotations
@@ -125,6 +128,9 @@ class ItemHistory:
     # the chosen source's received deliveries: (received day, lead-time days),
     # in order of receipt, all of its history (later ones are the draw pool)
     deliveries: tuple[tuple[int, int], ...] = ()
+    # on order at the start: (receipt day, accepted thousandths) of deliveries
+    # ordered before the period, arriving when they actually did
+    pipeline: tuple[tuple[int, int], ...] = ()
     # the ledger: net movement per day in the period, and the receipt days
     net: dict[int, int] = field(default_factory=dict)
     receipt_days: frozenset[int] = frozenset()
@@ -346,7 +352,8 @@ class BacktestTotals:
                 "actual fill rate is 1: lost demand is not recorded yet, so the "
                 "ledger cannot show it (its stockout days show when stock hit zero)",
                 "classes, policies, unit costs, sources and supplier risk are "
-                "today's; simulated runs start with nothing on order",
+                "today's; simulated runs receive what was on order at the start "
+                "when it actually arrived, and ignore adjustments and scrap",
             ],
         }
 
@@ -610,8 +617,11 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
 
     ``demand`` holds the day's issued units (floats), day 0 first."""
     on_hand = history.start_on_hand / 1000
-    on_order = lost = on_hand_sum = 0.0
+    lost = on_hand_sum = 0.0
     arrivals: dict[int, float] = {}
+    for day, quantity in history.pipeline:  # on order at the start
+        arrivals[day] = arrivals.get(day, 0.0) + quantity / 1000
+    on_order = sum(arrivals.values())
     supplier = history.sources[0].supplier_id
     mask = orders = 0
     receipts: list[int] = []

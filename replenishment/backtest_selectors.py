@@ -103,13 +103,17 @@ def _ledger(*, first_id, last_id, start, since) -> dict[int, tuple]:
     return result
 
 
-def _received(*, first_id, last_id, start) -> dict[tuple[int, int], list]:
+def _received(*, first_id, last_id, start, days) -> tuple[dict, dict]:
     """(supplier, item) → [(received day, lead-time days)] in order of receipt:
-    the received deliveries that lead-time statistics use."""
+    the received deliveries that lead-time statistics use; and item →
+    [(received day, accepted thousandths)] of those ordered before the period and
+    received in it (what was on order at the start)."""
     lead, lead_params = lead_time_days_sql("d.ordered_at", "d.received_at")
     day, day_params = _day_sql("d.received_at", start)
+    cast = "BIGINT" if connection.vendor == "postgresql" else "INTEGER"
     sql = f"""
-        SELECT d.supplier_id, l.item_id, {day}, {lead}
+        SELECT d.supplier_id, l.item_id, {day}, {lead},
+               CAST(ROUND((l.quantity_received - l.quantity_rejected) * 1000) AS {cast})
           FROM {DeliveryLine._meta.db_table} l
           JOIN {Delivery._meta.db_table} d ON d.id = l.delivery_id
          WHERE l.item_id BETWEEN %s AND %s
@@ -119,11 +123,14 @@ def _received(*, first_id, last_id, start) -> dict[tuple[int, int], list]:
     """
     params = [*day_params, *lead_params, first_id, last_id, DeliveryStatus.RECEIVED]
     result: dict[tuple[int, int], list] = defaultdict(list)
+    pipeline: dict[int, list] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for supplier_id, item_id, received, lead_time in cursor.fetchall():
+        for supplier_id, item_id, received, lead_time, accepted in cursor.fetchall():
             result[(supplier_id, item_id)].append((received, int(lead_time)))
-    return result
+            if received - lead_time < 0 <= received < days and accepted > 0:
+                pipeline[item_id].append((received, accepted))
+    return result, pipeline
 
 
 def backtest_histories(
@@ -169,7 +176,9 @@ def backtest_histories(
     )
     ledger = _ledger(first_id=first_id, last_id=last_id, start=start, since=since)
     sources = _sources(chunk, {})
-    received = _received(first_id=first_id, last_id=last_id, start=start)
+    received, pipeline = _received(
+        first_id=first_id, last_id=last_id, start=start, days=days
+    )
     ordered: dict[int, list[int]] = defaultdict(list)
     for item_id, delivery_id in DeliveryLine.objects.filter(
         chunk,
@@ -220,6 +229,7 @@ def backtest_histories(
                 sources=() if chosen is None else (chosen,),
                 source_count=count,
                 deliveries=deliveries,
+                pipeline=tuple(pipeline.get(pk, ())),
                 net=dict(net),
                 receipt_days=frozenset(receipt_days),
                 actual_orders=tuple(ordered.get(pk, ())),

@@ -93,6 +93,17 @@ def test_policy_loses_demand_that_finds_no_stock():
     assert policy.kpis(3)["fill_rate"] == pytest.approx(25 / 30, abs=1e-4)
 
 
+def test_what_was_on_order_at_the_start_arrives_as_it_did():
+    # On hand 15 and 85 on order arriving on day 2: IP 100 → order_by day 0 +
+    # ⌊(100 − 30)/10⌋ = day 7, no order. Day 0: 5; day 1: 5 served, 5 lost → 0;
+    # day 2: 85 arrive − 10 → 75.
+    result = replay(history(on_hand=15, pipeline=((2, 85_000),)), 3)
+    policy = result.runs["policy"]
+    assert result.series["policy"] == [5, 0, 75]
+    assert policy.order_lines == 0
+    assert (policy.served, policy.stockout_days, policy.cycles) == (25, 1, 2)
+
+
 def test_baseline_replay_by_hand():
     # min = d·L + 14·d = 20 + 140 = 160, max = min + 30·d = 460.
     # day 0: IP 45 ≤ 160 → order 460 − 45 = 415, arrives day 2; 45−10 = 35

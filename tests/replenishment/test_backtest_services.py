@@ -78,7 +78,7 @@ def stocked():
     rows += [(MovementKind.ISSUE, "7", NOW - timedelta(hours=1))]
     rows.sort(key=lambda row: row[2])
     post(item, rows)
-    for ordered_day, lead in ((-60, 3), (-30, 5), (5, 4)):
+    for ordered_day, lead in ((-60, 3), (-30, 5), (-2, 5), (5, 4)):
         received(source, ordered_day=ordered_day, lead=lead, item=item)
     return item, source
 
@@ -99,8 +99,10 @@ def test_histories_rebuild_the_start_stock_and_daily_series(stocked):
     assert DAYS not in h.issued  # today's issue is after the period
     assert h.net[10] == 40_000 - 5000 and h.receipt_days == frozenset({10})
     assert h.first_issue_day == -20
-    # lead times in site days, in order of receipt: received on days −57, −25, 9
-    assert h.deliveries == ((-57, 3), (-25, 5), (9, 4))
+    # lead times in site days, in order of receipt: received on days −57, −25, 3, 9
+    assert h.deliveries == ((-57, 3), (-25, 5), (3, 5), (9, 4))
+    # ordered on day −2 and received on day 3: on order at the start
+    assert h.pipeline == ((3, 50_000),)
     assert h.sources[0].source_id == source.pk and h.source_count == 1
     assert len(h.actual_orders) == 1  # the one ordered on day 5
 
