@@ -62,11 +62,12 @@ KPIs per run (``RunTotals``, additive, finished by ``kpis``):
   lines accepted together become one delivery per supplier, as accepting does.
 
 What was on order at the start (deliveries ordered before the period) arrives in
-the simulated runs on the day it actually arrived, as in the ledger.
+the simulated runs on the day it actually arrived, and adjustments and scrap (an
+opening balance, a count correction) change their stock on the day they happened,
+in the morning: only receipts are replaced by the rule's own orders.
 
 Simplifications, stated: classes, policies, unit costs, sources and supplier risk
-are today's; simulated runs ignore adjustments and scrap (the ledger's "actual"
-includes them) and orders that were open at the start but never received.
+are today's; orders open at the start but never received are left out.
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class ItemHistory:
     # on order at the start: (receipt day, accepted thousandths) of deliveries
     # ordered before the period, arriving when they actually did
     pipeline: tuple[tuple[int, int], ...] = ()
+    # adjustments and scrap per day of the period (thousandths, signed): stock
+    # events no ordering rule causes, so the simulated runs get them too
+    other: dict[int, int] = field(default_factory=dict)
     # the ledger: net movement per day in the period, and the receipt days
     net: dict[int, int] = field(default_factory=dict)
     receipt_days: frozenset[int] = frozenset()
@@ -353,7 +357,8 @@ class BacktestTotals:
                 "ledger cannot show it (its stockout days show when stock hit zero)",
                 "classes, policies, unit costs, sources and supplier risk are "
                 "today's; simulated runs receive what was on order at the start "
-                "when it actually arrived, and ignore adjustments and scrap",
+                "when it actually arrived and book adjustments and scrap as the "
+                "ledger has them",
             ],
         }
 
@@ -622,6 +627,7 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
     for day, quantity in history.pipeline:  # on order at the start
         arrivals[day] = arrivals.get(day, 0.0) + quantity / 1000
     on_order = sum(arrivals.values())
+    other = history.other
     supplier = history.sources[0].supplier_id
     mask = orders = 0
     receipts: list[int] = []
@@ -634,6 +640,8 @@ def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
             on_hand += arrived
             on_order -= arrived
             receipts.append(t)
+        if other and t in other:  # an adjustment or scrap, as the ledger has it
+            on_hand = max(on_hand + other[t] / 1000, 0.0)
         if on_hand + on_order < limit:
             quantity = order(t, on_hand, on_order)
             if quantity:

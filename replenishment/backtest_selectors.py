@@ -195,6 +195,7 @@ def backtest_histories(
     ) in rows:  # fmt: skip
         issued: defaultdict[int, int] = defaultdict(int)
         net: defaultdict[int, int] = defaultdict(int)
+        other: defaultdict[int, int] = defaultdict(int)
         receipt_days: set[int] = set()
         after = 0  # moved since the start (today's movements too)
         for d, quantity, code in zip(*ledger.get(pk, empty), strict=True):
@@ -206,6 +207,8 @@ def backtest_histories(
                     net[d] += quantity
                     if code == 2 and quantity > 0:
                         receipt_days.add(d)
+                    elif code == 0:
+                        other[d] += quantity
         for d in [d for d in issued if d >= days]:
             del issued[d]  # today's issues are after the period
         choices, count = sources.get(pk, ((), 0))
@@ -231,6 +234,7 @@ def backtest_histories(
                 deliveries=deliveries,
                 pipeline=tuple(pipeline.get(pk, ())),
                 net=dict(net),
+                other={d: q for d, q in other.items() if q},
                 receipt_days=frozenset(receipt_days),
                 actual_orders=tuple(ordered.get(pk, ())),
                 shelf_life_days=shelf_life,

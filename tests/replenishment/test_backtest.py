@@ -104,6 +104,18 @@ def test_what_was_on_order_at_the_start_arrives_as_it_did():
     assert (policy.served, policy.stockout_days, policy.cycles) == (25, 1, 2)
 
 
+def test_adjustments_and_scrap_change_simulated_stock_as_they_happened():
+    # As above, plus a +20 count correction on day 1 (in the morning):
+    # day 0: 5; day 1: 5 + 20 = 25, IP 110: no order, − 10 → 15; day 2: +85 → 90.
+    # Baseline: IP 100 ≤ min 160 on day 0 → orders 460 − 100 = 360 for day 2:
+    # 15 + 85 + 360 − 10 = 450.
+    h = history(on_hand=15, pipeline=((2, 85_000),), other={1: 20_000})
+    result = replay(h, 3)
+    assert result.series["policy"] == [5, 15, 90]
+    assert result.series["baseline"] == [5, 15, 450]
+    assert result.runs["policy"].served == 30
+
+
 def test_baseline_replay_by_hand():
     # min = d·L + 14·d = 20 + 140 = 160, max = min + 30·d = 460.
     # day 0: IP 45 ≤ 160 → order 460 − 45 = 415, arrives day 2; 45−10 = 35

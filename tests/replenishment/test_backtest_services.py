@@ -67,8 +67,8 @@ def received(source, *, ordered_day: int, lead: int, item):
 @pytest.fixture
 def stocked():
     """BOLT-8: 300 received before the window; 5 a day issued from day −20;
-    40 received on day 10; 7 issued today (after the period); one issue at
-    00:30 local on day 3 (23:30 UTC the day before)."""
+    40 received on day 10; 10 adjusted in on day 12; 7 issued today (after the
+    period); one issue at 00:30 local on day 3 (23:30 UTC the day before)."""
     item = ItemFactory(sku="BOLT-8", abc_class="A", policy="jit", xyz_class="X")
     source = SupplierItemFactory(item=item, quoted_lead_time_days=4)
     rows = [(MovementKind.RECEIPT, "300", at(-100))]
@@ -76,6 +76,7 @@ def stocked():
     rows += [(MovementKind.RECEIPT, "40", at(10, hour=8))]
     rows += [(MovementKind.ISSUE, "2", at(3, hour=0, minute=30))]
     rows += [(MovementKind.ISSUE, "7", NOW - timedelta(hours=1))]
+    rows += [(MovementKind.ADJUSTMENT, "10", at(12))]
     rows.sort(key=lambda row: row[2])
     post(item, rows)
     for ordered_day, lead in ((-60, 3), (-30, 5), (-2, 5), (5, 4)):
@@ -90,15 +91,16 @@ def test_histories_rebuild_the_start_stock_and_daily_series(stocked):
         first_id=item.pk, last_id=item.pk, today=TODAY, days=DAYS, window=90
     )
     item.refresh_from_db()
-    # now: 300 + 40 − 5·50 (days −20 … 29) − 2 − 7 = 81; the start of day 0 is
-    # that minus everything since (+40 − 5·30 − 2 − 7) = 300 − 5·20 = 200
-    assert item.on_hand == 81
+    # now: 300 + 40 + 10 − 5·50 (days −20 … 29) − 2 − 7 = 91; the start of day 0
+    # is that minus everything since (+40 + 10 − 5·30 − 2 − 7) = 300 − 5·20 = 200
+    assert item.on_hand == 91
     assert h.start_on_hand == 200_000
     assert h.issued[-20] == h.issued[0] == 5000
     assert h.issued[3] == 7000  # 5 + the 00:30 issue, counted on its local date
     assert DAYS not in h.issued  # today's issue is after the period
     assert h.net[10] == 40_000 - 5000 and h.receipt_days == frozenset({10})
     assert h.first_issue_day == -20
+    assert h.other == {12: 10_000}
     # lead times in site days, in order of receipt: received on days −57, −25, 3, 9
     assert h.deliveries == ((-57, 3), (-25, 5), (3, 5), (9, 4))
     # ordered on day −2 and received on day 3: on order at the start
