@@ -10,7 +10,8 @@ pattern and overall, and merges across chunks, so a chunked run equals a single 
 Timeline. The period is the ``days`` site dates before "today"; day ``t`` (0-based)
 is ``start + t``. Each day, in this order:
 
-1. the morning: orders due today arrive (they are available for today's demand);
+1. the morning: orders due today arrive (they are available for today's demand),
+   and the day's adjustments and scrap from the ledger are booked;
 2. the nightly plan (run for ``today = day t``, from data up to day t−1 only) is
    made; a suggestion whose ``order_by`` is today is accepted and ordered now, one
    due later is superseded by the next night's plan (exactly as regeneration does);
@@ -23,8 +24,8 @@ Figures known on the night before day t (never later data):
   days t−W … t−1; days without issues count as zero, days before the item's first
   consumption do not: the window then starts there, at least 7 days, as in
   ``services._demand_stats``). d = Σq/n, σd = √(Σq²/n − d²). Never consumed
-  before t: d = annual_demand/365, σd = 0. Rolling sums in integer thousandths,
-  so nothing drifts over a year.
+  before t: d = annual_demand/365, σd = 0. Prefix sums in integer thousandths:
+  O(1) per night, and nothing drifts over a year.
 - L, σL: the mean and sample deviation of the source's last 10 deliveries
   received before day t (when at least 3), else the quote and 0.
 
