@@ -9,7 +9,11 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from inventory_site.api_parsers import JSONParser
 from items.api import ItemViewSet, MovementViewSet, PlannedDemandViewSet
-from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
+from replenishment.api import (
+    BacktestViewSet,
+    ClassificationRunViewSet,
+    SuggestionViewSet,
+)
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
 
 
@@ -42,6 +46,7 @@ router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register(
     "classification-runs", ClassificationRunViewSet, basename="classification-run"
 )
+router.register("backtests", BacktestViewSet, basename="backtest")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

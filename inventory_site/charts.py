@@ -6,9 +6,10 @@ text description for screen readers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -206,5 +207,82 @@ def lead_time_chart(rows: Sequence[tuple[date, float, float | None]]) -> SafeStr
         ],
         x_labels=[(0, f"{start:%d %b}"), (end, f"{rows[-1][0]:%d %b}")],
         y_suffix=" d",
+    )
+    return chart.render()
+
+
+RUN_CLASSES = {"policy": "series", "baseline": "proj", "actual": "rop2"}
+
+
+def tradeoff_chart(groups: Sequence[tuple[str, dict]]) -> SafeString:
+    """Backtest: average on-hand value (x) against fill rate (y, %) for the
+    policy, the min/max baseline and actual, one point per group (overall, per
+    class). ``groups`` is [(label, {run: {"avg_on_hand_value", "fill_rate"}})]."""
+    points = [
+        (
+            label,
+            run,
+            float(kpis[run]["avg_on_hand_value"]),
+            100 * kpis[run]["fill_rate"],
+        )
+        for label, kpis in groups
+        for run in RUN_CLASSES
+        if run in kpis
+    ]
+    if not points:
+        return mark_safe('<p class="muted">Nothing to chart yet.</p>')
+    x_max = max(p[2] for p in points) * 1.1 or 1
+    # y from a whole-number step below the lowest fill to 102 % (room for the
+    # legend above the 100 % points): four grid steps of whole percents
+    step = max(2, math.ceil((102 - min(p[3] for p in points) + 1) / 4))
+    y_min, y_max = 102 - 4 * step, 102
+    chart = Chart(
+        title="Stock value against fill rate",
+        description="Average on-hand value (x) and fill rate (y) of the policy, "
+        "the ERP min/max baseline and what actually happened, overall and per "
+        "ABC class; lower and higher is better.",
+        x_min=0,
+        x_max=x_max,
+        y_min=y_min,
+        y_max=y_max,
+        series=[Series(run, [], css) for run, css in RUN_CLASSES.items()],
+        x_labels=[(0, "0"), (x_max / 2, _short(x_max / 2)), (x_max, _short(x_max))],
+        y_suffix=" %",
+    )
+    markup = str(chart.render())
+    marks = []
+    for label, run, value, fill in points:
+        x, y = chart.sx(value), chart.sy(fill)
+        tip = f"{run}, {label}: on hand {value:,.0f}, fill {fill:.1f} %"
+        marks.append(
+            f'<circle class="mark {RUN_CLASSES[run]}" cx="{x:.1f}" cy="{y:.1f}" r="5">'
+            f"<title>{escape(tip)}</title></circle>"
+            f'<text class="axis" x="{x + 7:.1f}" y="{y + 4:.1f}">{escape(label)}</text>'
+        )
+    return mark_safe(markup.replace("</svg>", "".join(marks) + "</svg>"))  # noqa: S308
+
+
+def replay_chart(*, start: date, series: dict[str, Sequence[float]]) -> SafeString:
+    """Backtest: one item's end-of-day stock per day for the policy, the min/max
+    baseline and actual."""
+    days = max((len(v) for v in series.values()), default=0)
+    if not days:
+        return mark_safe('<p class="muted">Nothing to chart.</p>')
+    top = max([max(v, default=0) for v in series.values()] + [1])
+    end = start + timedelta(days=days - 1)
+    chart = Chart(
+        title="Stock on hand, replayed",
+        description=f"End-of-day stock from {start:%d %b %Y} to {end:%d %b %Y} "
+        "under the policy, the ERP min/max baseline and as it actually was.",
+        x_min=0,
+        x_max=max(days - 1, 1),
+        y_min=0,
+        y_max=top * 1.1,
+        series=[
+            Series(run, list(enumerate(series[run])), css)
+            for run, css in RUN_CLASSES.items()
+            if run in series
+        ],
+        x_labels=[(0, f"{start:%d %b}"), (days - 1, f"{end:%d %b}")],
     )
     return chart.render()

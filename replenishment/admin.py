@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import PolicyParameters, Suggestion
+from .models import Backtest, PolicyParameters, Suggestion
 
 
 @admin.register(PolicyParameters)
@@ -67,6 +67,26 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_select_related = ["item", "supplier"]
     date_hierarchy = "order_by"
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Backtest)
+class BacktestAdmin(admin.ModelAdmin):
+    """Stored backtests, read-only: start them from the Backtest page."""
+
+    list_display = ["pk", "status", "days", "seed", "today", "created_at"]
+    list_filter = ["status"]
+    exclude = ["results"]
+    readonly_fields = [
+        "status", "days", "seed", "skus", "overrides", "today", "chunks_total",
+        "chunks_done", "error", "requested_by", "created_at", "started_at",
+        "finished_at",
+    ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False

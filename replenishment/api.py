@@ -8,8 +8,16 @@ from inventory_site.api_permissions import IsStaff, IsSuperuser
 from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 
-from .models import Suggestion
-from .serializers import AcceptSerializer, DismissSerializer, SuggestionSerializer
+from .backtest_services import BacktestError, backtest_request
+from .models import Backtest, Suggestion
+from .serializers import (
+    AcceptSerializer,
+    BacktestListSerializer,
+    BacktestRequestSerializer,
+    BacktestSerializer,
+    DismissSerializer,
+    SuggestionSerializer,
+)
 from .services import (
     SuggestionError,
     classification_run_request,
@@ -94,3 +102,43 @@ class ClassificationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     def create(self, request, *args, **kwargs):
         run = classification_run_request(requested_by=request.user)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BacktestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Backtests (DESIGN §6). POST (superusers) starts one in the background: 202
+    with its id; GET shows status, progress and, once done, the report."""
+
+    serializer_class = BacktestSerializer
+    lookup_value_regex = r"\d{1,18}"
+    queryset = Backtest.objects.order_by("-created_at", "-pk")
+
+    def get_permissions(self):
+        return [IsSuperuser()] if self.action == "create" else [IsStaff()]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return BacktestListSerializer
+        return BacktestSerializer
+
+    @extend_schema(
+        request=BacktestRequestSerializer, responses={202: BacktestSerializer}
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = BacktestRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        overrides = {
+            key: (str(value) if not isinstance(value, dict) else dict(value))
+            for key, value in data.get("overrides", {}).items()
+        }
+        try:
+            run = backtest_request(
+                days=data["days"],
+                seed=data["seed"],
+                skus=data.get("items") or None,
+                overrides=overrides,
+                requested_by=request.user,
+            )
+        except BacktestError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(BacktestSerializer(run).data, status=status.HTTP_202_ACCEPTED)

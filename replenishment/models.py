@@ -156,3 +156,79 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.quantity} × {self.item.sku} by {self.order_by}"
+
+
+class BacktestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Backtest(models.Model):
+    """A stored backtest run (DESIGN §6): its parameters, progress and report."""
+
+    status = models.CharField(
+        max_length=12, choices=BacktestStatus.choices, default=BacktestStatus.PENDING
+    )
+    days = models.PositiveSmallIntegerField(default=365)
+    seed = models.IntegerField(default=0)
+    skus = models.JSONField(default=list, blank=True)
+    overrides = models.JSONField(
+        default=dict, blank=True, help_text="What-if planning parameters."
+    )
+    today = models.DateField(help_text="The period ends the day before.")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    results = models.JSONField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Backtest {self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("backtest_detail", args=[self.pk])
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == BacktestStatus.SUCCEEDED:
+            return 100
+        if not self.chunks_total:
+            return 0
+        return int(100 * self.chunks_done / self.chunks_total)
+
+
+class BacktestChunk(models.Model):
+    """One chunk's totals, kept until the last chunk merges them."""
+
+    backtest = models.ForeignKey(
+        Backtest, on_delete=models.CASCADE, related_name="chunks"
+    )
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    totals = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backtest", "first_id"], name="backtest_chunk_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Backtest {self.backtest_id} items {self.first_id}–{self.last_id}"

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from .models import Suggestion
+from .models import Backtest, Suggestion
 
 
 class SuggestionSerializer(serializers.ModelSerializer):
@@ -36,3 +38,54 @@ class AcceptSerializer(serializers.Serializer):
 
 class DismissSerializer(serializers.Serializer):
     snooze_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+
+
+class BacktestSerializer(serializers.ModelSerializer):
+    progress = serializers.IntegerField(source="progress_percent", read_only=True)
+
+    class Meta:
+        model = Backtest
+        fields = [
+            "id", "status", "days", "seed", "skus", "overrides", "today",
+            "chunks_total", "chunks_done", "progress", "created_at", "started_at",
+            "finished_at", "error", "results",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BacktestListSerializer(BacktestSerializer):
+    """The list leaves the (large) report out; GET one run for it."""
+
+    class Meta(BacktestSerializer.Meta):
+        fields = [f for f in BacktestSerializer.Meta.fields if f != "results"]
+        read_only_fields = fields
+
+
+class PerClassDays(serializers.Serializer):
+    A = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    B = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    C = serializers.IntegerField(min_value=0, max_value=365, required=False)
+
+
+class BacktestOverridesSerializer(serializers.Serializer):
+    service_level = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.5"),
+        max_value=Decimal("0.9999"),
+        required=False,
+    )
+    z = serializers.DecimalField(
+        max_digits=4, decimal_places=2, min_value=0, max_value=5, required=False
+    )
+    min_safety_time_days = PerClassDays(required=False)
+    delivery_interval_days = PerClassDays(required=False)
+
+
+class BacktestRequestSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=7, max_value=1095, default=365)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=10000
+    )
+    overrides = BacktestOverridesSerializer(required=False)

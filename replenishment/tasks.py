@@ -28,11 +28,13 @@ from inventory_site.locks import job_lock, lock_add
 from items.models import ClassificationRun
 from suppliers.services import supplier_scores_refresh
 
+from .backtest_services import backtest_fail, backtest_run_chunk, backtest_start
 from .classification import (
     classification_run_skip,
     classification_runs_fail_stale,
     items_reclassify,
 )
+from .models import Backtest, BacktestStatus
 from .services import item_id_ranges, suggestions_generate_chunk
 
 logger = logging.getLogger(__name__)
@@ -166,3 +168,48 @@ def nightly_planning_task(night: str | None = None) -> dict:
         return _skipped(guard, night=night)
     nightly_chain().apply_async()
     return {"status": "queued", "night": night}
+
+
+# --- backtests (DESIGN §6) ---
+
+BACKTEST = {
+    "time_limit": settings.NIGHTLY_TASK_TIME_LIMIT,
+    "soft_time_limit": settings.NIGHTLY_TASK_SOFT_TIME_LIMIT,
+}
+
+
+@shared_task(**BACKTEST)
+def backtest_task(run_id: int) -> dict:
+    """Fan a stored backtest out: one ``backtest_chunk_task`` per range of item
+    ids (a Celery group, like suggestion generation); the chunk that completes
+    the count writes the report."""
+    run = Backtest.objects.get(pk=run_id)
+    if run.status != BacktestStatus.PENDING:
+        return {"run": run_id, "status": run.status}  # a redelivered message
+    try:
+        ranges = backtest_start(run=run, chunk_size=settings.SUGGESTION_CHUNK_SIZE)
+    except Exception as error:
+        logger.exception("Backtest %s failed to start.", run_id)
+        backtest_fail(run_id=run_id, message=f"{error.__class__.__name__}: {error}")
+        return {"run": run_id, "status": "failed"}
+    if ranges:
+        group(
+            backtest_chunk_task.si(run_id, first_id, last_id)
+            for first_id, last_id in ranges
+        ).apply_async()
+    return {"run": run_id, "status": "running", "chunks": len(ranges)}
+
+
+@shared_task(**BACKTEST)
+def backtest_chunk_task(run_id: int, first_id: int, last_id: int) -> dict:
+    """Replay the items with ids in [first_id, last_id] for a stored run."""
+    run = Backtest.objects.get(pk=run_id)
+    if run.status != BacktestStatus.RUNNING:
+        return {"run": run_id, "status": run.status}
+    try:
+        run = backtest_run_chunk(run=run, first_id=first_id, last_id=last_id)
+    except Exception as error:
+        logger.exception("Backtest %s chunk %s-%s failed.", run_id, first_id, last_id)
+        backtest_fail(run_id=run_id, message=f"{error.__class__.__name__}: {error}")
+        return {"run": run_id, "status": "failed"}
+    return {"run": run_id, "status": run.status, "done": run.chunks_done}

@@ -19,6 +19,8 @@ urlpatterns = [
         views.classification_run_detail,
         name="classification_run_detail",
     ),
+    path("backtests/", views.backtest_list, name="backtest_list"),
+    path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
     path(
         "suggestions/<int:pk>/dismiss/",
         views.suggestion_dismiss_view,

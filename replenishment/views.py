@@ -4,14 +4,20 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory_site.charts import pareto_chart
+from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
 from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
 from items.models import ClassificationRun
 from items.selectors import items_for_list
 from suppliers.models import Supplier
 
-from .models import Suggestion
+from .backtest_services import (
+    BacktestError,
+    backtest_item_series,
+    backtest_request,
+)
+from .forms import BacktestForm
+from .models import Backtest, Suggestion
 from .selectors import (
     dashboard,
     item_page,
@@ -21,6 +27,7 @@ from .selectors import (
 from .services import (
     SuggestionError,
     classification_run_request,
+    planning_params,
     suggestion_dismiss,
     suggestions_accept,
 )
@@ -125,3 +132,76 @@ def classification_run_detail(request, pk):
         "replenishment/classification_run_detail.html",
         {"run": run, "groups": groups},
     )
+
+
+def _superuser_only(request) -> None:
+    if not request.user.is_superuser:
+        raise PermissionDenied("Only administrators may run backtests.")
+
+
+def backtest_list(request):
+    """Backtests (superusers): start one with current or changed parameters."""
+    _superuser_only(request)
+    params = planning_params()
+    if request.method == "POST":
+        form = BacktestForm(request.POST, params=params)
+        if form.is_valid():
+            try:
+                run = backtest_request(
+                    days=form.cleaned_data["days"],
+                    seed=form.cleaned_data["seed"],
+                    skus=form.skus() or None,
+                    overrides=form.overrides(),
+                    requested_by=request.user,
+                )
+            except BacktestError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Backtest started in the background.")
+                return redirect("backtest_detail", pk=run.pk)
+    else:
+        form = BacktestForm(params=params)
+    runs = Backtest.objects.select_related("requested_by")[:20]
+    return render(
+        request,
+        "replenishment/backtest_list.html",
+        {"form": form, "runs": runs, "params": params},
+    )
+
+
+def backtest_detail(request, pk):
+    _superuser_only(request)
+    run = get_object_or_404(Backtest, pk=pk)
+    context = {"run": run}
+    report = run.results
+    if report:
+        by_class = [(f"class {k}", v) for k, v in report["by_class"].items()]
+        by_pattern = [(f"pattern {k}", v) for k, v in report["by_pattern"].items()]
+        context["rows"] = _result_rows([("overall", report), *by_class])
+        context["pattern_rows"] = _result_rows(by_pattern)
+        context["chart"] = tradeoff_chart(
+            [("all", report), *((k, v) for k, v in report["by_class"].items())]
+        )
+        sku = request.GET.get("sku", "").strip()[:64]
+        if sku:
+            context["sku"] = sku
+            replayed = backtest_item_series(run=run, sku=sku)
+            context["item_chart"] = replayed and replay_chart(**replayed)
+    return render(request, "replenishment/backtest_detail.html", context)
+
+
+def _result_rows(groups) -> list[dict]:
+    rows = []
+    for label, group in groups:
+        for n, run in enumerate(("policy", "baseline", "actual")):
+            kpis = group[run]
+            rows.append(
+                {
+                    "label": label if n == 0 else "",
+                    "run": run,
+                    "fill_pct": 100 * kpis["fill_rate"],
+                    "csl_pct": 100 * kpis["cycle_service_level"],
+                    **kpis,
+                }
+            )
+    return rows

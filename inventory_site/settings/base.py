@@ -246,7 +246,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # policy and policy_override share one choice set: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"PolicyEnum": "items.models.Policy"},
+    "ENUM_NAME_OVERRIDES": {
+        "PolicyEnum": "items.models.Policy",
+        "BacktestStatusEnum": "replenishment.models.BacktestStatus",
+    },
 }
 
 # --- django-import-export --------------------------------------------------------

@@ -1,0 +1,813 @@
+"""The backtest of DESIGN §6: replay an item's own history against a policy.
+
+A pure module: dataclasses in and out, no database. ``replay_item`` takes one item's
+history (``ItemHistory``: daily issued quantities, stock at the start, the chosen
+source's received deliveries, the ledger's own on-hand changes) and returns what the
+policy, the ERP min/max baseline and the ledger ("actual") did over the period
+(``ItemResult``). ``BacktestTotals`` adds item results up per ABC class, per demand
+pattern and overall, and merges across chunks, so a chunked run equals a single run.
+
+Timeline. The period is the ``days`` site dates before "today"; day ``t`` (0-based)
+is ``start + t``. Each day, in this order:
+
+1. the morning: orders due today arrive (they are available for today's demand),
+   and the day's adjustments and scrap from the ledger are booked;
+2. the nightly plan (run for ``today = day t``, from data up to day t−1 only) is
+   made; a suggestion whose ``order_by`` is today is accepted and ordered now, one
+   due later is superseded by the next night's plan (exactly as regeneration does);
+3. the day's demand — what the ledger issued that day — is served from stock; what
+   finds no stock is lost.
+
+Figures known on the night before day t (never later data):
+
+- d, σd: the issued quantities of the trailing window (``demand_window_days``,
+  days t−W … t−1; days without issues count as zero, days before the item's first
+  consumption do not: the window then starts there, at least 7 days, as in
+  ``services._demand_stats``). d = Σq/n, σd = √(Σq²/n − d²). Never consumed
+  before t: d = annual_demand/365, σd = 0. Prefix sums in integer thousandths:
+  O(1) per night, and nothing drifts over a year.
+- L, σL: the mean and sample deviation of the source's last 10 deliveries
+  received before day t (when at least 3), else the quote and 0.
+
+Policy: ``planning.plan_item`` with those figures, the item's class and policy and
+the ``PlanningParams`` of the nightly run — the same code, unchanged. A float
+screen skips nights where plan_item cannot order today (the position is at least
+one day of demand above the trigger: ``floor((IP − trigger)/d) ≥ 1``); on every
+other night plan_item decides (``screen=False`` runs it every night, and a test
+checks both agree).
+
+Baseline (ERP min/max as users set it, the same loop with only the ordering rule
+swapped): min = d·L + 14·d, max = min + 30·d, from the same nightly d and L; when
+IP ≤ min, order max − IP (raised to the MOQ, rounded up to the order multiple).
+
+Lead times of the orders placed: the k-th order of an item (policy or baseline
+alike) takes the k-th draw of a ``random.Random`` seeded with ``"{seed}:{item_id}"``
+from all the source's measured lead times (the quote when there are fewer than 3):
+reproducible, independent of chunking, and the same draws for both rules.
+
+Actual: the ledger's on-hand at the end of each day (start stock + all movements),
+its receipt days and the orders placed in the period. Lost demand is not recorded
+yet, so actual fill rate is 1 by construction (its stockout days show when stock
+hit zero).
+
+KPIs per run (``RunTotals``, additive, finished by ``kpis``):
+
+- fill_rate = units served ÷ units demanded;
+- stockout_days = days ending with no stock (every day with lost demand is one);
+- cycle_service_level = share of replenishment cycles (from one receipt to the
+  next; the stretch before the first receipt is a cycle) without a stockout day;
+- avg_on_hand_units = mean end-of-day on-hand; avg_on_hand_value = that × unit
+  cost (today's);
+- turns = value served ÷ average on-hand value × 365/days (annualised);
+- order_lines = orders placed per item; orders = distinct (supplier, day): the
+  lines accepted together become one delivery per supplier, as accepting does.
+
+What was on order at the start (deliveries ordered before the period) arrives in
+the simulated runs on the day it actually arrived, and adjustments and scrap (an
+opening balance, a count correction) change their stock on the day they happened,
+in the morning: only receipts are replaced by the rule's own orders.
+
+Simplifications, stated: classes, policies, unit costs, sources and supplier risk
+are today's; orders open at the start but never received are left out.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import accumulate
+
+from .planning import (
+    MEASURED_MIN_SAMPLES,
+    ItemFigures,
+    PlanningParams,
+    SourceFigures,
+    plan_item,
+)
+
+BASELINE_SAFETY_DAYS = 14
+BASELINE_RANGE_DAYS = 30
+LEAD_TIME_DELIVERIES = 10
+MIN_NEW_ITEM_DAYS = 7
+EPS = 1e-9
+ZERO = Decimal("0")
+Q4 = Decimal("0.0001")
+RUNS = ("policy", "baseline", "actual")
+KPI_NAMES = (
+    "fill_rate",
+    "cycle_service_level",
+    "stockout_days",
+    "avg_on_hand_units",
+    "avg_on_hand_value",
+    "turns",
+    "orders",
+    "order_lines",
+)
+
+
+@dataclass(slots=True)
+class ItemHistory:
+    """One item's history, as plain values. Day indexes are relative to the first
+    day of the period (negative before it). Quantities are in integer thousandths
+    of a unit (the ledger has 3 decimal places), so sums are exact."""
+
+    item_id: int
+    sku: str
+    abc_class: str
+    xyz_class: str
+    policy: str
+    unit_cost: float
+    annual_demand: Decimal
+    start_on_hand: int  # thousandths, at the start of day 0
+    # issued per day (positive thousandths), days −window … days−1
+    issued: dict[int, int]
+    first_issue_day: int | None  # first consumption ever (may be < −window)
+    sources: tuple[SourceFigures, ...] = ()
+    source_count: int = 0
+    # the chosen source's received deliveries: (received day, lead-time days),
+    # in order of receipt, all of its history (later ones are the draw pool)
+    deliveries: tuple[tuple[int, int], ...] = ()
+    # on order at the start: (receipt day, accepted thousandths) of deliveries
+    # ordered before the period, arriving when they actually did
+    pipeline: tuple[tuple[int, int], ...] = ()
+    # adjustments and scrap per day of the period (thousandths, signed): stock
+    # events no ordering rule causes, so the simulated runs get them too
+    other: dict[int, int] = field(default_factory=dict)
+    # the ledger: net movement per day in the period, and the receipt days
+    net: dict[int, int] = field(default_factory=dict)
+    receipt_days: frozenset[int] = frozenset()
+    actual_orders: tuple[int, ...] = ()  # delivery ids ordered in the period
+    shelf_life_days: int | None = None
+    safety_time_days: int | None = None
+    unit: str = "ea"
+
+
+@dataclass(slots=True)
+class RunTotals:
+    """Additive sums of one run (policy, baseline or actual) over items."""
+
+    items: int = 0
+    demanded: float = 0.0
+    served: float = 0.0
+    served_value: float = 0.0
+    stockout_days: int = 0
+    cycles: int = 0
+    cycles_ok: int = 0
+    on_hand_sum: float = 0.0  # Σ end-of-day units ÷ days, per item, summed
+    on_hand_value: float = 0.0
+    order_lines: int = 0
+    # (supplier id → bitmask of order days) for the simulated runs; delivery ids
+    # for actual: both merge by union, so chunks add up to the single run
+    order_days: dict[int, int] = field(default_factory=dict)
+    deliveries: set[int] = field(default_factory=set)
+
+    def add(self, other: RunTotals) -> None:
+        self.items += other.items
+        self.demanded += other.demanded
+        self.served += other.served
+        self.served_value += other.served_value
+        self.stockout_days += other.stockout_days
+        self.cycles += other.cycles
+        self.cycles_ok += other.cycles_ok
+        self.on_hand_sum += other.on_hand_sum
+        self.on_hand_value += other.on_hand_value
+        self.order_lines += other.order_lines
+        for supplier, mask in other.order_days.items():
+            self.order_days[supplier] = self.order_days.get(supplier, 0) | mask
+        self.deliveries |= other.deliveries
+
+    @property
+    def orders(self) -> int:
+        if self.deliveries:
+            return len(self.deliveries)
+        return sum(mask.bit_count() for mask in self.order_days.values())
+
+    def kpis(self, days: int) -> dict:
+        value = self.on_hand_value
+        return {
+            "fill_rate": _r(self.served / self.demanded if self.demanded else 1.0),
+            "cycle_service_level": _r(
+                self.cycles_ok / self.cycles if self.cycles else 1.0
+            ),
+            "stockout_days": self.stockout_days,
+            "avg_on_hand_units": _r(self.on_hand_sum, 3),
+            "avg_on_hand_value": _r(value, 2),
+            "turns": _r(self.served_value / value * 365 / days if value else 0.0, 2),
+            "orders": self.orders,
+            "order_lines": self.order_lines,
+        }
+
+    def to_json(self) -> dict:
+        data = {k: getattr(self, k) for k in _SUM_FIELDS}
+        data["order_days"] = {str(k): v for k, v in self.order_days.items()}
+        data["deliveries"] = sorted(self.deliveries)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> RunTotals:
+        totals = cls(**{k: data[k] for k in _SUM_FIELDS})
+        totals.order_days = {int(k): v for k, v in data["order_days"].items()}
+        totals.deliveries = set(data["deliveries"])
+        return totals
+
+
+_SUM_FIELDS = (
+    "items",
+    "demanded",
+    "served",
+    "served_value",
+    "stockout_days",
+    "cycles",
+    "cycles_ok",
+    "on_hand_sum",
+    "on_hand_value",
+    "order_lines",
+)
+
+
+def _r(value: float, places: int = 4) -> float:
+    return round(value, places)
+
+
+@dataclass(slots=True)
+class ItemResult:
+    item_id: int
+    sku: str
+    abc_class: str
+    pattern: str
+    runs: dict[str, RunTotals]
+    # end-of-day on-hand units per day, per run (for the item chart)
+    series: dict[str, list[float]] | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    sku: str
+    reason: str
+
+
+@dataclass(slots=True)
+class BacktestTotals:
+    """Item results added up overall, per ABC class and per pattern; mergeable."""
+
+    days: int
+    items: int = 0
+    overall: dict[str, RunTotals] = field(default_factory=dict)
+    by_class: dict[str, dict[str, RunTotals]] = field(default_factory=dict)
+    by_pattern: dict[str, dict[str, RunTotals]] = field(default_factory=dict)
+    per_item: list[dict] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def add_item(self, result: ItemResult) -> None:
+        self.items += 1
+        for group in (
+            self.overall,
+            self.by_class.setdefault(result.abc_class, {}),
+            self.by_pattern.setdefault(result.pattern, {}),
+        ):
+            for run, totals in result.runs.items():
+                group.setdefault(run, RunTotals()).add(totals)
+        self.per_item.append(
+            {
+                "sku": result.sku,
+                "abc_class": result.abc_class,
+                "pattern": result.pattern,
+                **{run: totals.kpis(self.days) for run, totals in result.runs.items()},
+            }
+        )
+
+    def merge(self, other: BacktestTotals) -> None:
+        self.items += other.items
+        pairs = [(self.overall, other.overall)]
+        for mine, theirs in (
+            (self.by_class, other.by_class),
+            (self.by_pattern, other.by_pattern),
+        ):
+            pairs += [(mine.setdefault(k, {}), v) for k, v in theirs.items()]
+        for mine, theirs in pairs:
+            for run, totals in theirs.items():
+                mine.setdefault(run, RunTotals()).add(totals)
+        self.per_item.extend(other.per_item)
+        self.skipped.extend(other.skipped)
+
+    def to_json(self) -> dict:
+        """Lossless, for handing a chunk's totals between processes."""
+
+        def group(runs):
+            return {run: totals.to_json() for run, totals in runs.items()}
+
+        return {
+            "days": self.days,
+            "items": self.items,
+            "overall": group(self.overall),
+            "by_class": {k: group(v) for k, v in self.by_class.items()},
+            "by_pattern": {k: group(v) for k, v in self.by_pattern.items()},
+            "per_item": self.per_item,
+            "skipped": [[s.sku, s.reason] for s in self.skipped],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> BacktestTotals:
+        def group(runs):
+            return {run: RunTotals.from_json(t) for run, t in runs.items()}
+
+        return cls(
+            days=data["days"],
+            items=data["items"],
+            overall=group(data["overall"]),
+            by_class={k: group(v) for k, v in data["by_class"].items()},
+            by_pattern={k: group(v) for k, v in data["by_pattern"].items()},
+            per_item=data["per_item"],
+            skipped=[Skipped(sku, reason) for sku, reason in data["skipped"]],
+        )
+
+    def report(self, **header) -> dict:
+        """The DESIGN §6 JSON: days, items, policy/baseline/actual KPIs, by_class,
+        by_pattern, per_item; ``header`` adds the run's parameters, seed, period."""
+        days = self.days
+
+        def kpis(runs):
+            return {run: runs.get(run, RunTotals()).kpis(days) for run in RUNS}
+
+        def groups(by):
+            return {
+                key: {"items": runs.get("policy", RunTotals()).items, **kpis(runs)}
+                for key, runs in sorted(by.items())
+            }
+
+        return {
+            "days": days,
+            "items": self.items,
+            **kpis(self.overall),
+            "by_class": groups(self.by_class),
+            "by_pattern": groups(self.by_pattern),
+            "per_item": sorted(self.per_item, key=lambda row: row["sku"]),
+            **header,
+            "skipped": {
+                "count": len(self.skipped),
+                "items": sorted(
+                    ({"sku": s.sku, "reason": s.reason} for s in self.skipped),
+                    key=lambda row: row["sku"],
+                ),
+            },
+            "notes": [
+                "actual fill rate is 1: lost demand is not recorded yet, so the "
+                "ledger cannot show it (its stockout days show when stock hit zero)",
+                "classes, policies, unit costs, sources and supplier risk are "
+                "today's; simulated runs receive what was on order at the start "
+                "when it actually arrived and book adjustments and scrap as the "
+                "ledger has them",
+            ],
+        }
+
+
+# --- the replay ---
+
+
+def _d4(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+@dataclass(slots=True)
+class Nightly:
+    """The figures known each night, per day of the period: d unrounded (plan_item
+    gets it rounded to 4 places, as the nightly run stores it), L and σL rounded.
+    σd is worked out only when asked (``std``): most nights need only d."""
+
+    d: list[float]
+    lead: list[float]
+    lead_sd: list[float]
+    samples: list[int]
+    squares: list[int] | None = None  # prefix sums of squared daily demand
+    ns: list[int] | None = None  # the days each night's window counts
+    window: int = 0
+    first: int | None = None
+
+    def std(self, t: int) -> float:
+        d = self.d[t]
+        if self.squares is None or not d or self.first is None or self.first >= t:
+            return 0.0
+        w, n = self.window, self.ns[t]
+        variance = (self.squares[t + w] - self.squares[t]) / 1e6 / n - d * d
+        return math.sqrt(variance) if variance > 0 else 0.0
+
+    @property
+    def sd(self) -> list[float]:
+        return [self.std(t) for t in range(len(self.d))]
+
+
+def nightly_figures(
+    history: ItemHistory, *, days: int, window: int, series: list[int] | None = None
+) -> Nightly:
+    """d, σd, L, σL for each day t of the period, from data before day t only.
+
+    Prefix sums of the daily issued thousandths (exact integers): the window of
+    night t (days t−W … t−1) sums to P[t+W] − P[t], O(1) per day. ``series`` is
+    the issued quantity of days −W … days−1 (built here when not given)."""
+    issued = history.issued
+    first = history.first_issue_day
+    if series is None:
+        series = [issued.get(k, 0) for k in range(-window, days)]
+    planned = float((history.annual_demand / 365).quantize(Q4))
+    squares = ns = None
+    if first is None or first >= days - 1:
+        d_list = [planned] * days
+    else:
+        totals = list(accumulate(series, initial=0))
+        squares = list(accumulate((q * q for q in series), initial=0))
+        # n: the window, or the days since the first consumption (at least 7):
+        # 7 up to first+7, then t − first up to first+W, then W
+        a = min(max(first + MIN_NEW_ITEM_DAYS + 1, 0), days)
+        b = min(max(first + window + 1, 0), days)
+        ns = [MIN_NEW_ITEM_DAYS] * a + list(range(a - first, b - first))
+        ns += [window] * (days - b)
+        d_list = [
+            (totals[t + window] - totals[t]) / 1000 / n if first < t else planned
+            for t, n in zip(range(days), ns, strict=True)
+        ]
+
+    source = history.sources[0] if history.sources else None
+    quote = float(source.quoted_lead_time_days) if source else 0.0
+    lead, lead_sd, samples = [quote] * days, [0.0] * days, [0] * days
+    deliveries = history.deliveries
+    # A delivery received on day r counts from night r+1 on; between changes
+    # the figures are constant, so they are filled a stretch at a time.
+    changes = []
+    for k, (received, _) in enumerate(deliveries):
+        t = max(received + 1, 0)
+        if t >= days:
+            break
+        if k + 1 < len(deliveries) and max(deliveries[k + 1][0] + 1, 0) == t:
+            continue  # the next delivery lands the same night
+        last = [
+            lt for _, lt in deliveries[max(k + 1 - LEAD_TIME_DELIVERIES, 0) : k + 1]
+        ]
+        n = len(last)
+        if n >= MEASURED_MIN_SAMPLES:
+            mean = sum(last) / n
+            var = max(sum(x * x for x in last) / n - mean * mean, 0.0)
+            figures = (round(mean, 4), round(math.sqrt(var * n / (n - 1)), 4), n)
+        else:
+            figures = (quote, 0.0, n)
+        changes.append((t, figures))
+    for k, (t, (mean, std, n)) in enumerate(changes):
+        stop = changes[k + 1][0] if k + 1 < len(changes) else days
+        width = stop - t
+        lead[t:stop] = [mean] * width
+        lead_sd[t:stop] = [std] * width
+        samples[t:stop] = [n] * width
+    return Nightly(d_list, lead, lead_sd, samples, squares, ns, window, first)
+
+
+class LeadTimeDraws:
+    """The k-th order's lead time, drawn on demand: the same sequence for every
+    rule replayed on the item."""
+
+    def __init__(self, history: ItemHistory, seed: int) -> None:
+        pool = [lt for _, lt in history.deliveries]
+        self.pool = pool if len(pool) >= MEASURED_MIN_SAMPLES else None
+        source = history.sources[0] if history.sources else None
+        self.quote = source.quoted_lead_time_days if source else 0
+        self.rng = random.Random(f"{seed}:{history.item_id}")
+        self.draws: list[int] = []
+
+    def __getitem__(self, k: int) -> int:
+        while len(self.draws) <= k:
+            self.draws.append(self.rng.choice(self.pool) if self.pool else self.quote)
+        return self.draws[k]
+
+
+class PolicyRule:
+    """Orders what ``plan_item`` suggests with ``order_by`` today."""
+
+    def __init__(self, history, nightly, *, params, start, screen=True):
+        self.history, self.n, self.params, self.start = (
+            history,
+            nightly,
+            params,
+            start,
+        )
+        self.screen = screen
+        source = history.sources[0]
+        abc, policy = history.abc_class or "C", history.policy
+        interval = params.interval(abc if policy != "min_max" else "C")
+        min_safety = (
+            history.safety_time_days
+            if history.safety_time_days is not None
+            else params.min_safety_time(abc)
+        )
+        z = float(params.z)
+        # The screen, per night: plan_item orders today only when
+        # floor((IP − trigger)/d) ≤ 0, i.e. IP < trigger + d. The trigger in floats
+        # from the unrounded d, σd differs from plan_item's (d, σd rounded to 4
+        # places) by at most 5e-5·(L + ST + z·(√L + σL)); the margin covers it.
+        inf = math.inf
+        constants = {}  # (L, σL) → (margin, L + ST + 1): change only with deliveries
+        for lead, lead_sd in set(zip(nightly.lead, nightly.lead_sd, strict=True)):
+            st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
+            margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead) + lead_sd + 1))
+            constants[lead, lead_sd] = (margin + 1e-6, lead + st + 1)
+        per_day = [
+            constants[k] for k in zip(nightly.lead, nightly.lead_sd, strict=True)
+        ]
+        if not screen:
+            threshold = [inf if d > 0 else -inf for d in nightly.d]
+        elif policy == "reorder_point":  # d·L + z·√(L·σd² + d²·σL²) + d
+            threshold = [
+                d * lead
+                + z * math.sqrt(lead * sd * sd + d * d * lead_sd * lead_sd)
+                + d
+                + margin
+                if d > 0
+                else -inf
+                for d, sd, lead, lead_sd, (margin, _) in zip(
+                    nightly.d,
+                    nightly.sd,
+                    nightly.lead,
+                    nightly.lead_sd,
+                    per_day,
+                    strict=True,
+                )
+            ]
+        else:  # d·(L + ST) + d
+            threshold = [
+                d * factor + margin if d > 0 else -inf
+                for d, (margin, factor) in zip(nightly.d, per_day, strict=True)
+            ]
+        self.threshold = threshold
+        self.interval = interval
+        self.source = source
+        self.sources: dict[tuple, SourceFigures] = {}
+
+    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
+        n = self.n
+        d = n.d[t]
+        h = self.history
+        key = (n.samples[t], n.lead[t], n.lead_sd[t])
+        source = self.sources.get(key)
+        if source is None:  # the source as measured that night (changes rarely)
+            measured = key[0] >= MEASURED_MIN_SAMPLES
+            s = self.source
+            source = self.sources[key] = SourceFigures(
+                s.source_id,
+                s.supplier_id,
+                s.supplier_code,
+                s.priority,
+                s.quoted_lead_time_days,
+                s.min_order_qty,
+                s.order_multiple,
+                key[0],
+                _d4(key[1]) if measured else None,
+                _d4(key[2]) if measured else None,
+                False,
+            )
+        figures = ItemFigures(
+            item_id=h.item_id,
+            sku=h.sku,
+            abc_class=h.abc_class or "C",
+            policy=h.policy,
+            on_hand=_d3(on_hand),
+            on_order=_d3(on_order),
+            daily_demand=_d4(d),
+            daily_demand_std=_d4(n.std(t)),
+            sources=(source,),
+            unit=h.unit,
+            shelf_life_days=h.shelf_life_days,
+            safety_time_days=h.safety_time_days,
+            source_count=h.source_count,
+        )
+        today = self.start + timedelta(days=t)
+        plan = plan_item(figures, params=self.params, today=today)
+        if plan.quantity is None or plan.order_by != today:
+            return None
+        return float(plan.quantity)
+
+
+def _d3(value: float) -> Decimal:
+    return Decimal(f"{max(value, 0.0):.3f}")
+
+
+class BaselineRule:
+    """ERP min/max: min = d·L + 14·d, max = min + 30·d; at IP ≤ min order up to
+    max (raised to the MOQ, rounded up to the order multiple)."""
+
+    def __init__(self, history, nightly):
+        self.n = nightly
+        source = history.sources[0]
+        self.moq = float(source.min_order_qty)
+        self.multiple = float(source.order_multiple) or 1.0
+
+        # Order when IP ≤ min: the loop asks only when IP < threshold.
+        self.threshold = [
+            d * lead + BASELINE_SAFETY_DAYS * d + EPS if d > 0 else -math.inf
+            for d, lead in zip(nightly.d, nightly.lead, strict=True)
+        ]
+
+    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
+        n = self.n
+        d = n.d[t]
+        minimum = d * n.lead[t] + BASELINE_SAFETY_DAYS * d
+        maximum = minimum + BASELINE_RANGE_DAYS * d
+        quantity = max(maximum - on_hand - on_order, self.moq)
+        return math.ceil(quantity / self.multiple - 1e-9) * self.multiple
+
+
+def simulate(history, *, days, demand, rule, draws, unit_cost, series=None):
+    """The day loop: morning arrivals, the rule's order, the day's demand.
+
+    The rule is asked only on nights its ``threshold`` cannot rule out an order
+    (IP < threshold[t]); the rule itself decides.
+
+    ``demand`` holds the day's issued units (floats), day 0 first."""
+    on_hand = history.start_on_hand / 1000
+    lost = on_hand_sum = 0.0
+    arrivals: dict[int, float] = {}
+    for day, quantity in history.pipeline:  # on order at the start
+        arrivals[day] = arrivals.get(day, 0.0) + quantity / 1000
+    on_order = sum(arrivals.values())
+    other = history.other
+    supplier = history.sources[0].supplier_id
+    mask = orders = 0
+    receipts: list[int] = []
+    short: list[int] = []
+    threshold, order = rule.threshold, rule.order
+    record = series is not None
+    for t, q, limit in zip(range(days), demand, threshold, strict=True):
+        if arrivals and t in arrivals:
+            arrived = arrivals.pop(t)
+            on_hand += arrived
+            on_order -= arrived
+            receipts.append(t)
+        if other and t in other:  # an adjustment or scrap, as the ledger has it
+            on_hand = max(on_hand + other[t] / 1000, 0.0)
+        if on_hand + on_order < limit:
+            quantity = order(t, on_hand, on_order)
+            if quantity:
+                lead = draws[orders]
+                orders += 1
+                mask |= 1 << t
+                if lead <= 0:  # arrives the same day
+                    on_hand += quantity
+                    if not receipts or receipts[-1] != t:
+                        receipts.append(t)
+                else:
+                    on_order += quantity
+                    arrivals[t + lead] = arrivals.get(t + lead, 0.0) + quantity
+        if q:
+            if q < on_hand:
+                on_hand -= q
+            else:  # what finds no stock is lost
+                lost += q - on_hand
+                on_hand = 0.0
+        if on_hand <= EPS:
+            on_hand = 0.0
+            short.append(t)
+        on_hand_sum += on_hand
+        if record:
+            series.append(round(on_hand, 3))
+    cycles, cycles_ok = _cycles(receipts, short, days)
+    demanded = sum(demand)
+    served = demanded - lost
+    avg = on_hand_sum / days
+    return RunTotals(
+        items=1,
+        demanded=demanded,
+        served=served,
+        served_value=served * unit_cost,
+        stockout_days=len(short),
+        cycles=cycles,
+        cycles_ok=cycles_ok,
+        on_hand_sum=avg,
+        on_hand_value=avg * unit_cost,
+        order_lines=orders,
+        order_days={supplier: mask} if mask else {},
+    )
+
+
+def _cycles(receipts, short, days: int) -> tuple[int, int]:
+    """(cycles, cycles without a stockout day): a cycle runs from one receipt day
+    to the next; the stretch before the first receipt is one too. Both lists
+    ascending."""
+    starts = [0, *(t for t in receipts if 0 < t < days)]
+    cycles = len(starts)
+    if not short:
+        return cycles, cycles
+    stops = [*starts[1:], days]
+    bad, k = 0, 0
+    for a, b in zip(starts, stops, strict=True):
+        while k < len(short) and short[k] < a:
+            k += 1
+        if k < len(short) and short[k] < b:
+            bad += 1
+    return cycles, cycles - bad
+
+
+def actual(history: ItemHistory, *, days: int, unit_cost: float, series=None):
+    """What the ledger shows: end-of-day on-hand from every movement."""
+    moves = [0] * days
+    for t, q in history.net.items():
+        if 0 <= t < days:
+            moves[t] = q
+    levels = list(accumulate(moves, initial=history.start_on_hand))[1:]
+    short = [t for t, level in enumerate(levels) if level <= 0]
+    receipts = sorted(t for t in history.receipt_days if 0 < t < days)
+    cycles, cycles_ok = _cycles(receipts, short, days)
+    if series is not None:
+        series.extend(level / 1000 for level in levels)
+    avg = sum(levels) / 1000 / days
+    demanded = sum(q for t, q in history.issued.items() if 0 <= t < days) / 1000
+    return RunTotals(
+        items=1,
+        demanded=demanded,
+        served=demanded,
+        served_value=demanded * unit_cost,
+        stockout_days=len(short),
+        cycles=cycles,
+        cycles_ok=cycles_ok,
+        on_hand_sum=avg,
+        on_hand_value=avg * unit_cost,
+        order_lines=len(history.actual_orders),
+        deliveries=set(history.actual_orders),
+    )
+
+
+def skip_reason(history: ItemHistory, *, days: int) -> str | None:
+    """Why an item cannot be replayed, or None."""
+    if not history.sources:
+        return "no active source"
+    if not any(q for t, q in history.issued.items() if 0 <= t < days):
+        return "no demand in the period"
+    return None
+
+
+def replay_item(
+    history: ItemHistory,
+    *,
+    days: int,
+    start: date,
+    params: PlanningParams,
+    seed: int = 0,
+    with_series: bool = False,
+    screen: bool = True,
+) -> ItemResult:
+    """Policy, baseline and actual for one item over ``days`` days from ``start``."""
+    window = params.demand_window_days
+    issued = history.issued
+    daily = [issued.get(k, 0) for k in range(-window, days)]
+    nightly = nightly_figures(history, days=days, window=window, series=daily)
+    unit_cost = history.unit_cost
+    series = {run: [] for run in RUNS} if with_series else None
+    policy = PolicyRule(history, nightly, params=params, start=start, screen=screen)
+    baseline = BaselineRule(history, nightly)
+    draws = LeadTimeDraws(history, seed)
+    demand = [q / 1000 for q in daily[window:]]
+    runs = {
+        "policy": simulate(
+            history,
+            days=days,
+            demand=demand,
+            rule=policy,
+            draws=draws,
+            unit_cost=unit_cost,
+            series=series and series["policy"],
+        ),
+        "baseline": simulate(
+            history,
+            days=days,
+            demand=demand,
+            rule=baseline,
+            draws=draws,
+            unit_cost=unit_cost,
+            series=series and series["baseline"],
+        ),
+        "actual": actual(
+            history, days=days, unit_cost=unit_cost, series=series and series["actual"]
+        ),
+    }
+    return ItemResult(
+        item_id=history.item_id,
+        sku=history.sku,
+        abc_class=history.abc_class or "C",
+        pattern=history.xyz_class or "unknown",
+        runs=runs,
+        series=series,
+    )
+
+
+def backtest_items(
+    histories, *, days: int, start: date, params: PlanningParams, seed: int = 0
+) -> BacktestTotals:
+    """Replay every item (or list why not) and add the results up."""
+    totals = BacktestTotals(days=days)
+    for history in histories:
+        reason = skip_reason(history, days=days)
+        if reason:
+            totals.skipped.append(Skipped(history.sku, reason))
+            continue
+        totals.add_item(
+            replay_item(history, days=days, start=start, params=params, seed=seed)
+        )
+    return totals
