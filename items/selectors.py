@@ -1,9 +1,9 @@
 """Read-side questions about items and stock."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -194,8 +194,7 @@ PLANNED_LOOKBACK_DAYS = 90  # past lines still read to allocate issues to them
 PLANNED_LOOKAHEAD_DAYS = 366
 
 
-@dataclass(frozen=True, slots=True)
-class OpenPlannedLine:
+class OpenPlannedLine(NamedTuple):
     """What is still expected of a planned-demand line (direct, or exploded from
     a product's line through its bill of materials). Planning reads its ``day``,
     ``quantity``, ``status`` and ``reference`` as a ``PlannedDay``."""

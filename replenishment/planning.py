@@ -287,14 +287,16 @@ def counted_planned(
     """The planned lines that count, by day offset from today: firm and planned
     lines from today on, forecast lines only beyond the lead time."""
     beyond = int(ceil(lead_time))
+    start = today.toordinal()
     counted: dict[int, list[PlannedDay]] = {}
     for line in planned:
-        offset = (line.day - today).days
-        if offset < 0 or line.quantity <= 0:
+        offset = line.day.toordinal() - start
+        if offset < 0 or (offset <= beyond and line.status == "forecast"):
             continue
-        if line.status == "forecast" and offset <= beyond:
-            continue
-        counted.setdefault(offset, []).append(line)
+        if offset in counted:
+            counted[offset].append(line)
+        else:
+            counted[offset] = [line]
     return counted
 
 
