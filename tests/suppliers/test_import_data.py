@@ -328,7 +328,7 @@ def test_dry_run_validates_reports_counts_and_writes_nothing(tmp_path):
 
 
 def test_xlsx_files_are_read_with_typed_cells(tmp_path):
-    ItemFactory(sku="A")
+    ItemFactory(sku="A", unit="kg")  # fractions: not counted in whole units
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["sku", "kind", "quantity", "occurred_at", "note"])
