@@ -36,8 +36,7 @@ class DocumentLine:
 
 
 def _qty(value: Decimal) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+    return f"{Decimal(value).normalize():f}"
 
 
 def money(value: Decimal | None, currency: str | None = None) -> str:
@@ -94,6 +93,9 @@ def purchase_order_context(delivery: Delivery) -> dict:
     }
 
 
+_LETTERS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"}
+
+
 def _latin(text: str) -> str:
     """Text the PDF core fonts can draw (Windows-1252), transliterating the rest."""
     text = str(text)
@@ -108,6 +110,9 @@ def _latin(text: str) -> str:
             char.encode("cp1252")
             out.append(char)
         except UnicodeEncodeError:
+            if char in _LETTERS:
+                out.append(_LETTERS[char])
+                continue
             folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore")
             out.append(folded.decode() or "?")
     return "".join(out)
