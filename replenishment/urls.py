@@ -20,6 +20,11 @@ urlpatterns = [
         name="classification_run_detail",
     ),
     path(
+        "delivery-lines/<int:pk>/remove/",
+        views.draft_line_remove_view,
+        name="draft_line_remove",
+    ),
+    path(
         "suggestions/<int:pk>/dismiss/",
         views.suggestion_dismiss_view,
         name="suggestion_dismiss",

@@ -36,10 +36,14 @@ def supplier_overview() -> dict:
     figures = Supplier.objects.aggregate(
         suppliers=Count("pk", filter=Q(active=True)),
     )
+    is_open = Q(status__in=OPEN_DELIVERY_STATUSES)
     figures.update(
-        Delivery.objects.filter(status__in=OPEN_DELIVERY_STATUSES).aggregate(
-            open_deliveries=Count("pk"),
-            late_deliveries=Count("pk", filter=Q(promised_date__lt=today)),
+        Delivery.objects.filter(
+            status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES)
+        ).aggregate(
+            open_deliveries=Count("pk", filter=is_open),
+            late_deliveries=Count("pk", filter=is_open & Q(promised_date__lt=today)),
+            draft_deliveries=Count("pk", filter=Q(status=DeliveryStatus.DRAFT)),
         )
     )
     return figures
@@ -359,6 +363,25 @@ def item_next_delivery(item: Item) -> DeliveryLine | None:
         .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")
         .first()
     )
+
+
+def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine]:
+    """What is on order for the item: lines of drafts (to order), ordered and
+    partly received deliveries still expecting something, soonest promise first.
+    Each line gets ``is_late`` (open and promised before today)."""
+    today = today or timezone.localdate()
+    lines = list(
+        DeliveryLine.objects.filter(
+            item=item,
+            delivery__status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES),
+            quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
+        )
+        .select_related("delivery", "delivery__supplier")
+        .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")[:20]
+    )
+    for line in lines:
+        line.is_late = line.delivery.is_late(today)
+    return lines
 
 
 def supplier_lead_times(supplier: Supplier, *, limit: int = 50) -> list:
