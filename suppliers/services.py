@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site.locks import job_lock
 from items.models import Item
 from items.services import (
     InvalidQuantity,
@@ -575,9 +576,19 @@ def delivery_close_short(*, delivery: Delivery, user=None) -> Delivery:
 def delivery_send_order(*, delivery_id: int, raise_errors: bool = False) -> bool:
     """E-mail the purchase order (PDF attached) to the supplier and record it.
 
-    Idempotent: an order already sent is not sent again. A failure is recorded in
-    ``send_error`` (shown on the delivery) and returns False, or re-raises with
-    ``raise_errors`` (the retrying task)."""
+    Idempotent: an order already sent is not sent again, and a lock per delivery
+    (in the cache, expiring on its own) keeps the retrying task and *Send again*
+    from sending it twice at once. A failure is recorded in ``send_error`` (shown
+    on the delivery) and returns False, or re-raises with ``raise_errors`` (the
+    retrying task)."""
+    expiry = 3 * int(getattr(settings, "EMAIL_TIMEOUT", None) or 20) + 60
+    with job_lock(f"purchase-order-send:{delivery_id}", expiry=expiry) as mine:
+        if not mine:
+            return False  # another process is sending it right now
+        return _delivery_send_order(delivery_id, raise_errors=raise_errors)
+
+
+def _delivery_send_order(delivery_id: int, *, raise_errors: bool) -> bool:
     from .documents import purchase_order_email
 
     delivery = Delivery.objects.select_related("supplier").get(pk=delivery_id)

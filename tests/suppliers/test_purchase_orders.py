@@ -491,3 +491,15 @@ def test_late_means_open_and_promised_before_today():
         promised_date=today - timedelta(days=3), status=DeliveryStatus.RECEIVED
     )
     assert late.is_late() and not due.is_late() and not done.is_late()
+
+
+def test_an_order_being_sent_elsewhere_is_not_sent_twice():
+    from inventory_site.locks import job_lock
+
+    delivery = placed_order()
+    with job_lock(f"purchase-order-send:{delivery.pk}", expiry=60) as mine:
+        assert mine
+        assert not delivery_send_order(delivery_id=delivery.pk)
+    assert not mail.outbox
+    assert delivery_send_order(delivery_id=delivery.pk)
+    assert len(mail.outbox) == 1
