@@ -118,6 +118,25 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
     return quantity
 
 
+def counts_in_whole_units(unit: str) -> bool:
+    """Whether items of this unit are counted in whole numbers (``WHOLE_UNITS``)."""
+    from django.conf import settings
+
+    whole = getattr(settings, "WHOLE_UNITS", ())
+    return (unit or "").strip().lower() in {u.strip().lower() for u in whole}
+
+
+def check_whole_units(*, sku: str, unit: str, quantity) -> None:
+    """Refuse a fractional quantity of an item counted in whole units."""
+    if quantity is None or not counts_in_whole_units(unit):
+        return
+    quantity = Decimal(quantity)
+    if quantity != quantity.to_integral_value():
+        raise InvalidQuantity(
+            f"{sku} is counted in whole {unit}: {_fmt(quantity)} is not a whole number."
+        )
+
+
 def signed_quantity(*, kind: str, quantity) -> Decimal:
     """Ledger sign convention: receipts add, issues and scrap remove,
     adjustments carry their own sign."""
@@ -217,6 +236,7 @@ def stock_movement_post(
     then.
     """
     signed = signed_quantity(kind=kind, quantity=quantity)
+    check_whole_units(sku=item.sku, unit=item.unit, quantity=signed)
     return _post(
         item=item,
         kind=kind,
@@ -315,11 +335,14 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
     with transaction.atomic():
         balances: dict[int, Decimal] = {}
         skus: dict[int, str] = {}
+        units: dict[int, str] = {}
         locking = Item.objects.select_for_update().order_by("pk")
         for queryset in filter_in(locking, "pk", item_ids, sql_type="bigint"):
-            for pk, sku, on_hand in queryset.values_list("pk", "sku", "on_hand"):
+            rows = queryset.values_list("pk", "sku", "on_hand", "unit")
+            for pk, sku, on_hand, unit in rows:
                 balances[pk] = on_hand
                 skus[pk] = sku
+                units[pk] = unit
         errors: dict[int, str] = {}
         for index, movement in enumerate(movements):
             if movement.item_id not in balances:
@@ -328,6 +351,11 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
             try:
                 _check_signed(movement.kind, movement.quantity)
                 check_occurred_at(movement.occurred_at)
+                check_whole_units(
+                    sku=skus[movement.item_id],
+                    unit=units[movement.item_id],
+                    quantity=movement.quantity,
+                )
             except StockError as error:
                 errors[index] = str(error)
                 continue

@@ -2,15 +2,18 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, IsSuperuser
 from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
+from suppliers.models import Supplier
 
 from .backtest_services import BacktestError, backtest_request
 from .models import Backtest, Suggestion
 from .serializers import (
+    AcceptOneSerializer,
     AcceptSerializer,
     BacktestListSerializer,
     BacktestRequestSerializer,
@@ -23,11 +26,21 @@ from .services import (
     classification_run_request,
     suggestion_dismiss,
     suggestions_accept,
+    suggestions_accept_due,
 )
 
+BAD_INPUT_CODES = {"invalid_quantity", "nothing_selected"}
 
-def _conflict(error: Exception) -> Response:
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+
+def _conflict(error: SuggestionError) -> Response:
+    """A suggestion no longer open (or none due) is a conflict; a bad quantity is
+    bad input. Either way ``{"detail", "code"}`` and nothing changed."""
+    code = (
+        status.HTTP_400_BAD_REQUEST
+        if error.code in BAD_INPUT_CODES
+        else status.HTTP_409_CONFLICT
+    )
+    return Response({"detail": str(error), "code": error.code}, status=code)
 
 
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,28 +62,56 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = queryset.filter(status="open")
         return queryset
 
-    def _accept(self, suggestions, request) -> Response:
+    def _accept(self, suggestions, request, quantities=None) -> Response:
         try:
-            deliveries = suggestions_accept(suggestions=suggestions, user=request.user)
+            deliveries = suggestions_accept(
+                suggestions=suggestions, quantities=quantities, user=request.user
+            )
         except SuggestionError as error:
             return _conflict(error)
+        return self._accepted(deliveries, len(suggestions))
+
+    def _accepted(self, deliveries, count: int) -> Response:
         return Response(
-            {"deliveries": [d.reference for d in deliveries]},
+            {"deliveries": [d.reference for d in deliveries], "accepted": count},
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=None)
+    @extend_schema(request=AcceptOneSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._accept([self.get_object()], request)
+        """Accept into the supplier's open draft, optionally with a changed
+        ``quantity`` (the suggestion keeps both figures)."""
+        suggestion = self.get_object()
+        serializer = AcceptOneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quantity = serializer.validated_data.get("quantity")
+        quantities = {suggestion.pk: quantity} if quantity is not None else None
+        return self._accept([suggestion], request, quantities)
 
     @extend_schema(request=AcceptSerializer, operation_id="suggestions_accept_many")
     @action(detail=False, methods=["post"], url_path="accept")
     def accept_many(self, request):
+        """``{"ids": [...]}`` (optionally ``"quantities": {id: q}``), or
+        ``{"supplier": CODE, "due": true}`` for all of a supplier's due ones."""
         serializer = AcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ids = serializer.validated_data["ids"]
-        return self._accept(list(Suggestion.objects.filter(pk__in=ids)), request)
+        data = serializer.validated_data
+        if "ids" not in data:
+            supplier = Supplier.objects.filter(code=data["supplier"]).first()
+            if supplier is None:
+                raise NotFound(f"No supplier with code {data['supplier']}.")
+            try:
+                delivery, count = suggestions_accept_due(
+                    supplier=supplier, user=request.user
+                )
+            except SuggestionError as error:
+                return _conflict(error)
+            return self._accepted([delivery], count)
+        suggestions = list(Suggestion.objects.filter(pk__in=data["ids"]))
+        if len(suggestions) != len(set(data["ids"])):
+            raise NotFound("Some of the ids are not suggestions.")
+        return self._accept(suggestions, request, data.get("quantities"))
 
     @extend_schema(request=DismissSerializer, responses=SuggestionSerializer)
     @action(detail=True, methods=["post"])

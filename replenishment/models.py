@@ -96,7 +96,13 @@ class Suggestion(models.Model):
         max_length=12, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
     )
     policy = models.CharField(max_length=16, choices=Policy.choices)
-    quantity = models.DecimalField(**QTY)
+    quantity = models.DecimalField(help_text="The quantity planning suggested.", **QTY)
+    accepted_quantity = models.DecimalField(
+        null=True,
+        blank=True,
+        help_text="The quantity staff accepted (empty until accepted).",
+        **QTY,
+    )
     order_by = models.DateField()
     expected_arrival = models.DateField()
     reason = models.TextField()

@@ -22,7 +22,7 @@ from items.selectors import (
 )
 from suppliers.models import DeliveryLine, SupplierItem
 from suppliers.selectors import (
-    item_next_delivery,
+    item_on_order,
     item_sources,
     orders_per_week_by_pilot,
     supplier_overview,
@@ -82,6 +82,18 @@ def suggestions_by_supplier(
         group["supplier"] = suggestion.supplier
         group["suggestions"].append(suggestion)
     return [g for g in groups.values() if g["suggestions"]], suppliers_page
+
+
+def suggestions_due_counts(supplier_ids, *, today=None) -> dict[int, int]:
+    """Open suggestions due (order-by on or before today) per supplier."""
+    today = today or timezone.localdate()
+    return dict(
+        Suggestion.objects.open()
+        .filter(supplier_id__in=list(supplier_ids), order_by__lte=today)
+        .values("supplier_id")
+        .annotate(n=Count("pk"))
+        .values_list("supplier_id", "n")
+    )
 
 
 LIVE_FIGURES_SECONDS = 30
@@ -201,11 +213,23 @@ def item_page(item) -> dict:
     history and the open suggestion."""
     today = timezone.localdate()
     history = stock_history(item)
-    next_line = item_next_delivery(item)
+    on_order = item_on_order(item, today=today)
+    # The projection adds each ordered delivery on its promised date. A late one
+    # is not assumed to arrive today (or on any day): its date is unknown, so the
+    # projection shows stock running down without it. Drafts are not ordered yet.
+    arriving: dict = {}
+    for line in on_order:
+        promised = line.delivery.promised_date
+        if line.delivery.is_draft or line.is_late or promised is None:
+            continue
+        arriving[promised] = arriving.get(promised, 0.0) + float(line.quantity_open)
+    next_line = next(
+        (x for x in on_order if not x.delivery.is_draft and not x.is_late), None
+    )
     demand = float(item.avg_daily_demand)
     horizon = 21
-    if next_line and next_line.delivery.promised_date:
-        horizon = max((next_line.delivery.promised_date - today).days, 0) + 7
+    if arriving:
+        horizon = max((min(arriving) - today).days, 0) + 7
     horizon = min(horizon, 60)
     level = float(item.on_hand)
     planned = planned_demand_open(today=today, item_ids=[item.pk], days_ahead=60).get(
@@ -219,12 +243,7 @@ def item_page(item) -> dict:
     projection = []
     for offset in range(horizon + 1):
         day = today + timedelta(days=offset)
-        if (
-            next_line
-            and next_line.delivery.promised_date
-            and day == max(next_line.delivery.promised_date, today)
-        ):
-            level += float(next_line.quantity_open)
+        level += arriving.get(day, 0.0)
         projection.append((day, max(level, 0.0)))
         level -= max(demand, planned_by_day.get(day, 0.0))
     return {
@@ -236,6 +255,8 @@ def item_page(item) -> dict:
         ),
         "next_line": next_line,
         "planned": planned,
+        "on_order": on_order,
+        "late_lines": [x for x in on_order if x.is_late],
         "movements": item_movements(item),
         "sources": item_sources(item),
         "class_history": item_class_history(item),

@@ -21,6 +21,7 @@ class SuggestionSerializer(serializers.ModelSerializer):
             "safety_time_days", "delivery_interval_days", "on_hand", "on_order",
             "inventory_position", "reorder_point", "order_up_to",
             "single_source_risk", "switched_source", "snoozed_until", "delivery",
+            "accepted_quantity",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -28,12 +29,51 @@ class SuggestionSerializer(serializers.ModelSerializer):
 MAX_ID = 2**63 - 1  # a bigint
 
 
+QUANTITY = {"max_digits": 16, "decimal_places": 3, "min_value": Decimal("0.001")}
+
+
+class AcceptOneSerializer(serializers.Serializer):
+    quantity = serializers.DecimalField(required=False, **QUANTITY)
+
+
 class AcceptSerializer(serializers.Serializer):
+    """Either ``ids`` (optionally with changed ``quantities`` by id) or a
+    ``supplier`` code with ``due: true`` (all its suggestions due today)."""
+
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=False,
         max_length=1000,
+        required=False,
     )
+    quantities = serializers.DictField(
+        child=serializers.DecimalField(**QUANTITY), required=False
+    )
+    supplier = serializers.CharField(max_length=32, required=False)
+    due = serializers.BooleanField(required=False, default=False)
+
+    def validate_quantities(self, value):
+        if len(value) > 1000:
+            raise serializers.ValidationError("At most 1000 quantities.")
+        try:
+            return {int(key): quantity for key, quantity in value.items()}
+        except ValueError:
+            raise serializers.ValidationError("Keys must be suggestion ids.") from None
+
+    def validate(self, data):
+        if "ids" in data:
+            if "supplier" in data or data.get("due"):
+                raise serializers.ValidationError(
+                    "Give either ids or supplier with due, not both."
+                )
+            return data
+        if "supplier" in data and data.get("due"):
+            if "quantities" in data:
+                raise serializers.ValidationError(
+                    "Quantities can only be changed for chosen ids."
+                )
+            return data
+        raise serializers.ValidationError('Give "ids", or "supplier" with "due": true.')
 
 
 class DismissSerializer(serializers.Serializer):

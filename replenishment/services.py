@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,7 @@ from items.services import items_store_planning_figures
 from items.sql import local_date_sql
 from jobs.services import job_enqueue
 from suppliers.models import (
+    Delivery,
     DeliveryLine,
     DeliveryStatus,
     RiskLevel,
@@ -53,7 +54,13 @@ from suppliers.models import (
     SupplierScore,
 )
 from suppliers.selectors import lead_time_stats
-from suppliers.services import LineOrder, delivery_create
+from suppliers.services import (
+    DeliveryError,
+    LineOrder,
+    check_order_quantity,
+    delivery_draft_add,
+    delivery_line_remove,
+)
 
 from .models import PolicyParameters, Suggestion, SuggestionStatus
 from .planning import (
@@ -78,7 +85,12 @@ COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
 
 
 class SuggestionError(Exception):
-    """A suggestion cannot be acted on; the message is meant for the user."""
+    """A suggestion cannot be acted on; the message is meant for the user and
+    ``code`` names the rule (``not_open`` is a conflict: 409 in the API)."""
+
+    def __init__(self, message: str, *, code: str = "not_open"):
+        self.code = code
+        super().__init__(message)
 
 
 @dataclass
@@ -253,10 +265,12 @@ def _d4(value: float) -> Decimal:
 
 
 def _on_order(chunk: Q) -> dict[int, Decimal]:
+    # Rejected parts are still owed (DESIGN §5): open = ordered − accepted.
+    accepted = F("quantity_received") - F("quantity_rejected")
     open_quantity = Case(
         When(
-            quantity_ordered__gt=F("quantity_received"),
-            then=F("quantity_ordered") - F("quantity_received"),
+            quantity_ordered__gt=accepted,
+            then=F("quantity_ordered") - accepted,
         ),
         default=ZERO,
         output_field=DecimalOutput(max_digits=16, decimal_places=3),
@@ -547,21 +561,47 @@ def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
 # --- acting on suggestions ---
 
 
-def suggestions_accept(*, suggestions: Iterable[Suggestion], user=None) -> list:
-    """Accept open suggestions: one draft delivery per supplier, a line per item.
+ACCEPTED_MARKER = " Accepted as "
 
-    Rows are locked in id order; a suggestion that is no longer open is refused
-    (nothing is created then)."""
+
+def _user_or_none(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _fmt(value: Decimal) -> str:
+    value = Decimal(value)
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+
+
+def suggestions_accept(
+    *,
+    suggestions: Iterable[Suggestion],
+    quantities: Mapping[int, Decimal] | None = None,
+    user=None,
+) -> list[Delivery]:
+    """Accept open suggestions into each supplier's one open draft delivery.
+
+    ``quantities`` (suggestion id → quantity) overrides the suggested quantity;
+    the suggestion then keeps both figures (``quantity`` and
+    ``accepted_quantity``) and its reason says it was changed. Lines go into the
+    supplier's single open draft, or start it (``delivery_draft_add`` locks the
+    supplier row, so concurrent accepts never make a second draft). Suggestions
+    are locked in id order and suppliers in id order; a suggestion that is no
+    longer open, or a bad quantity, refuses the whole call (nothing changes)."""
+    quantities = dict(quantities or {})
     ids = sorted({s.pk for s in suggestions})
     if not ids:
-        raise SuggestionError("Select at least one suggestion to accept.")
+        raise SuggestionError(
+            "Select at least one suggestion to accept.", code="nothing_selected"
+        )
     now = timezone.now()
+    decided_by = _user_or_none(user)
     with transaction.atomic():
         locked = list(
             Suggestion.objects.select_for_update()
             .filter(pk__in=ids)
             .order_by("pk")
-            .select_related("item", "supplier")
+            .select_related("item", "supplier", "source")
         )
         not_open = [s for s in locked if s.status != SuggestionStatus.OPEN]
         if len(locked) != len(ids) or not_open:
@@ -570,27 +610,130 @@ def suggestions_accept(*, suggestions: Iterable[Suggestion], user=None) -> list:
                 f"Only open suggestions can be accepted ({skus} no longer open); "
                 "reload the page."
             )
+        accepted: dict[int, Decimal] = {}
+        for suggestion in locked:
+            quantity = quantities.get(suggestion.pk)
+            quantity = suggestion.quantity if quantity is None else quantity
+            try:
+                accepted[suggestion.pk] = check_order_quantity(
+                    item=suggestion.item, quantity=quantity
+                )
+            except DeliveryError as error:
+                raise SuggestionError(str(error), code="invalid_quantity") from None
         by_supplier: dict[int, list[Suggestion]] = defaultdict(list)
         for suggestion in locked:
             by_supplier[suggestion.supplier_id].append(suggestion)
         deliveries = []
-        for group in by_supplier.values():
-            supplier = group[0].supplier
-            delivery = delivery_create(
-                supplier=supplier,
-                reference=f"JIT-{timezone.localdate():%y%m%d}-{supplier.code}-{group[0].pk}",
-                lines=[LineOrder(s.item, s.quantity) for s in group],
+        for supplier_id in sorted(by_supplier):
+            group = by_supplier[supplier_id]
+            delivery = delivery_draft_add(
+                supplier=group[0].supplier,
+                lines=[
+                    LineOrder(s.item, accepted[s.pk], s.source.unit_price)
+                    for s in group
+                ],
                 user=user,
                 note="Created from reorder suggestions.",
             )
-            Suggestion.objects.filter(pk__in=[s.pk for s in group]).update(
+            unchanged = [s.pk for s in group if accepted[s.pk] == s.quantity]
+            Suggestion.objects.filter(pk__in=unchanged).update(
                 status=SuggestionStatus.ACCEPTED,
+                accepted_quantity=F("quantity"),
                 decided_at=now,
-                decided_by=user if user is not None and user.is_authenticated else None,
+                decided_by=decided_by,
                 delivery=delivery,
             )
+            who = f" by {decided_by.get_username()}" if decided_by else ""
+            for s in group:
+                if s.pk in unchanged:
+                    continue
+                s.status = SuggestionStatus.ACCEPTED
+                s.accepted_quantity = accepted[s.pk]
+                s.reason = (
+                    f"{s.reason}{ACCEPTED_MARKER}{_fmt(accepted[s.pk])} "
+                    f"{s.item.unit} instead of the suggested {_fmt(s.quantity)} "
+                    f"(changed{who})."
+                )
+                s.decided_at, s.decided_by, s.delivery = now, decided_by, delivery
+                s.save(
+                    update_fields=[
+                        "status", "accepted_quantity", "reason", "decided_at",
+                        "decided_by", "delivery",
+                    ]
+                )  # fmt: skip
             deliveries.append(delivery)
     return deliveries
+
+
+def suggestion_accept(
+    *, suggestion: Suggestion, quantity: Decimal | None = None, user=None
+) -> Delivery:
+    """Accept one suggestion, optionally with a changed quantity."""
+    quantities = {suggestion.pk: quantity} if quantity is not None else None
+    return suggestions_accept(
+        suggestions=[suggestion], quantities=quantities, user=user
+    )[0]
+
+
+def suggestions_due(*, supplier, today: date | None = None):
+    """A supplier's open suggestions that are due: order-by on or before today."""
+    today = today or timezone.localdate()
+    return Suggestion.objects.open().filter(supplier=supplier, order_by__lte=today)
+
+
+def suggestions_accept_due(
+    *, supplier, user=None, today: date | None = None
+) -> tuple[Delivery, int]:
+    """Accept all of a supplier's due suggestions (every one, not a page of them)
+    into its draft; returns the draft and how many were accepted."""
+    due = list(suggestions_due(supplier=supplier, today=today).only("pk"))
+    if not due:
+        raise SuggestionError(
+            f"{supplier.code} has no open suggestions due today.", code="none_due"
+        )
+    return suggestions_accept(suggestions=due, user=user)[0], len(due)
+
+
+def draft_line_remove(*, line: DeliveryLine, user=None) -> Suggestion | None:
+    """Remove a line from a draft delivery (undo an accept) and reopen the
+    suggestion it came from, so the item is not silently dropped from
+    replenishment. Returns the reopened suggestion (None if the line did not come
+    from one, or the item has a newer open suggestion already)."""
+    with transaction.atomic():
+        delivery = delivery_line_remove(line=line)
+        sources = list(
+            Suggestion.objects.select_for_update()
+            .filter(
+                delivery=delivery,
+                item_id=line.item_id,
+                status=SuggestionStatus.ACCEPTED,
+            )
+            .order_by("-decided_at", "-pk")
+        )
+        if not sources:
+            return None
+        newest, older = sources[0], sources[1:]
+        now = timezone.now()
+        if older:
+            Suggestion.objects.filter(pk__in=[s.pk for s in older]).update(
+                status=SuggestionStatus.SUPERSEDED, delivery=None, decided_at=now
+            )
+        if Suggestion.objects.open().filter(item_id=line.item_id).exists():
+            Suggestion.objects.filter(pk=newest.pk).update(
+                status=SuggestionStatus.SUPERSEDED, delivery=None, decided_at=now
+            )
+            return None
+        newest.status = SuggestionStatus.OPEN
+        newest.reason = newest.reason.split(ACCEPTED_MARKER, 1)[0]
+        newest.accepted_quantity = None
+        newest.decided_at = newest.decided_by = newest.delivery = None
+        newest.save(
+            update_fields=[
+                "status", "reason", "accepted_quantity", "decided_at", "decided_by",
+                "delivery",
+            ]
+        )  # fmt: skip
+    return newest
 
 
 def suggestion_dismiss(

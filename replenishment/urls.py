@@ -22,6 +22,11 @@ urlpatterns = [
     path("backtests/", views.backtest_list, name="backtest_list"),
     path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
     path(
+        "delivery-lines/<int:pk>/remove/",
+        views.draft_line_remove_view,
+        name="draft_line_remove",
+    ),
+    path(
         "suggestions/<int:pk>/dismiss/",
         views.suggestion_dismiss_view,
         name="suggestion_dismiss",

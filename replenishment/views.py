@@ -1,7 +1,10 @@
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
@@ -9,7 +12,8 @@ from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
 from items.models import ClassificationRun
 from items.selectors import items_for_list
-from suppliers.models import Supplier
+from suppliers.models import DeliveryLine, Supplier
+from suppliers.services import DeliveryError
 
 from .backtest_services import (
     BacktestError,
@@ -22,14 +26,17 @@ from .selectors import (
     dashboard,
     item_page,
     suggestions_by_supplier,
+    suggestions_due_counts,
     suggestions_open,
 )
 from .services import (
     SuggestionError,
     classification_run_request,
+    draft_line_remove,
     planning_params,
     suggestion_dismiss,
     suggestions_accept,
+    suggestions_accept_due,
 )
 
 
@@ -64,37 +71,106 @@ def suggestion_list(request):
             }
         ]
         query = f"supplier={code}"
+        _add_due(groups)
         return render(
             request,
             "replenishment/suggestion_list.html",
-            {"groups": groups, "page": page, "query": query, "one_supplier": True},
+            {
+                "groups": groups,
+                "page": page,
+                "query": query,
+                "one_supplier": True,
+                "today": timezone.localdate(),
+            },
         )
     groups, page = suggestions_by_supplier(page=request.GET.get("page"))
+    _add_due(groups)
     return render(
         request,
         "replenishment/suggestion_list.html",
-        {"groups": groups, "page": page, "query": ""},
+        {"groups": groups, "page": page, "query": "", "today": timezone.localdate()},
     )
+
+
+def _add_due(groups) -> None:
+    due = suggestions_due_counts(g["supplier"].pk for g in groups)
+    for group in groups:
+        group["due"] = due.get(group["supplier"].pk, 0)
+
+
+def _posted_quantities(request, ids) -> tuple[dict[int, Decimal], list[str]]:
+    """``quantity-<id>`` fields of the posted suggestions: a changed quantity per
+    id (empty fields keep the suggested one), and the errors of unreadable ones."""
+    quantities, errors = {}, []
+    for pk in ids:
+        raw = request.POST.get(f"quantity-{pk}", "").strip()
+        if not raw:
+            continue
+        try:
+            quantities[pk] = Decimal(raw)
+        except InvalidOperation:
+            errors.append(f"'{raw}' is not a quantity.")
+    return quantities, errors
 
 
 @require_POST
 def suggestions_accept_view(request):
-    """Accept the suggestions whose ids are posted (one, or all of a supplier)."""
+    """Accept suggestions into each supplier's draft: the row's own button
+    (``only``), the checked ones (``suggestion``), or all of a supplier's due ones
+    (``due_supplier``); ``quantity-<id>`` fields change quantities."""
     staff_only(request)
-    ids = [int(pk) for pk in request.POST.getlist("suggestion") if pk.isdigit()]
+    due_code = request.POST.get("due_supplier", "")
     try:
-        deliveries = suggestions_accept(
-            suggestions=Suggestion.objects.filter(pk__in=ids), user=request.user
-        )
+        if due_code:
+            supplier = get_object_or_404(Supplier, code=due_code)
+            delivery, count = suggestions_accept_due(
+                supplier=supplier, user=request.user
+            )
+            deliveries = [delivery]
+        else:
+            only = request.POST.get("only", "")
+            ids = (
+                [int(only)]
+                if only.isdigit()
+                else [
+                    int(pk) for pk in request.POST.getlist("suggestion") if pk.isdigit()
+                ]
+            )
+            quantities, errors = _posted_quantities(request, ids)
+            if errors:
+                raise SuggestionError(" ".join(errors), code="invalid_quantity")
+            count = len(ids)
+            deliveries = suggestions_accept(
+                suggestions=Suggestion.objects.filter(pk__in=ids),
+                quantities=quantities,
+                user=request.user,
+            )
     except SuggestionError as error:
-        messages.error(request, str(error))
+        messages.error(request, f"Nothing accepted: {error}")
     else:
         refs = ", ".join(d.reference for d in deliveries)
         messages.success(
             request,
-            f"Accepted {len(ids)} suggestion(s): draft deliveries {refs} created.",
+            f"Accepted {count} suggestion(s) into draft deliveries {refs}.",
         )
     return redirect_back(request, "suggestion_list")
+
+
+@require_POST
+def draft_line_remove_view(request, pk):
+    """Remove a line from a draft; its suggestion is open again."""
+    staff_only(request)
+    line = get_object_or_404(
+        DeliveryLine.objects.select_related("delivery", "item"), pk=pk
+    )
+    try:
+        reopened = draft_line_remove(line=line, user=request.user)
+    except DeliveryError as error:
+        messages.error(request, str(error))
+    else:
+        again = " Its suggestion is open again." if reopened else ""
+        messages.success(request, f"Removed {line.item.sku} from the draft.{again}")
+    return redirect("delivery_detail", reference=line.delivery.reference)
 
 
 @require_POST

@@ -1,26 +1,72 @@
+import json
+
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import filters, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import filters, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
 
+from .documents import purchase_order_pdf
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem
 from .serializers import (
+    CancelSerializer,
     DeliverySerializer,
+    PlaceSerializer,
     ReceiveSerializer,
     SourceSerializer,
     SupplierSerializer,
+    TransitionErrorSerializer,
 )
 from .services import (
+    DeliveryError,
     DeliveryNotReceivable,
     InvalidReceipt,
+    InvalidTransition,
     LineReceipt,
+    delivery_cancel,
+    delivery_close_short,
+    delivery_place_order,
     delivery_receive,
 )
+
+
+def delivery_error_response(error: DeliveryError) -> Response:
+    """A step the status does not allow is a conflict (409); other refusals are
+    bad input (400). Both answer ``{"detail", "code"}``; nothing was changed."""
+    code = (
+        status.HTTP_409_CONFLICT
+        if isinstance(error, InvalidTransition)
+        else status.HTTP_400_BAD_REQUEST
+    )
+    return Response({"detail": str(error), "code": error.code}, status=code)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets clients ask for ``application/pdf``; errors still render as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data).encode()
+
+
+REFUSED = {
+    400: OpenApiResponse(TransitionErrorSerializer, description="Bad input."),
+    409: OpenApiResponse(
+        TransitionErrorSerializer, description="Not allowed in this status."
+    ),
+}
 
 
 class SupplierViewSet(viewsets.ModelViewSet):
@@ -87,12 +133,90 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
                 close=serializer.validated_data["close"],
             )
         except DeliveryNotReceivable as error:
-            return Response(
-                {"detail": str(error), "code": "not_receivable"},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return delivery_error_response(error)
         except InvalidReceipt as error:
-            raise ValidationError({"lines": [str(error)]}) from error
+            raise ValidationError(
+                {"lines": [str(error)], "code": error.code}
+            ) from error
+        return self._fresh(delivery)
+
+    def _fresh(self, delivery) -> Response:
         return Response(
             self.get_serializer(self.get_queryset().get(pk=delivery.pk)).data
         )
+
+    @extend_schema(
+        request=PlaceSerializer, responses={200: DeliverySerializer, **REFUSED}
+    )
+    @action(detail=True, methods=["post"])
+    def place(self, request, reference=None):
+        """Draft → ordered; the purchase order is e-mailed to the supplier
+        (``sent_to``/``sent_at``; a failure shows in ``send_error`` and is
+        retried)."""
+        delivery = self.get_object()
+        serializer = PlaceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            delivery = delivery_place_order(
+                delivery=delivery,
+                promised_date=serializer.validated_data.get("promised_date"),
+                user=request.user,
+            )
+        except DeliveryError as error:
+            return delivery_error_response(error)
+        return self._fresh(delivery)
+
+    @extend_schema(
+        request=CancelSerializer, responses={200: DeliverySerializer, **REFUSED}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, reference=None):
+        """Draft or ordered → cancelled, with a reason; the open quantity no
+        longer counts as on order."""
+        delivery = self.get_object()
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            delivery = delivery_cancel(
+                delivery=delivery,
+                reason=serializer.validated_data["reason"],
+                user=request.user,
+            )
+        except DeliveryError as error:
+            return delivery_error_response(error)
+        return self._fresh(delivery)
+
+    @extend_schema(request=None, responses={200: DeliverySerializer, **REFUSED})
+    @action(detail=True, methods=["post"], url_path="close-short")
+    def close_short(self, request, reference=None):
+        """Partially received → received: what is still owed (rejected parts
+        included) is recorded as the shortfall."""
+        try:
+            delivery = delivery_close_short(
+                delivery=self.get_object(), user=request.user
+            )
+        except DeliveryError as error:
+            return delivery_error_response(error)
+        return self._fresh(delivery)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The purchase order as a PDF."
+            )
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, PDFRenderer],
+    )
+    def document(self, request, reference=None):
+        """The purchase-order document (PDF)."""
+        delivery = self.get_object()
+        response = HttpResponse(
+            purchase_order_pdf(delivery), content_type="application/pdf"
+        )
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in reference)
+        response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+        return response

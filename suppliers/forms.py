@@ -7,7 +7,13 @@ from .models import DeliveryLine, DeliveryStatus
 
 class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(
-        required=False, choices=[("", "Open"), ("all", "All"), *DeliveryStatus.choices]
+        required=False,
+        choices=[
+            ("", "To order and open"),
+            ("late", "Late"),
+            ("all", "All"),
+            *DeliveryStatus.choices,
+        ],
     )
     q = forms.CharField(label="Reference or supplier", required=False, max_length=64)
 
@@ -54,4 +60,23 @@ LineReceiptFormSet = forms.formset_factory(LineReceiptForm, extra=0)
 class ReceiveOptionsForm(forms.Form):
     close = forms.BooleanField(
         label="Close the delivery (accept a short shipment)", required=False
+    )
+
+
+class PlaceOrderForm(forms.Form):
+    promised_date = forms.DateField(
+        label="Requested delivery date",
+        required=False,
+        help_text="Empty: today + the quoted lead time.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason for cancelling", max_length=255)
+
+
+class LineQuantityForm(forms.Form):
+    quantity = forms.DecimalField(
+        label="Quantity", min_value=0, max_digits=16, decimal_places=3
     )

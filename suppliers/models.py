@@ -116,6 +116,21 @@ class Delivery(models.Model):
     promised_date = models.DateField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
+    sent_to = models.CharField(
+        max_length=254,
+        blank=True,
+        default="",
+        help_text="Where the order was e-mailed.",
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="Why the last attempt to e-mail the order failed (it is retried).",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,6 +168,14 @@ class Delivery(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_DELIVERY_STATUSES
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DeliveryStatus.DRAFT
+
+    def is_late(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return bool(self.is_open and self.promised_date and self.promised_date < today)
+
 
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(
@@ -165,6 +188,11 @@ class DeliveryLine(models.Model):
     quantity_received = models.DecimalField(default=ZERO, **QTY)
     quantity_rejected = models.DecimalField(default=ZERO, **QTY)
     rejection_reason = models.CharField(max_length=255, blank=True, default="")
+    quantity_short = models.DecimalField(
+        default=ZERO,
+        help_text="Still owed when the delivery was closed short (for the fill rate).",
+        **QTY,
+    )
     unit_price = models.DecimalField(null=True, blank=True, **MONEY)
 
     class Meta:
@@ -186,6 +214,9 @@ class DeliveryLine(models.Model):
                 condition=Q(quantity_rejected__lte=F("quantity_received")),
                 name="line_rejected_within_received",
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_short__gte=0), name="line_short_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +228,14 @@ class DeliveryLine(models.Model):
 
     @property
     def quantity_open(self) -> Decimal:
-        return max(self.quantity_ordered - self.quantity_received, ZERO)
+        """Still owed: rejected parts are owed until replaced or closed short."""
+        return max(self.quantity_ordered - self.quantity_accepted, ZERO)
+
+    @property
+    def line_total(self) -> Decimal | None:
+        if self.unit_price is None:
+            return None
+        return (self.quantity_ordered * self.unit_price).quantize(Decimal("0.01"))
 
 
 class RiskLevel(models.TextChoices):

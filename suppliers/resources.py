@@ -42,8 +42,10 @@ from items.resources import (
     text_field,
 )
 from items.services import (
+    InvalidQuantity,
     MovementBatchError,
     MovementInput,
+    check_whole_units,
     movements_bulk_post,
 )
 
@@ -319,6 +321,7 @@ class DeliveryResource(BulkResource):
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
         resolve_keys(rows, supplier=True, item=True)
+        self.check_whole_units(rows)
         groups: dict[str, list[ParsedRow]] = defaultdict(list)
         for row in rows:
             if row.values.get("reference"):
@@ -331,6 +334,33 @@ class DeliveryResource(BulkResource):
             self.plans.append(
                 self.plan_delivery(reference, group, delivery, lines.get(reference, {}))
             )
+
+    def check_whole_units(self, rows) -> None:
+        """Items counted in whole units refuse fractional quantities (received
+        and rejected ones are also checked by the ledger when posted)."""
+        item_ids = {r.values["item_id"] for r in rows if r.values.get("item_id")}
+        units: dict[int, str] = {}
+        for queryset in filter_in(
+            Item.objects.all(), "pk", item_ids, sql_type="bigint"
+        ):
+            units.update(queryset.values_list("pk", "unit"))
+        columns = ("quantity_ordered", "quantity_received", "quantity_rejected")
+        for row in rows:
+            item_id = row.values.get("item_id")
+            if item_id is None:
+                continue
+            for column in columns:
+                value = row.values.get(column)
+                if value is None or column in row.errors:
+                    continue
+                try:
+                    check_whole_units(
+                        sku=row.raw.get("sku") or "",
+                        unit=units.get(item_id, ""),
+                        quantity=value,
+                    )
+                except InvalidQuantity as error:
+                    row.add_error(column, str(error))
 
     def check_groups_agree(self, groups) -> None:
         for reference, group in groups.items():

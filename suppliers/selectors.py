@@ -36,10 +36,14 @@ def supplier_overview() -> dict:
     figures = Supplier.objects.aggregate(
         suppliers=Count("pk", filter=Q(active=True)),
     )
+    is_open = Q(status__in=OPEN_DELIVERY_STATUSES)
     figures.update(
-        Delivery.objects.filter(status__in=OPEN_DELIVERY_STATUSES).aggregate(
-            open_deliveries=Count("pk"),
-            late_deliveries=Count("pk", filter=Q(promised_date__lt=today)),
+        Delivery.objects.filter(
+            status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES)
+        ).aggregate(
+            open_deliveries=Count("pk", filter=is_open),
+            late_deliveries=Count("pk", filter=is_open & Q(promised_date__lt=today)),
+            draft_deliveries=Count("pk", filter=Q(status=DeliveryStatus.DRAFT)),
         )
     )
     return figures
@@ -136,8 +140,13 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
       GROUP BY d.supplier_id
     """
     line_sql = """
-        SELECT d.supplier_id, SUM(l.quantity_ordered), SUM(l.quantity_received),
-               SUM(l.quantity_rejected)
+        SELECT d.supplier_id, SUM(l.quantity_ordered),
+               SUM(CASE WHEN l.quantity_short > 0
+                        THEN l.quantity_ordered - l.quantity_short
+                        WHEN l.quantity_received < l.quantity_ordered
+                        THEN l.quantity_received
+                        ELSE l.quantity_ordered END),
+               SUM(l.quantity_rejected), SUM(l.quantity_received)
           FROM suppliers_deliveryline l
           JOIN suppliers_delivery d ON d.id = l.delivery_id
          WHERE d.status = %s AND d.received_at >= %s
@@ -171,10 +180,14 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
         count, promised, on_time, lt_mean, lt_sq, with_order = deliveries.get(
             supplier_id, (0, 0, 0, None, None, 0)
         )
-        ordered, received, rejected = lines.get(supplier_id, (None, None, None))
+        ordered, filled, rejected, received = lines.get(
+            supplier_id, (None, None, None, None)
+        )
         on_time_rate = _dec(Decimal(on_time) / promised) if promised else None
+        # Filled: what was delivered of the order, at most the ordered quantity per
+        # line; a line closed short counts ordered − its recorded shortfall.
         fill_rate = (
-            _dec(Decimal(str(received)) / Decimal(str(ordered))) if ordered else None
+            _dec(Decimal(str(filled)) / Decimal(str(ordered))) if ordered else None
         )
         defect_rate = (
             _dec(Decimal(str(rejected)) / Decimal(str(received))) if received else None
@@ -344,12 +357,31 @@ def item_next_delivery(item: Item) -> DeliveryLine | None:
         DeliveryLine.objects.filter(
             item=item,
             delivery__status__in=OPEN_DELIVERY_STATUSES,
-            quantity_received__lt=F("quantity_ordered"),
+            quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
         )
         .select_related("delivery", "delivery__supplier")
         .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")
         .first()
     )
+
+
+def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine]:
+    """What is on order for the item: lines of drafts (to order), ordered and
+    partly received deliveries still expecting something, soonest promise first.
+    Each line gets ``is_late`` (open and promised before today)."""
+    today = today or timezone.localdate()
+    lines = list(
+        DeliveryLine.objects.filter(
+            item=item,
+            delivery__status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES),
+            quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
+        )
+        .select_related("delivery", "delivery__supplier")
+        .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")[:20]
+    )
+    for line in lines:
+        line.is_late = line.delivery.is_late(today)
+    return lines
 
 
 def supplier_lead_times(supplier: Supplier, *, limit: int = 50) -> list:

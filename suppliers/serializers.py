@@ -66,12 +66,17 @@ class SourceSerializer(serializers.ModelSerializer):
 
 class DeliveryLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="item.sku", read_only=True)
+    unit = serializers.CharField(source="item.unit", read_only=True)
+    quantity_open = serializers.DecimalField(
+        max_digits=16, decimal_places=3, read_only=True
+    )
 
     class Meta:
         model = DeliveryLine
         fields = [
-            "id", "sku", "quantity_ordered", "quantity_received", "quantity_rejected",
-            "rejection_reason", "unit_price",
+            "id", "sku", "unit", "quantity_ordered", "quantity_received",
+            "quantity_rejected", "rejection_reason", "quantity_open",
+            "quantity_short", "unit_price",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -84,7 +89,8 @@ class DeliverySerializer(serializers.ModelSerializer):
         model = Delivery
         fields = [
             "reference", "supplier", "status", "ordered_at", "promised_date",
-            "received_at", "note", "lines",
+            "received_at", "sent_to", "sent_at", "send_error", "cancelled_at",
+            "cancel_reason", "note", "lines",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -112,3 +118,16 @@ class LineReceiptSerializer(serializers.Serializer):
 class ReceiveSerializer(serializers.Serializer):
     lines = LineReceiptSerializer(many=True, allow_empty=False)
     close = serializers.BooleanField(default=False)
+
+
+class PlaceSerializer(serializers.Serializer):
+    promised_date = serializers.DateField(required=False)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, trim_whitespace=True)
+
+
+class TransitionErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as fields_of
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from inventory_site.dates import (
@@ -17,13 +19,18 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.locks import job_lock
 from items.limits import column_max
 from items.models import Item
 from items.services import (
+    InvalidQuantity,
     StockError,
     check_quantity,
+    check_whole_units,
+    counts_in_whole_units,
     stock_receive_for_delivery_line,
 )
+from jobs.services import job_enqueue
 
 from .models import (
     OPEN_DELIVERY_STATUSES,
@@ -37,17 +44,34 @@ from .models import (
 from .selectors import ScoreFigures, supplier_scores_compute
 
 ZERO = Decimal("0")
+logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """Base class of delivery errors; the message is meant for the user."""
+    """Base class of delivery errors; the message is meant for the user and
+    ``code`` names the rule for API clients."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        if code is not None:
+            self.code = code
+        super().__init__(message)
 
 
-class DeliveryNotReceivable(DeliveryError):
-    pass
+class InvalidTransition(DeliveryError):
+    """The delivery's status does not allow this step (API: 409); nothing changed."""
+
+    code = "invalid_transition"
+
+
+class DeliveryNotReceivable(InvalidTransition):
+    code = "not_receivable"
 
 
 class InvalidReceipt(DeliveryError):
+    code = "invalid_receipt"
+
     def __init__(self, message: str, *, line_id: int | None = None, field: str = ""):
         self.line_id = line_id
         self.field = field
@@ -63,6 +87,17 @@ def check_quoted_lead_time_days(days: int | None) -> int | None:
             "furthest a promised date may lie ahead."
         )
     return days
+
+
+class OverReceipt(InvalidReceipt):
+    """More than ``ordered × (1 + RECEIPT_OVER_TOLERANCE)`` would be accepted."""
+
+    code = "over_receipt"
+
+    def __init__(self, message: str, *, line_id: int, sku: str, maximum: Decimal):
+        self.sku = sku
+        self.maximum = maximum
+        super().__init__(message, line_id=line_id, field="quantity_received")
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,30 @@ class LineOrder:
     unit_price: Decimal | None = None
 
 
+def _user_or_none(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _who(user) -> str:
+    user = _user_or_none(user)
+    return f" by {user.get_username()}" if user is not None else ""
+
+
+def _append_note(delivery: Delivery, text: str) -> None:
+    delivery.note = f"{delivery.note}\n{text}".strip() if delivery.note else text
+
+
+def check_order_quantity(*, item: Item, quantity) -> Decimal:
+    """A quantity to order of ``item``: positive, 3 places, whole if the item's
+    unit is counted in whole numbers; else ``DeliveryError`` (``invalid_quantity``)."""
+    try:
+        quantity = check_quantity(quantity)
+        check_whole_units(sku=item.sku, unit=item.unit, quantity=quantity)
+    except InvalidQuantity as error:
+        raise DeliveryError(f"{item.sku}: {error}", code="invalid_quantity") from None
+    return quantity
+
+
 def delivery_create(
     *,
     supplier: Supplier,
@@ -92,20 +151,20 @@ def delivery_create(
 ) -> Delivery:
     """Create a draft delivery with its lines (one line per item)."""
     if not lines:
-        raise DeliveryError("A delivery needs at least one line.")
+        raise DeliveryError("A delivery needs at least one line.", code="no_lines")
     seen: set[int] = set()
     for line in lines:
         if line.item.pk in seen:
             raise DeliveryError(f"{line.item.sku} appears twice on the delivery.")
         seen.add(line.item.pk)
-        check_quantity(line.quantity)
+        check_order_quantity(item=line.item, quantity=line.quantity)
     with transaction.atomic():
         delivery = Delivery.objects.create(
             supplier=supplier,
             reference=reference,
             status=DeliveryStatus.DRAFT,
             note=note,
-            created_by=user if user is not None and user.is_authenticated else None,
+            created_by=_user_or_none(user),
         )
         DeliveryLine.objects.bulk_create(
             DeliveryLine(
@@ -119,14 +178,119 @@ def delivery_create(
     return delivery
 
 
+def _draft_reference(supplier: Supplier) -> str:
+    base = f"JIT-{timezone.localdate():%y%m%d}-{supplier.code}"
+    taken = set(
+        Delivery.objects.filter(reference__startswith=base).values_list(
+            "reference", flat=True
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def delivery_draft_add(
+    *, supplier: Supplier, lines: Sequence[LineOrder], user=None, note: str = ""
+) -> Delivery:
+    """Add lines to the supplier's one open draft, or start it.
+
+    Race-safe: the supplier row is locked first (``SELECT … FOR UPDATE``; SQLite
+    serialises writers), so two buyers accepting at once for the same supplier
+    both land in one draft. An item already on the draft gets its quantity
+    increased instead of a second line."""
+    if not lines:
+        raise DeliveryError("Nothing to add to the draft.", code="no_lines")
+    for line in lines:
+        check_order_quantity(item=line.item, quantity=line.quantity)
+    with transaction.atomic():
+        Supplier.objects.select_for_update().filter(pk=supplier.pk).first()
+        draft = (
+            Delivery.objects.select_for_update()
+            .filter(supplier=supplier, status=DeliveryStatus.DRAFT)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if draft is None:
+            draft = Delivery.objects.create(
+                supplier=supplier,
+                reference=_draft_reference(supplier),
+                status=DeliveryStatus.DRAFT,
+                note=note,
+                created_by=_user_or_none(user),
+            )
+        existing = {
+            line.item_id: line
+            for line in DeliveryLine.objects.select_for_update().filter(delivery=draft)
+        }
+        new = []
+        for line in lines:
+            if line.item.pk in existing:
+                DeliveryLine.objects.filter(pk=existing[line.item.pk].pk).update(
+                    quantity_ordered=F("quantity_ordered") + line.quantity
+                )
+            else:
+                new.append(
+                    DeliveryLine(
+                        delivery=draft,
+                        item=line.item,
+                        quantity_ordered=line.quantity,
+                        unit_price=line.unit_price,
+                    )
+                )
+                existing[line.item.pk] = new[-1]
+        DeliveryLine.objects.bulk_create(new)
+    return draft
+
+
+def _lock_draft(delivery_id: int, action: str) -> Delivery:
+    delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status != DeliveryStatus.DRAFT:
+        raise InvalidTransition(
+            f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
+            f"only a draft can {action}.",
+            code="not_draft",
+        )
+    return delivery
+
+
+def delivery_line_update(*, line: DeliveryLine, quantity) -> DeliveryLine:
+    """Change the quantity of a draft's line."""
+    with transaction.atomic():
+        _lock_draft(line.delivery_id, "have its lines changed")
+        line = DeliveryLine.objects.select_related("item").get(pk=line.pk)
+        line.quantity_ordered = check_order_quantity(item=line.item, quantity=quantity)
+        line.save(update_fields=["quantity_ordered"])
+    return line
+
+
+def delivery_line_remove(*, line: DeliveryLine) -> Delivery:
+    """Remove a line from a draft (the caller reopens its suggestion)."""
+    with transaction.atomic():
+        delivery = _lock_draft(line.delivery_id, "have its lines removed")
+        DeliveryLine.objects.filter(pk=line.pk).delete()
+    return delivery
+
+
 def delivery_place_order(
     *,
     delivery: Delivery,
     ordered_at: datetime | None = None,
     promised_date: date | None = None,
+    user=None,
+    send: bool = True,
 ) -> Delivery:
-    """Draft → ordered. Without a promise, the longest quoted lead time of the
-    delivery's sources gives the promised date."""
+    """Draft → ordered: ``ordered_at`` = now, ``promised_date`` = the order date +
+    the longest quoted lead time of the delivery's sources unless given; missing
+    unit prices are taken from the sources.
+
+    The delivery row is locked, so two clicks on *Place order* place it once (the
+    second sees it ordered and gets ``InvalidTransition``). Once committed the
+    order is e-mailed to the supplier (``send``); a failure to send is recorded
+    and retried through the outbox and never undoes the order."""
     try:
         if ordered_at is not None:
             check_event_moment(ordered_at)
@@ -135,40 +299,100 @@ def delivery_place_order(
     except DateOutOfRange as error:
         raise DeliveryError(str(error)) from None
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status != DeliveryStatus.DRAFT:
-            raise DeliveryError(
-                f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
-                "only drafts can be ordered."
+        delivery = _lock_draft(delivery.pk, "be placed")
+        lines = list(DeliveryLine.objects.filter(delivery=delivery))
+        if not lines:
+            raise InvalidTransition(
+                f"Delivery {delivery.reference} has no lines; add at least one "
+                "before placing the order.",
+                code="no_lines",
             )
         delivery.ordered_at = ordered_at or timezone.now()
-        if promised_date is None:
-            lead_times = SupplierItem.objects.filter(
+        order_day = timezone.localtime(delivery.ordered_at).date()
+        sources = {
+            item_id: (lead_time, price)
+            for item_id, lead_time, price in SupplierItem.objects.filter(
                 supplier_id=delivery.supplier_id,
-                item_id__in=delivery.lines.values("item_id"),
-            ).values_list("quoted_lead_time_days", flat=True)
-            days = max(lead_times, default=0)
-            promised_date = timezone.localtime(delivery.ordered_at).date() + timedelta(
-                days=days
+                item_id__in=[line.item_id for line in lines],
+            ).values_list("item_id", "quoted_lead_time_days", "unit_price")
+        }
+        if promised_date is None:
+            days = max((lt for lt, _ in sources.values()), default=0)
+            promised_date = order_day + timedelta(days=days)
+        elif promised_date < order_day:
+            raise DeliveryError(
+                f"The requested delivery date {promised_date:%d %b %Y} is before "
+                f"the order date {order_day:%d %b %Y}.",
+                code="invalid_promised_date",
             )
+        priced = [line for line in lines if line.unit_price is None]
+        for line in priced:
+            if line.item_id in sources:
+                line.unit_price = sources[line.item_id][1]
+        DeliveryLine.objects.bulk_update(priced, ["unit_price"])
         delivery.promised_date = promised_date
         delivery.status = DeliveryStatus.ORDERED
-        delivery.save(update_fields=["ordered_at", "promised_date", "status"])
+        _append_note(
+            delivery,
+            f"Ordered {timezone.localtime(delivery.ordered_at):%d %b %Y %H:%M}"
+            f"{_who(user)}.",
+        )
+        delivery.save(update_fields=["ordered_at", "promised_date", "status", "note"])
+        if send:
+            delivery_id = delivery.pk
+            transaction.on_commit(lambda: delivery_send_order_or_queue(delivery_id))
     return delivery
 
 
-def delivery_cancel(*, delivery: Delivery) -> Delivery:
+def delivery_cancel(*, delivery: Delivery, reason: str = "", user=None) -> Delivery:
+    """Draft or ordered (nothing received) → cancelled, with a reason. Its open
+    quantity no longer counts as on order, so planning may suggest the items again
+    the next time it runs."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.status not in (DeliveryStatus.DRAFT, DeliveryStatus.ORDERED):
-            raise DeliveryError(
+            raise InvalidTransition(
                 f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
                 "only drafts and ordered deliveries with nothing received can be "
-                "cancelled."
+                "cancelled.",
+                code="not_cancellable",
             )
+        reason = (reason or "").strip()
+        if not reason:
+            raise DeliveryError(
+                "Say why the delivery is cancelled.", code="reason_required"
+            )
+        now = timezone.now()
         delivery.status = DeliveryStatus.CANCELLED
-        delivery.save(update_fields=["status"])
+        delivery.cancelled_at = now
+        delivery.cancel_reason = reason[:255]
+        _append_note(
+            delivery,
+            f"Cancelled {timezone.localtime(now):%d %b %Y %H:%M}{_who(user)}: {reason}",
+        )
+        delivery.save(update_fields=["status", "cancelled_at", "cancel_reason", "note"])
     return delivery
+
+
+def receipt_tolerance() -> Decimal:
+    return Decimal(str(getattr(settings, "RECEIPT_OVER_TOLERANCE", "0.10")))
+
+
+def line_receipt_maximum(line: DeliveryLine, tolerance: Decimal | None = None):
+    """The most that may be accepted on a line in total: ordered × (1 + tolerance),
+    rounded down to a whole number for items counted in whole units."""
+    tolerance = receipt_tolerance() if tolerance is None else tolerance
+    maximum = (line.quantity_ordered * (1 + tolerance)).quantize(
+        Decimal("0.001"), rounding=ROUND_FLOOR
+    )
+    if counts_in_whole_units(line.item.unit):
+        maximum = maximum.to_integral_value(rounding=ROUND_FLOOR)
+    return maximum
+
+
+def _fmt(value: Decimal) -> str:
+    value = Decimal(value)
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
 
 def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, Decimal]:
@@ -191,6 +415,14 @@ def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, D
             line_id=line.pk,
             field="quantity_rejected",
         )
+    for value, field in (
+        (received, "quantity_received"),
+        (rejected, "quantity_rejected"),
+    ):
+        try:
+            check_whole_units(sku=line.item.sku, unit=line.item.unit, quantity=value)
+        except InvalidQuantity as error:
+            raise InvalidReceipt(str(error), line_id=line.pk, field=field) from None
     return received, rejected
 
 
@@ -204,6 +436,43 @@ def _check_line_total(line: DeliveryLine, received: Decimal) -> None:
             f"a line can hold ({limit:f}).",
             line_id=line.pk,
             field="quantity_received",
+        )
+
+
+def _check_tolerance(line: DeliveryLine, accepted_now: Decimal, tolerance) -> None:
+    maximum = line_receipt_maximum(line, tolerance)
+    if line.quantity_accepted + accepted_now <= maximum:
+        return
+    still = max(maximum - line.quantity_accepted, ZERO)
+    raise OverReceipt(
+        f"{line.item.sku}: accepting {_fmt(accepted_now)} more would make "
+        f"{_fmt(line.quantity_accepted + accepted_now)} against "
+        f"{_fmt(line.quantity_ordered)} ordered; at most {_fmt(maximum)} is allowed "
+        f"(+{_fmt(tolerance * 100)} %), so at most {_fmt(still)} more can be "
+        "accepted on this line.",
+        line_id=line.pk,
+        sku=line.item.sku,
+        maximum=maximum,
+    )
+
+
+def _close_short(delivery: Delivery, lines, *, at: datetime, user=None) -> None:
+    """Record what is still owed per line as its shortfall and close the delivery."""
+    short = []
+    for line in lines:
+        owed = line.quantity_open
+        if owed > 0:
+            line.quantity_short = owed
+            short.append(line)
+    DeliveryLine.objects.bulk_update(short, ["quantity_short"])
+    delivery.status = DeliveryStatus.RECEIVED
+    delivery.received_at = at
+    if short:
+        owed = ", ".join(f"{_fmt(x.quantity_short)} {x.item.sku}" for x in short)
+        _append_note(
+            delivery,
+            f"Closed short {timezone.localtime(at):%d %b %Y}{_who(user)}: "
+            f"{owed} not delivered.",
         )
 
 
@@ -221,9 +490,15 @@ def delivery_receive(
     receipt movement for the accepted part (received − rejected), linked to the
     line. The delivery row is locked first, so two clerks receiving at once are
     serialised, and a delivery that is already received (or cancelled, or still a
-    draft) is refused: receiving twice never doubles stock. The delivery becomes
-    *received* when every line has arrived in full or ``close`` is set (short
-    shipment accepted), else *partially received*.
+    draft) is refused: receiving twice never doubles stock.
+
+    Rejected parts are still owed: a line is complete when its *accepted* quantity
+    reaches the ordered one, so the delivery stays *partially received* until the
+    replacement arrives or staff close it short (``close``, or
+    ``delivery_close_short``), which records the shortfall. Accepting more than
+    ``ordered × (1 + RECEIPT_OVER_TOLERANCE)`` on a line raises ``OverReceipt``
+    (nothing is booked); an over-receipt within the tolerance is booked and noted
+    on the delivery (``delivery.receipt_notes`` lists the notes of this call).
     """
     if received_at is None:
         received_at = timezone.now()
@@ -232,6 +507,8 @@ def delivery_receive(
             check_event_moment(received_at)
         except DateOutOfRange as error:
             raise InvalidReceipt(f"received_at {error}", field="received_at") from None
+    tolerance = receipt_tolerance()
+    notes: list[str] = []
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.status not in OPEN_DELIVERY_STATUSES:
@@ -258,6 +535,9 @@ def delivery_receive(
             if received == 0:
                 continue
             _check_line_total(line, received)
+            accepted = received - rejected
+            _check_tolerance(line, accepted, tolerance)
+            over_before = line.quantity_accepted > line.quantity_ordered
             line.quantity_received += received
             line.quantity_rejected += rejected
             if receipt.rejection_reason:  # keep earlier reasons of the line
@@ -270,7 +550,13 @@ def delivery_receive(
                     "rejection_reason",
                 ]
             )
-            accepted = received - rejected
+            if line.quantity_accepted > line.quantity_ordered and not over_before:
+                notes.append(
+                    f"Over-receipt of {line.item.sku}: "
+                    f"{_fmt(line.quantity_accepted)} accepted against "
+                    f"{_fmt(line.quantity_ordered)} ordered (within the "
+                    f"{_fmt(tolerance * 100)} % tolerance)."
+                )
             if accepted > 0:
                 try:
                     stock_receive_for_delivery_line(
@@ -290,16 +576,110 @@ def delivery_receive(
             posted_any = True
         if not posted_any and not close:
             raise InvalidReceipt("Nothing received: enter at least one quantity.")
+        for note in notes:
+            _append_note(delivery, note)
         complete = all(
-            line.quantity_received >= line.quantity_ordered for line in lines.values()
+            line.quantity_accepted >= line.quantity_ordered for line in lines.values()
         )
-        if complete or close:
+        if complete:
             delivery.status = DeliveryStatus.RECEIVED
             delivery.received_at = received_at
+        elif close:
+            _close_short(delivery, lines.values(), at=received_at, user=user)
         else:
             delivery.status = DeliveryStatus.PARTIALLY_RECEIVED
-        delivery.save(update_fields=["status", "received_at"])
+        delivery.save(update_fields=["status", "received_at", "note"])
+    delivery.receipt_notes = notes
     return delivery
+
+
+def delivery_close_short(*, delivery: Delivery, user=None) -> Delivery:
+    """Partially received → received: accept that the rest (including rejected
+    parts not replaced) will not come; each line's shortfall is recorded for the
+    supplier's fill rate."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status != DeliveryStatus.PARTIALLY_RECEIVED:
+            hint = (
+                " Nothing has been received yet: cancel the order instead."
+                if delivery.status == DeliveryStatus.ORDERED
+                else ""
+            )
+            raise InvalidTransition(
+                f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
+                f"only a partially received delivery can be closed short.{hint}",
+                code="not_closable",
+            )
+        lines = list(
+            DeliveryLine.objects.select_for_update()
+            .filter(delivery=delivery)
+            .select_related("item")
+            .order_by("pk")
+        )
+        _close_short(delivery, lines, at=now, user=user)
+        delivery.save(update_fields=["status", "received_at", "note"])
+    return delivery
+
+
+# --- e-mailing the purchase order ---
+
+
+def delivery_send_order(*, delivery_id: int, raise_errors: bool = False) -> bool:
+    """E-mail the purchase order (PDF attached) to the supplier and record it.
+
+    Idempotent: an order already sent is not sent again, and a lock per delivery
+    (in the cache, expiring on its own) keeps the retrying task and *Send again*
+    from sending it twice at once. A failure is recorded in ``send_error`` (shown
+    on the delivery) and returns False, or re-raises with ``raise_errors`` (the
+    retrying task)."""
+    expiry = 3 * int(getattr(settings, "EMAIL_TIMEOUT", None) or 20) + 60
+    with job_lock(f"purchase-order-send:{delivery_id}", expiry=expiry) as mine:
+        if not mine:
+            return False  # another process is sending it right now
+        return _delivery_send_order(delivery_id, raise_errors=raise_errors)
+
+
+def _delivery_send_order(delivery_id: int, *, raise_errors: bool) -> bool:
+    from .documents import purchase_order_email
+
+    delivery = Delivery.objects.select_related("supplier").get(pk=delivery_id)
+    if delivery.sent_at is not None or delivery.status == DeliveryStatus.DRAFT:
+        return delivery.sent_at is not None
+    if not delivery.supplier.email:
+        Delivery.objects.filter(pk=delivery_id).update(
+            send_error=f"Supplier {delivery.supplier.code} has no e-mail address; "
+            "add one and send again."
+        )
+        return False
+    try:
+        message = purchase_order_email(delivery)
+        message.send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - any mail failure is recorded
+        Delivery.objects.filter(pk=delivery_id).update(
+            send_error=f"{error.__class__.__name__}: {error}"[:255]
+        )
+        logger.warning("Purchase order %s not sent: %s", delivery.reference, error)
+        if raise_errors:
+            raise
+        return False
+    Delivery.objects.filter(pk=delivery_id).update(
+        sent_to=", ".join(message.to)[:254], sent_at=timezone.now(), send_error=""
+    )
+    return True
+
+
+def delivery_send_order_or_queue(delivery_id: int) -> bool:
+    """Try to send now; if that fails and can be retried, queue a retry through
+    the jobs outbox (so a mail server outage delays the e-mail, never the order)."""
+    if delivery_send_order(delivery_id=delivery_id):
+        return True
+    if Delivery.objects.filter(pk=delivery_id, supplier__email="").exists():
+        return False  # nothing to retry until someone adds the address
+    job_enqueue(
+        task_name="suppliers.tasks.delivery_send_order_task", args=[delivery_id]
+    )
+    return False
 
 
 def supplier_scores_refresh(*, today: date | None = None) -> int:

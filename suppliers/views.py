@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -8,10 +9,33 @@ from django.views.decorators.http import require_POST
 from inventory_site.charts import lead_time_chart
 from inventory_site.http import staff_only
 
-from .forms import DeliveryFilterForm, LineReceiptFormSet, ReceiveOptionsForm
-from .models import OPEN_DELIVERY_STATUSES, Delivery, Supplier
+from .documents import purchase_order_context, purchase_order_pdf
+from .forms import (
+    CancelForm,
+    DeliveryFilterForm,
+    LineQuantityForm,
+    LineReceiptFormSet,
+    PlaceOrderForm,
+    ReceiveOptionsForm,
+)
+from .models import OPEN_DELIVERY_STATUSES, Delivery, DeliveryLine, Supplier
 from .selectors import supplier_lead_times, suppliers_riskiest
-from .services import DeliveryError, InvalidReceipt, LineReceipt, delivery_receive
+from .services import (
+    DeliveryError,
+    InvalidReceipt,
+    InvalidTransition,
+    LineReceipt,
+    delivery_cancel,
+    delivery_close_short,
+    delivery_line_update,
+    delivery_place_order,
+    delivery_receive,
+    delivery_send_order,
+    line_receipt_maximum,
+    receipt_tolerance,
+)
+
+TO_ORDER_AND_OPEN = ("draft", *OPEN_DELIVERY_STATUSES)
 
 
 def supplier_list(request):
@@ -46,9 +70,12 @@ def delivery_list(request):
     deliveries = Delivery.objects.select_related("supplier").annotate(
         line_count=Count("lines")
     )
+    today = timezone.localdate()
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    if status == "":
-        deliveries = deliveries.filter(status__in=OPEN_DELIVERY_STATUSES)
+    if status == "":  # drafts (to order) and everything still expected
+        deliveries = deliveries.filter(status__in=TO_ORDER_AND_OPEN)
+    elif status == "late":
+        deliveries = deliveries.late(today=today)
     elif status != "all":
         deliveries = deliveries.filter(status=status)
     if form.is_valid() and form.cleaned_data["q"]:
@@ -58,7 +85,16 @@ def delivery_list(request):
             | Q(supplier__code__icontains=q)
             | Q(supplier__name__icontains=q)
         )
-    deliveries = deliveries.order_by("promised_date", "-created_at", "pk")
+    # Late first, then drafts waiting to be ordered, then by promised date.
+    rank = Case(
+        When(status__in=OPEN_DELIVERY_STATUSES, promised_date__lt=today, then=Value(0)),
+        When(status="draft", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    deliveries = deliveries.annotate(rank=rank).order_by(
+        "rank", "promised_date", "-created_at", "pk"
+    )
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -69,7 +105,7 @@ def delivery_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 
@@ -83,20 +119,39 @@ def _receipt_formset(delivery, data=None):
     return lines, formset
 
 
-def delivery_detail(request, reference):
-    delivery = get_object_or_404(
+def _detail_context(delivery, lines, formset, options=None, **extra) -> dict:
+    tolerance = receipt_tolerance()
+    for line in lines:
+        line.receipt_maximum = line_receipt_maximum(line, tolerance)
+    ctx = purchase_order_context(delivery)
+    return {
+        "delivery": delivery,
+        "rows": list(zip(lines, formset.forms, strict=True)),
+        "formset": formset,
+        "options": options or ReceiveOptionsForm(),
+        "tolerance_percent": tolerance * 100,
+        "total": ctx["total"],
+        "currency": ctx["currency"],
+        "place_form": PlaceOrderForm(),
+        "cancel_form": CancelForm(),
+        "late": delivery.is_late(),
+        **extra,
+    }
+
+
+def _get_delivery(reference):
+    return get_object_or_404(
         Delivery.objects.select_related("supplier"), reference=reference
     )
+
+
+def delivery_detail(request, reference):
+    delivery = _get_delivery(reference)
     lines, formset = _receipt_formset(delivery)
     return render(
         request,
         "suppliers/delivery_detail.html",
-        {
-            "delivery": delivery,
-            "rows": list(zip(lines, formset.forms, strict=True)),
-            "formset": formset,
-            "options": ReceiveOptionsForm(),
-        },
+        _detail_context(delivery, lines, formset),
     )
 
 
@@ -115,9 +170,7 @@ def _mark_line_error(formset, error: InvalidReceipt) -> None:
 def delivery_receive_view(request, reference):
     """Incoming inspection: book received and rejected quantities per line."""
     staff_only(request)
-    delivery = get_object_or_404(
-        Delivery.objects.select_related("supplier"), reference=reference
-    )
+    delivery = _get_delivery(reference)
     lines, formset = _receipt_formset(delivery, request.POST)
     options = ReceiveOptionsForm(request.POST)
     if formset.is_valid() and options.is_valid():
@@ -147,17 +200,158 @@ def delivery_receive_view(request, reference):
                 f"Received {delivery.reference}: now "
                 f"{delivery.get_status_display().lower()}.",
             )
+            for note in delivery.receipt_notes:
+                messages.warning(request, note)
             return redirect("delivery_detail", reference=delivery.reference)
     else:
         messages.error(request, "Nothing received: please correct the marked fields.")
     return render(
         request,
         "suppliers/delivery_detail.html",
-        {
-            "delivery": delivery,
-            "rows": list(zip(lines, formset.forms, strict=True)),
-            "formset": formset,
-            "options": options,
-        },
+        _detail_context(delivery, lines, formset, options),
         status=400,
+    )
+
+
+def _refused(request, delivery, error, *, form_name=None, form=None):
+    """Show the delivery again with the refusal; nothing was changed."""
+    messages.error(request, str(error))
+    lines, formset = _receipt_formset(delivery)
+    extra = {form_name: form} if form_name else {}
+    return render(
+        request,
+        "suppliers/delivery_detail.html",
+        _detail_context(delivery, lines, formset, **extra),
+        status=409 if isinstance(error, InvalidTransition) else 400,
+    )
+
+
+@require_POST
+def delivery_place_view(request, reference):
+    staff_only(request)
+    delivery = _get_delivery(reference)
+    form = PlaceOrderForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, delivery, "Order not placed: please correct the date.",
+            form_name="place_form", form=form,
+        )  # fmt: skip
+    try:
+        delivery = delivery_place_order(
+            delivery=delivery,
+            promised_date=form.cleaned_data["promised_date"],
+            user=request.user,
+        )
+    except DeliveryError as error:
+        return _refused(request, delivery, error, form_name="place_form", form=form)
+    delivery.refresh_from_db()
+    if delivery.sent_at:
+        messages.success(
+            request,
+            f"Ordered {delivery.reference}, promised "
+            f"{delivery.promised_date:%d %b %Y}; the purchase order was e-mailed "
+            f"to {delivery.sent_to}.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Ordered {delivery.reference}, promised "
+            f"{delivery.promised_date:%d %b %Y}, but the purchase order was not "
+            f"e-mailed yet: {delivery.send_error or 'sending is pending'}.",
+        )
+    return redirect("delivery_detail", reference=delivery.reference)
+
+
+@require_POST
+def delivery_cancel_view(request, reference):
+    staff_only(request)
+    delivery = _get_delivery(reference)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, delivery, "Not cancelled: say why.",
+            form_name="cancel_form", form=form,
+        )  # fmt: skip
+    try:
+        delivery = delivery_cancel(
+            delivery=delivery, reason=form.cleaned_data["reason"], user=request.user
+        )
+    except DeliveryError as error:
+        return _refused(request, delivery, error, form_name="cancel_form", form=form)
+    messages.success(
+        request,
+        f"Cancelled {delivery.reference}; its items may be suggested again at the "
+        "next planning run.",
+    )
+    return redirect("delivery_detail", reference=delivery.reference)
+
+
+@require_POST
+def delivery_close_short_view(request, reference):
+    staff_only(request)
+    delivery = _get_delivery(reference)
+    try:
+        delivery = delivery_close_short(delivery=delivery, user=request.user)
+    except DeliveryError as error:
+        return _refused(request, delivery, error)
+    messages.success(
+        request, f"Closed {delivery.reference} short; the shortfall is recorded."
+    )
+    return redirect("delivery_detail", reference=delivery.reference)
+
+
+@require_POST
+def delivery_send_view(request, reference):
+    """Send the purchase order again (after a failure or a new address)."""
+    staff_only(request)
+    delivery = _get_delivery(reference)
+    if delivery_send_order(delivery_id=delivery.pk):
+        delivery.refresh_from_db()
+        messages.success(request, f"Purchase order e-mailed to {delivery.sent_to}.")
+    else:
+        delivery.refresh_from_db()
+        messages.error(request, f"Not sent: {delivery.send_error}")
+    return redirect("delivery_detail", reference=delivery.reference)
+
+
+@require_POST
+def delivery_line_quantity_view(request, pk):
+    staff_only(request)
+    line = get_object_or_404(
+        DeliveryLine.objects.select_related("delivery", "item"), pk=pk
+    )
+    form = LineQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{line.item.sku}: enter a quantity.")
+    else:
+        try:
+            line = delivery_line_update(
+                line=line, quantity=form.cleaned_data["quantity"]
+            )
+        except DeliveryError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"{line.item.sku}: now {line.quantity_ordered.normalize():f}."
+            )
+    return redirect("delivery_detail", reference=line.delivery.reference)
+
+
+def delivery_document_pdf(request, reference):
+    delivery = _get_delivery(reference)
+    response = HttpResponse(
+        purchase_order_pdf(delivery), content_type="application/pdf"
+    )
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in reference)
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
+
+
+def delivery_document_print(request, reference):
+    """The purchase order as a print-ready page (the browser's Print)."""
+    delivery = _get_delivery(reference)
+    return render(
+        request,
+        "suppliers/purchase_order.html",
+        {"delivery": delivery, **purchase_order_context(delivery)},
     )

@@ -163,8 +163,14 @@ def test_receive_a_delivery_with_inspection(data, users):
     body = {"lines": [{**received, "rejection_reason": "dented"}]}
     response = client.post(API + "deliveries/PO-1/receive/", body, format="json")
     assert response.status_code == 200, response.content
-    assert response.json()["status"] == "received"
+    # the rejected part is still owed (DESIGN §5) until replaced or closed short
+    assert response.json()["status"] == "partially_received"
+    assert response.json()["lines"][0]["quantity_open"] == "1.000"
     assert Item.objects.get(sku="BOLT-8").on_hand == D("29")
+    close = client.post(API + "deliveries/PO-1/close-short/")
+    assert close.status_code == 200, close.content
+    assert close.json()["status"] == "received"
+    assert close.json()["lines"][0]["quantity_short"] == "1.000"
     again = client.post(API + "deliveries/PO-1/receive/", body, format="json")
     assert again.status_code == 409
     bad = {

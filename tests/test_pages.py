@@ -187,7 +187,10 @@ def test_receiving_with_inspection(staff_client, world):
         "lines-0-rejection_reason": "bent",
     }
     response = staff_client.post(url, data, follow=True)
-    assert "Received PO-100: now received." in response.content.decode()
+    # the 3 rejected are still owed (DESIGN §5): the delivery stays open for them
+    content = response.content.decode()
+    assert "Received PO-100: now partially received." in content
+    assert 'data-testid="expected-BOLT-8">3<' in content
     line.item.refresh_from_db()
     assert line.item.on_hand == D("27")  # 20 + (10 − 3)
 

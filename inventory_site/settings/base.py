@@ -368,6 +368,34 @@ DATE_MIN = date.fromisoformat(env.str("DATE_MIN", default="2000-01-01"))
 DATE_MAX_FUTURE_DAYS = env.int("DATE_MAX_FUTURE_DAYS", default=366)
 CLOCK_SKEW_MINUTES = env.int("CLOCK_SKEW_MINUTES", default=10)
 
+# --- Purchase orders (DESIGN §5) -----------------------------------------------------
+# Receiving more than ordered × (1 + tolerance) on a line is refused.
+RECEIPT_OVER_TOLERANCE = env.str("RECEIPT_OVER_TOLERANCE", default="0.10")
+# Units counted in whole numbers: quantities of such items must be integers.
+WHOLE_UNITS = env.list(
+    "WHOLE_UNITS", default=["ea", "pc", "pcs", "piece", "pair", "set", "box", "pack"]
+)
+CURRENCY = env.str("CURRENCY", default="EUR")
+COMPANY_NAME = env.str("COMPANY_NAME", default="JIT Inventory Demo GmbH")
+# Lines separated by "\n" (or newlines) in the environment.
+COMPANY_ADDRESS = env.str(
+    "COMPANY_ADDRESS", default="Hafenstraße 1\n20457 Hamburg\nGermany"
+).replace("\\n", "\n")
+# Purchase orders are e-mailed through Django's e-mail framework: by default into
+# files under var/mail/ (one .log file per message); SMTP in production.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="purchasing@localhost")
+PURCHASE_ORDER_REPLY_TO = env.list("PURCHASE_ORDER_REPLY_TO", default=[])
+
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 

@@ -84,6 +84,8 @@ def test_receive_a_delivery_with_inspection(page, live_server, world):
     page.get_by_label("Rejected, BOLT-8").fill("2")
     page.get_by_label("Reason, BOLT-8").fill("scratched")
     page.get_by_role("button", name="Receive").click()
-    assert page.get_by_text("Received PO-100: now received.").is_visible()
+    # the 2 rejected are still owed (DESIGN §5)
+    assert page.get_by_text("Received PO-100: now partially received.").is_visible()
+    assert page.get_by_test_id("expected-BOLT-8").inner_text() == "2"
     line.item.refresh_from_db()
     assert line.item.on_hand == D("28")

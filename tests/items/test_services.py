@@ -33,7 +33,7 @@ def ledger_sum(item) -> Decimal:
 def test_stock_receive_then_issue_moves_on_hand_and_writes_signed_movements(
     staff_user,
 ):
-    item = ItemFactory()
+    item = ItemFactory(unit="kg")  # fractions: not counted in whole units
     stock_receive(item=item, quantity=Decimal("10"), user=staff_user, note="count")
     stock_issue(item=item, quantity="3.5", user=staff_user)
     item.refresh_from_db()
@@ -107,7 +107,7 @@ MOVE = st.tuples(
 @given(moves=st.lists(MOVE, max_size=25))
 def test_on_hand_always_equals_sum_of_movements(moves):
     with transaction.atomic():
-        item = ItemFactory()
+        item = ItemFactory(unit="kg")  # fractions: not counted in whole units
         expected = Decimal("0")
         for kind, quantity in moves:
             entered = quantity if kind == "adjustment" else abs(quantity)
@@ -196,7 +196,7 @@ def test_movements_bulk_post_reports_sign_and_kind_errors_by_row():
 
 
 def test_movements_bulk_post_moves_many_items_at_once():
-    items = [ItemFactory() for _ in range(5)]
+    items = [ItemFactory(unit="kg") for _ in range(5)]  # fractions: not whole units
     now = items[0].created_at
     batch = [MovementInput(i.pk, "receipt", Decimal("1.5"), now) for i in items]
     batch += [MovementInput(i.pk, "issue", Decimal("-0.5"), now) for i in items]

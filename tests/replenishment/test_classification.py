@@ -168,7 +168,9 @@ def test_zero_total_makes_every_item_c():
 
 
 def test_consumption_history_wins_over_the_planned_figure():
-    heavy_plan = ItemFactory(sku="PLAN", unit_cost=D("2"), annual_demand=D("1000"))
+    heavy_plan = ItemFactory(  # fractions: not counted in whole units
+        sku="PLAN", unit_cost=D("2"), annual_demand=D("1000"), unit="kg"
+    )
     movements_bulk_post(
         movements=[
             MovementInput(heavy_plan.pk, "receipt", D("100"), at(400)),
@@ -379,7 +381,7 @@ def test_seed_reference_on_its_own_example():
     ],
 )
 def test_xyz_from_weekly_demand(weeks, expected):
-    item = valued("W", 10)
+    item = valued("W", 10, unit="kg")  # fractions: not counted in whole units
     weekly_issues(item, weeks)
     items_reclassify()
     assert Item.objects.get(sku="W").xyz_class == expected

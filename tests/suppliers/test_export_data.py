@@ -108,6 +108,7 @@ def world():
                         quantity_rejected=Decimal("1"))
             for entry in full.lines.all()
         ],
+        close=True,  # rejected parts are owed until closed short (DESIGN §5)
     )  # fmt: skip
     short = ordered("PO-SHORT", [(formula, "8"), (plain, "3")])
     delivery_receive(
@@ -121,7 +122,9 @@ def world():
         close=True,
     )
     delivery_create(supplier=other, reference="PO-DRAFT", lines=[LineOrder(plain, 1)])
-    delivery_cancel(delivery=ordered("PO-CANCELLED", [(plain, "1")]))
+    delivery_cancel(
+        delivery=ordered("PO-CANCELLED", [(plain, "1")]), reason="no longer needed"
+    )
 
 
 def test_items_export_adds_classes_policy_and_on_hand(tmp_path, world):

@@ -328,7 +328,7 @@ def test_dry_run_validates_reports_counts_and_writes_nothing(tmp_path):
 
 
 def test_xlsx_files_are_read_with_typed_cells(tmp_path):
-    ItemFactory(sku="A")
+    ItemFactory(sku="A", unit="kg")  # fractions: not counted in whole units
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["sku", "kind", "quantity", "occurred_at", "note"])
@@ -537,3 +537,19 @@ def test_a_delivery_without_ordered_at_is_a_draft(tmp_path, catalogue):
     path.write_text(DELIVERY_HEADER + "PO-1,S1,A,10,,,,,\n")
     run("deliveries", path)
     assert Delivery.objects.get().status == DeliveryStatus.DRAFT
+
+
+def test_delivery_import_refuses_fractions_of_whole_unit_items(tmp_path, catalogue):
+    path = write(
+        tmp_path,
+        "deliveries.csv",
+        DELIVERY_HEADER + "PO-1,S1,A,2.5,2025-03-01,2025-03-08,,,\n"
+        "PO-1,S1,B,5,2025-03-01,2025-03-08,2025-03-07,5,0.5\n",
+    )
+    assert run_failing("deliveries", path) == [
+        "line 2, column quantity_ordered: A is counted in whole ea: 2.5 is not a "
+        "whole number.",
+        "line 3, column quantity_rejected: B is counted in whole ea: 0.5 is not a "
+        "whole number.",
+    ]
+    assert not Delivery.objects.exists()

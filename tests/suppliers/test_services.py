@@ -38,8 +38,10 @@ def test_delivery_receive_posts_accepted_quantity_and_keeps_rejects_out(staff_us
     )
     line.refresh_from_db()
     line.item.refresh_from_db()
-    assert delivery.status == DeliveryStatus.RECEIVED
-    assert delivery.received_at is not None
+    # the 2 rejected are still owed (DESIGN §5): the delivery stays open for them
+    assert delivery.status == DeliveryStatus.PARTIALLY_RECEIVED
+    assert delivery.received_at is None
+    assert line.quantity_open == Decimal("2")
     assert (line.quantity_received, line.quantity_rejected) == (10, 2)
     assert line.rejection_reason == "scratched"
     assert line.item.on_hand == Decimal("8")
