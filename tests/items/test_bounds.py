@@ -43,7 +43,7 @@ def import_errors(tmp_path, resource: str, text: str) -> list[str]:
 
 @pytest.fixture
 def bearing():
-    item = ItemFactory(sku="BRG-1001")
+    item = ItemFactory(sku="BRG-1001", unit="kg")  # fractions allowed (not "ea")
     stock_receive(item=item, quantity=D("5"))
     return item
 
@@ -140,7 +140,8 @@ def test_items_import_refuses_money_and_quantities_beyond_their_columns(tmp_path
 def test_the_largest_values_are_stored_and_read_back_exactly(tmp_path):
     path = tmp_path / "items.csv"
     path.write_text(
-        "sku,name,unit_cost,annual_demand\nC,c,9999999999.9999,9999999999999.99\n"
+        "sku,name,unit_cost,annual_demand,unit\n"
+        "C,c,9999999999.9999,9999999999999.99,kg\n"
     )
     call_command("import_data", "items", str(path), stdout=StringIO())
     stock_receive(item=Item.objects.get(sku="C"), quantity=MAX_ON_HAND)

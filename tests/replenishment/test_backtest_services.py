@@ -119,7 +119,7 @@ def _fund(item, *, daily: str, days: int = 120):
 def test_chunked_run_equals_single_run_and_is_reproducible():
     suppliers = [SupplierFactory(), SupplierFactory()]
     for n, daily in enumerate(["2", "3", "1.5"]):
-        item = ItemFactory(sku=f"I-{n}", abc_class="ABC"[n], policy="jit")
+        item = ItemFactory(sku=f"I-{n}", abc_class="ABC"[n], policy="jit", unit="kg")
         SupplierItemFactory(item=item, supplier=suppliers[n % 2])
         _fund(item, daily=daily)
     ItemFactory(sku="QUIET")  # no history: listed as skipped
