@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from items.api import ItemViewSet, MovementViewSet
+from portal.api import PortalLinkView, SupplierForecastView
 from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
 
@@ -38,6 +39,16 @@ urlpatterns = [
         "docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
+    ),
+    path(
+        "suppliers/<str:code>/portal-link/",
+        PortalLinkView.as_view(),
+        name="supplier-portal-link",
+    ),
+    path(
+        "suppliers/<str:code>/forecast/",
+        SupplierForecastView.as_view(),
+        name="supplier-forecast",
     ),
     *router.urls,
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "items",
     "suppliers",
     "replenishment",
+    "portal",
     "demo",
 ]
 
@@ -311,6 +312,14 @@ XYZ_X_MAX_CV = env.str("XYZ_X_MAX_CV", default="0.5")
 XYZ_Y_MAX_CV = env.str("XYZ_Y_MAX_CV", default="1.0")
 XYZ_MIN_WEEKS = env.int("XYZ_MIN_WEEKS", default=8)  # less history: unknown
 XYZ_MAX_WEEKS = env.int("XYZ_MAX_WEEKS", default=52)
+
+# --- Supplier portal (portal/) ------------------------------------------------------
+# Portal links are printed and returned as absolute URLs on this address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=90)
+# Unknown, expired or revoked portal tokens per client address and minute before
+# the portal answers 429 to that address for the rest of the minute.
+PORTAL_BAD_TOKEN_LIMIT = env.int("PORTAL_BAD_TOKEN_LIMIT", default=20)
 
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
