@@ -115,7 +115,12 @@ def _fields(item: ItemFigures) -> dict:
 
 
 def test_no_demand_or_no_source_projects_nothing():
-    assert project_orders(figures(d=D("0")), params=PARAMS, today=WEDNESDAY, until=WEDNESDAY + timedelta(days=90)) == []  # fmt: skip
+    until = WEDNESDAY + timedelta(days=90)
+    for item in (
+        figures(d=D("0")),
+        ItemFigures(**{**_fields(figures()), "sources": ()}),
+    ):
+        assert project_orders(item, params=PARAMS, today=WEDNESDAY, until=until) == []
 
 
 def test_lines_per_week_with_open_orders_firm_and_zones_by_lead_time():
