@@ -325,6 +325,17 @@ def _open_delivery(link, reference):
     return delivery
 
 
+def _field_errors(errors: dict, body: dict) -> dict:
+    """DRF reports errors of a list's items as ``{index: errors}``; the portal
+    answers in the request's own shape: a list, ``{}`` for a good line."""
+    errors = dict(errors)
+    lines = errors.get("lines")
+    if isinstance(lines, dict):
+        count = len(body.get("lines") or []) if isinstance(body, dict) else 0
+        errors["lines"] = [lines.get(n, {}) for n in range(count)]
+    return errors
+
+
 def _json_body(request):
     try:
         return json.loads(request.body or b"null")
@@ -355,7 +366,7 @@ def confirm_json(request, link, reference):
         return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
     serializer = ConfirmSerializer(data=body)
     if not serializer.is_valid():
-        return JsonResponse(serializer.errors, status=400)
+        return JsonResponse(_field_errors(serializer.errors, body), status=400)
     try:
         order_lines_answer(
             delivery=delivery,
@@ -404,7 +415,7 @@ def ship_notice_json(request, link, reference):
         return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
     serializer = ShipNoticeSerializer(data=body)
     if not serializer.is_valid():
-        return JsonResponse(serializer.errors, status=400)
+        return JsonResponse(_field_errors(serializer.errors, body), status=400)
     data = serializer.validated_data
     try:
         notice = ship_notice_create(
@@ -462,7 +473,7 @@ def order_detail(request, link, reference):
     serializer = ConfirmSerializer(data={"lines": [answer]})
     errors = None
     if not serializer.is_valid():
-        errors = serializer.errors["lines"][0]
+        errors = _field_errors(serializer.errors, {"lines": [answer]})["lines"][0]
     else:
         try:
             order_lines_answer(

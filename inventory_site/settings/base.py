@@ -328,7 +328,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # "json" or "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "inventory_site.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "inventory_site.observability.RequestIdFilter"},
+        "portal_tokens": {"()": "portal.logging.PortalTokenFilter"},
+    },
     "formatters": {
         "json": {"()": "inventory_site.observability.JsonFormatter"},
         "plain": {
@@ -339,7 +342,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "portal_tokens"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -148,3 +148,23 @@ def test_repeated_bad_tokens_are_throttled_per_address(client, settings):
     assert client.get(f"/portal/{good}/").status_code == 429  # no guessing around it
     other = client.get(f"/portal/{good}/", REMOTE_ADDR="10.0.0.2")
     assert other.status_code == 200
+
+
+def test_the_token_never_reaches_the_log(client, caplog):
+    import logging
+
+    url, _ = portal_link_create(supplier=SupplierFactory())
+    token = token_of(url)
+    (console,) = [
+        h for h in logging.getLogger().handlers
+        if any(type(f).__name__ == "PortalTokenFilter" for f in h.filters)
+    ]  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(f"/portal/{token}/orders/NOPE/").status_code == 404
+        assert client.get("/portal/guessed-token/").status_code == 404
+    assert len(caplog.records) == 2
+    for record in caplog.records:
+        assert console.filter(record)
+        line = console.format(record)
+        assert "Not Found: /portal/…/" in line
+        assert token not in line and "guessed-token" not in line
