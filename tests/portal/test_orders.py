@@ -144,8 +144,11 @@ def test_ship_notice_through_json_becomes_the_expected_arrival(client, order):
     base = link_for(delivery.supplier)
     arrival = TODAY + timedelta(days=4)
     url = base + "orders/PO/26/7/ship-notice.json"
-    response = post_json(client, url, {"arrival": arrival.isoformat(),
-                                       "lines": [{"sku": "BOLT", "quantity": "10"}]})  # fmt: skip
+    shipped = {
+        "arrival": arrival.isoformat(),
+        "lines": [{"sku": "BOLT", "quantity": "10"}],
+    }
+    response = post_json(client, url, shipped)
     assert response.status_code == 201, response.content
     notice = ShipNotice.objects.get()
     assert notice.arrival == arrival and notice.lines.get().quantity == D("10")
@@ -212,9 +215,9 @@ def test_the_order_page_confirms_and_changes_without_javascript(client, order):
 def test_staff_see_the_answers_on_the_delivery_page(client, order, staff_client):
     delivery, _ = order
     url = link_for(delivery.supplier) + "orders/PO/26/7/confirm.json"
-    post_json(client, url, {"lines": [
-        {"sku": "NUT", "action": "change", "date": (TODAY + timedelta(days=9)).isoformat(),
-         "reason": "Holiday"}]})  # fmt: skip
+    later = (TODAY + timedelta(days=9)).isoformat()
+    answer = {"sku": "NUT", "action": "change", "date": later, "reason": "Holiday"}
+    post_json(client, url, {"lines": [answer]})
     page = staff_client.get("/deliveries/PO/26/7/")
     assert page.status_code == 200
     text = page.content.decode()
