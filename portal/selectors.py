@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -374,3 +374,47 @@ def forecast_latest(
     latest = revisions[0] if revisions else None
     previous = revisions[1] if len(revisions) > 1 else None
     return latest, previous
+
+
+def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
+    """For the staff supplier page: usable links, the last access, open lines
+    changed or rejected by the supplier, and how quickly it answers orders
+    (median days from ordering to its first answer per line, last ``days``)."""
+    since = timezone.now() - timedelta(days=days)
+    first_answers = (
+        LineConfirmation.objects.filter(
+            line__delivery__supplier=supplier,
+            line__delivery__ordered_at__gte=since,
+        )
+        .values("line_id", "line__delivery__ordered_at")
+        .annotate(first=Min("created_at"))
+        .values_list("line__delivery__ordered_at", "first")
+    )
+    delays = sorted(
+        (first - ordered).total_seconds() / 86400 for ordered, first in first_answers
+    )
+    median = None
+    if delays:
+        mid = len(delays) // 2
+        median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
+    open_lines = list(
+        DeliveryLine.objects.filter(
+            delivery__supplier=supplier, delivery__status__in=OPEN_DELIVERY_STATUSES
+        ).select_related("delivery", "item")
+    )
+    states = line_states(open_lines)
+    last = supplier.portal_accesses.order_by("-at").values_list("at", flat=True)[:1]
+    return {
+        "supplier": supplier,
+        "links": PortalToken.objects.usable().filter(supplier=supplier).count(),
+        "last_access": last[0] if last else None,
+        "answered_lines": len(delays),
+        "median_days_to_answer": Decimal(f"{median:.1f}")
+        if median is not None
+        else None,
+        "alerts": [
+            (line, states[line.pk])
+            for line in open_lines
+            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
+        ],
+    }

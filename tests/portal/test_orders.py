@@ -224,3 +224,17 @@ def test_staff_see_the_answers_on_the_delivery_page(client, order, staff_client)
     assert "Supplier&#x27;s answers" in text or "Supplier's answers" in text
     assert "Changed or rejected by the supplier" in text and "Holiday" in text
     assert date(2026, 3, 20).strftime("%-d %b %Y") in text  # the expected arrival
+
+
+def test_the_supplier_page_shows_links_answer_speed_and_changes(
+    client, order, staff_client
+):
+    delivery, _ = order  # ordered 5 days before "now" (factory)
+    base = link_for(delivery.supplier)
+    answer = {"sku": "NUT", "action": "reject", "reason": "Discontinued"}
+    post_json(client, base + "orders/PO/26/7/confirm.json", {"lines": [answer]})
+    page = staff_client.get("/suppliers/ACME/")
+    text = page.content.decode()
+    assert "1 usable link" in text
+    assert "Answers orders in 5.0 d (median over 1 line)" in text
+    assert "Changed or rejected on open orders" in text and "NUT (reject" in text
