@@ -336,6 +336,23 @@ def _field_errors(errors: dict, body: dict) -> dict:
     return errors
 
 
+def _flatten(errors, prefix: str = "") -> list[str]:
+    """Field errors as readable sentences for a page ("lines 1 quantity: …")."""
+    if isinstance(errors, dict):
+        return [
+            text
+            for key, value in errors.items()
+            for text in _flatten(value, f"{prefix} {key}".strip())
+        ]
+    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        return [
+            text
+            for n, value in enumerate(errors, 1)
+            for text in _flatten(value, f"{prefix} {n}")
+        ]
+    return [f"{prefix}: {text}" if prefix else str(text) for text in errors]
+
+
 def _json_body(request):
     try:
         return json.loads(request.body or b"null")
@@ -523,7 +540,11 @@ def ship_notice_form(request, link, reference):
             errors = error.errors
     if errors:
         return _order_page(
-            request, link, delivery, errors={"ship_notice": errors}, status=400
+            request,
+            link,
+            delivery,
+            errors={"ship_notice": _flatten(errors)},
+            status=400,
         )
     messages.success(request, "Thank you: ship notice recorded.")
     return redirect(

@@ -238,3 +238,28 @@ def test_the_supplier_page_shows_links_answer_speed_and_changes(
     assert "1 usable link" in text
     assert "Answers orders in 5.0 d (median over 1 line)" in text
     assert "Changed or rejected on open orders" in text and "NUT (reject" in text
+
+
+def test_a_bad_ship_notice_form_says_why(client, order):
+    delivery, lines = order
+    response = client.post(
+        link_for(delivery.supplier) + "orders/PO/26/7/ship-notice/",
+        {"arrival": TODAY.isoformat(), f"ship-{lines['NUT'].pk}": "25"},
+    )
+    assert response.status_code == 400
+    assert b"lines 1 quantity: More than the 20 still open." in response.content
+    assert not ShipNotice.objects.exists()
+
+
+def test_orders_json_reads_a_fixed_number_of_queries(
+    client, order, django_assert_max_num_queries
+):
+    delivery, _ = order
+    for n in range(3):
+        more = DeliveryFactory(supplier=delivery.supplier, reference=f"PO/X/{n}")
+        for _ in range(3):
+            DeliveryLineFactory(delivery=more)
+    base = link_for(delivery.supplier)
+    with django_assert_max_num_queries(12):
+        body = client.get(base + "orders.json").json()
+    assert len(body["orders"]) == 4
