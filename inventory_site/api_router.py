@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from items.api import ItemViewSet, MovementViewSet
-from portal.api import PortalLinkView, SupplierForecastView
+from portal.api import DeliveryAnswersView, PortalLinkView, SupplierForecastView
 from replenishment.api import ClassificationRunViewSet, SuggestionViewSet
 from suppliers.api import DeliveryViewSet, SourceViewSet, SupplierViewSet
 
@@ -49,6 +49,11 @@ urlpatterns = [
         "suppliers/<str:code>/forecast/",
         SupplierForecastView.as_view(),
         name="supplier-forecast",
+    ),
+    path(
+        "deliveries/<path:reference>/answers/",
+        DeliveryAnswersView.as_view(),
+        name="delivery-answers",
     ),
     *router.urls,
 ]

@@ -19,7 +19,7 @@ class LineAnswerSerializer(serializers.Serializer):
 
 
 class ConfirmSerializer(serializers.Serializer):
-    lines = LineAnswerSerializer(many=True, allow_empty=False)
+    lines = LineAnswerSerializer(many=True, allow_empty=False, max_length=1000)
 
 
 class ShippedLineSerializer(serializers.Serializer):
@@ -29,7 +29,7 @@ class ShippedLineSerializer(serializers.Serializer):
 
 class ShipNoticeSerializer(serializers.Serializer):
     arrival = serializers.DateField()
-    lines = ShippedLineSerializer(many=True, allow_empty=False)
+    lines = ShippedLineSerializer(many=True, allow_empty=False, max_length=1000)
 
 
 class PortalLinkSerializer(serializers.Serializer):
@@ -54,3 +54,23 @@ class ForecastSerializer(serializers.Serializer):
     revision = serializers.IntegerField()
     generated_at = serializers.DateTimeField()
     lines = ForecastLineSerializer(many=True)
+
+
+class LineAnswersSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    sku = serializers.CharField()
+    quantity_ordered = serializers.DecimalField(max_digits=16, decimal_places=3)
+    answer = serializers.CharField(allow_null=True)
+    confirmed_quantity = serializers.DecimalField(
+        max_digits=16, decimal_places=3, allow_null=True
+    )
+    confirmed_date = serializers.DateField(allow_null=True)
+    shipped_quantity = serializers.DecimalField(
+        max_digits=16, decimal_places=3, allow_null=True
+    )
+    expected_arrival = serializers.DateField(allow_null=True)
+
+
+class DeliveryAnswersSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    lines = LineAnswersSerializer(many=True)

@@ -27,6 +27,7 @@ from suppliers.models import Supplier
 from .forecast import lines_changes
 from .models import PortalToken
 from .selectors import (
+    forecast_latest,
     line_states,
     portal_token_find,
     supplier_consumption,
@@ -111,7 +112,8 @@ def _decimal(value) -> str:
 @require_GET
 @portal_view
 def home(request, link):
-    revision = forecast_refresh(supplier=link.supplier)
+    latest, _ = forecast_latest(link.supplier)  # the forecast page recomputes
+    revision = latest or forecast_refresh(supplier=link.supplier)
     return render(
         request,
         "portal/home.html",

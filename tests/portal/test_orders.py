@@ -263,3 +263,20 @@ def test_orders_json_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         body = client.get(base + "orders.json").json()
     assert len(body["orders"]) == 4
+
+
+def test_staff_api_shows_the_answers_per_line(client, order, staff_client):
+    delivery, lines = order
+    later = (TODAY + timedelta(days=9)).isoformat()
+    answer = {"sku": "NUT", "action": "change", "date": later, "reason": "Holiday"}
+    post_json(client, link_for(delivery.supplier) + "orders/PO/26/7/confirm.json",
+              {"lines": [answer]})  # fmt: skip
+    body = staff_client.get("/api/v1/deliveries/PO/26/7/answers/").json()
+    nut = next(line for line in body["lines"] if line["sku"] == "NUT")
+    assert nut["answer"] == "change" and nut["confirmed_date"] == later
+    assert nut["expected_arrival"] == later and nut["confirmed_quantity"] == "20.000"
+    bolt = next(line for line in body["lines"] if line["sku"] == "BOLT")
+    assert bolt["answer"] is None
+    assert bolt["expected_arrival"] == delivery.promised_date.isoformat()
+    client.logout()
+    assert client.get("/api/v1/deliveries/PO/26/7/answers/").status_code == 401
