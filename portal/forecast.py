@@ -5,7 +5,9 @@ the primary, or the next source when the primary's supplier is high risk), the
 planning engine is run forward day by day from today, on projected figures, with
 the very ``plan_item`` the nightly suggestions use:
 
-- the inventory position falls by d per day (demand unchanged);
+- the inventory position falls by d per day (demand unchanged), or by the
+  planned demand of a day where that is more (DESIGN §8, when the figures carry
+  ``planned`` lines);
 - on the day a plan says "order by", its quantity is ordered (it joins
   ``on_order`` and moves to ``on_hand`` on its expected arrival);
 - the next plans are made on that position, and so on for 13 weeks.
@@ -116,8 +118,20 @@ def project_orders(
     dates), each placed on its order-by date (see the module docstring)."""
     d = figures.daily_demand
     orders: list[ProjectedOrder] = []
-    if d <= 0 or not figures.sources:
+    planned = _planned_by_day(figures)
+    if (d <= 0 and not planned) or not figures.sources:
         return orders
+
+    def demand(first: date, days: int) -> Decimal:
+        """Stock used over ``days`` days from ``first``: d a day, or the planned
+        demand of a day when that is more (DESIGN §8, as plan_item expects)."""
+        if not planned:
+            return d * days
+        return sum(
+            (max(d, planned.get(first + timedelta(days=n), ZERO)) for n in range(days)),
+            ZERO,
+        )
+
     on_hand, on_order = figures.on_hand, figures.on_order
     arriving: list[ProjectedOrder] = []  # projected, ordered, not yet arrived
     day = today
@@ -136,7 +150,7 @@ def project_orders(
                 break
             step = (plan.order_by - day).days
         # Move to the order-by date (or the next day): demand, then arrivals.
-        on_hand -= d * step
+        on_hand -= demand(day, step)
         day += timedelta(days=step)
         for order in [o for o in arriving if o.arrival <= day]:
             arriving.remove(order)
@@ -151,6 +165,15 @@ def project_orders(
                 arriving.append(order)
                 on_order += order.quantity
     return orders
+
+
+def _planned_by_day(figures: ItemFigures) -> dict[date, Decimal]:
+    """Planned demand per day, when the engine has it (``ItemFigures.planned``,
+    DESIGN §8); every status counts as stock that will be used that day."""
+    by_day: dict[date, Decimal] = {}
+    for line in getattr(figures, "planned", ()):
+        by_day[line.day] = by_day.get(line.day, ZERO) + line.quantity
+    return by_day
 
 
 def forecast_lines(

@@ -36,6 +36,11 @@ from suppliers.models import (
 from suppliers.selectors import lead_time_stats
 
 from .forecast import ForecastItem, OpenOrder
+
+try:  # Planned demand (DESIGN §8), read exactly as the suggestion run reads it.
+    from items.selectors import planned_demand_open
+except ImportError:  # a main without planned demand: nothing to read
+    planned_demand_open = None
 from .models import (
     ForecastRevision,
     LineAction,
@@ -290,6 +295,11 @@ def item_figures(
         )
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(item_ids))
+    planned = (
+        planned_demand_open(today=today, item_ids=item_ids)
+        if planned_demand_open is not None
+        else None
+    )
     figures = {}
     for (
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
@@ -314,6 +324,7 @@ def item_figures(
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
+            **({} if planned is None else {"planned": tuple(planned.get(pk, ()))}),
         )
     return figures
 
