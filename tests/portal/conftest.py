@@ -21,3 +21,10 @@ def link_for(supplier, **kwargs) -> str:
     """A portal link's path (``/portal/<token>/``)."""
     url, _ = portal_link_create(supplier=supplier, **kwargs)
     return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+@pytest.fixture(autouse=True)
+def _site_in_berlin(settings):
+    """The portal cases are written in Berlin time (NOW, BERLIN), whatever
+    TIME_ZONE the suite runs with."""
+    settings.TIME_ZONE = "Europe/Berlin"

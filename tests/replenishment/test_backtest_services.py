@@ -33,6 +33,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=BERLIN)
 DAYS = 30
+
+
+@pytest.fixture(autouse=True)
+def _site_in_berlin(settings):
+    """These replays are written in Berlin time, whatever TIME_ZONE the suite
+    runs with (a 00:30 issue belongs to its Berlin date)."""
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
 START = TODAY - timedelta(days=DAYS)  # 8 Feb 2026 is day 0
 
 
