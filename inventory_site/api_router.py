@@ -9,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from inventory_site.api_parsers import JSONParser
 from items.api import ItemViewSet, MovementViewSet, PlannedDemandViewSet
+from portal.api import DeliveryAnswersView, PortalLinkView, SupplierForecastView
 from replenishment.api import (
     BacktestViewSet,
     ClassificationRunViewSet,
@@ -57,6 +58,21 @@ urlpatterns = [
         "docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
+    ),
+    path(
+        "suppliers/<str:code>/portal-link/",
+        PortalLinkView.as_view(),
+        name="supplier-portal-link",
+    ),
+    path(
+        "suppliers/<str:code>/forecast/",
+        SupplierForecastView.as_view(),
+        name="supplier-forecast",
+    ),
+    path(
+        "deliveries/<path:reference>/answers/",
+        DeliveryAnswersView.as_view(),
+        name="delivery-answers",
     ),
     *router.urls,
 ]

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("inventory_site.api_router")),
     path("items/", include("items.urls")),
+    path("portal/", include("portal.urls")),
+    path("", include("portal.staff_urls")),
     path("", include("suppliers.urls")),
     path("", include("replenishment.urls")),
     path(

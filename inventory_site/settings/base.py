@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "items",
     "suppliers",
     "replenishment",
+    "portal",
     "demo",
 ]
 
@@ -368,6 +369,14 @@ DATE_MIN = date.fromisoformat(env.str("DATE_MIN", default="2000-01-01"))
 DATE_MAX_FUTURE_DAYS = env.int("DATE_MAX_FUTURE_DAYS", default=366)
 CLOCK_SKEW_MINUTES = env.int("CLOCK_SKEW_MINUTES", default=10)
 
+# --- Supplier portal (portal/) ------------------------------------------------------
+# Portal links are printed and returned as absolute URLs on this address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=90)
+# Unknown, expired or revoked portal tokens per client address and minute before
+# the portal answers 429 to that address for the rest of the minute.
+PORTAL_BAD_TOKEN_LIMIT = env.int("PORTAL_BAD_TOKEN_LIMIT", default=20)
+
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
@@ -375,7 +384,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # "json" or "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "inventory_site.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "inventory_site.observability.RequestIdFilter"},
+        "portal_tokens": {"()": "portal.logging.PortalTokenFilter"},
+    },
     "formatters": {
         "json": {"()": "inventory_site.observability.JsonFormatter"},
         "plain": {
@@ -386,7 +398,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "portal_tokens"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,0 +1,431 @@
+"""Read-side questions of the supplier portal.
+
+Every function takes the supplier (or its lines) explicitly: the portal views
+pass the supplier of the token and nothing else, so one supplier's link can only
+ever read that supplier's rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from inventory_site.dates import site_midnight
+from items.models import Item, MovementKind, StockMovement
+from replenishment.planning import ItemFigures, PlanningParams
+from replenishment.services import (
+    _consumption_start,
+    _demand_stats,
+    _on_order,
+    _sources,
+)
+from suppliers.models import (
+    OPEN_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryLine,
+    Supplier,
+    SupplierItem,
+)
+from suppliers.selectors import lead_time_stats
+
+from .forecast import ForecastItem, OpenOrder
+
+try:  # Planned demand (DESIGN §8), read exactly as the suggestion run reads it.
+    from items.selectors import planned_demand_open
+except ImportError:  # a main without planned demand: nothing to read
+    planned_demand_open = None
+from .models import (
+    ForecastRevision,
+    LineAction,
+    LineConfirmation,
+    PortalToken,
+    ShipNotice,
+    ShipNoticeLine,
+)
+
+ZERO = Decimal("0")
+Q4 = Decimal("0.0001")
+CONSUMPTION_DAYS = 28
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def portal_token_find(token: str) -> PortalToken | None:
+    """The usable (not revoked, not expired) link for a token, else None."""
+    if not token or len(token) > 128:
+        return None
+    return (
+        PortalToken.objects.usable()
+        .select_related("supplier")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def supplier_item_ids(supplier: Supplier) -> list[int]:
+    """Active items this supplier has an active offer for."""
+    return list(
+        SupplierItem.objects.filter(supplier=supplier, active=True, item__active=True)
+        .order_by("item_id")
+        .values_list("item_id", flat=True)
+    )
+
+
+# --- consumption ---
+
+
+@dataclass(frozen=True, slots=True)
+class ItemConsumption:
+    sku: str
+    name: str
+    unit: str
+    supplier_sku: str
+    days: tuple[tuple[date, Decimal], ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((q for _, q in self.days), ZERO)
+
+
+def supplier_consumption(
+    supplier: Supplier, *, today: date | None = None, days: int = CONSUMPTION_DAYS
+) -> tuple[list[date], list[ItemConsumption]]:
+    """Daily issued quantity of the supplier's items over the last ``days`` site
+    dates up to and including today (today so far), zeros included. Two queries."""
+    today = today or timezone.localdate()
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    sources = list(
+        SupplierItem.objects.filter(supplier=supplier, active=True, item__active=True)
+        .select_related("item")
+        .order_by("item__sku")
+    )
+    issued = (
+        StockMovement.objects.filter(
+            item_id__in=[s.item_id for s in sources],
+            kind=MovementKind.ISSUE,
+            occurred_at__gte=site_midnight(dates[0]),
+            occurred_at__lt=site_midnight(today + timedelta(days=1)),
+        )
+        .annotate(day=TruncDate("occurred_at"))
+        .values("item_id", "day")
+        .annotate(qty=Sum("quantity"))
+        .order_by()
+        .values_list("item_id", "day", "qty")
+    )
+    by_item: dict[int, dict[date, Decimal]] = defaultdict(dict)
+    for item_id, day, qty in issued:
+        by_item[item_id][day] = -Decimal(qty)  # issues are negative in the ledger
+    rows = [
+        ItemConsumption(
+            sku=s.item.sku,
+            name=s.item.name,
+            unit=s.item.unit,
+            supplier_sku=s.supplier_sku,
+            days=tuple((day, by_item[s.item_id].get(day, ZERO)) for day in dates),
+        )
+        for s in sources
+    ]
+    return dates, rows
+
+
+# --- orders and the supplier's answers ---
+
+
+def supplier_open_deliveries(supplier: Supplier):
+    """The supplier's ordered and partly received deliveries, with lines."""
+    return (
+        Delivery.objects.filter(supplier=supplier, status__in=OPEN_DELIVERY_STATUSES)
+        .prefetch_related("lines__item")
+        .order_by("promised_date", "reference")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LineAnswerState:
+    """Where a line stands after the supplier's answers."""
+
+    action: str | None  # latest answer, None when none yet
+    confirmed_quantity: Decimal | None
+    confirmed_date: date | None
+    shipped_quantity: Decimal | None
+    shipped_arrival: date | None
+    expected_arrival: date | None
+
+
+def line_states(lines: list[DeliveryLine]) -> dict[int, LineAnswerState]:
+    """Per line: the latest confirmation, the latest ship notice, and the expected
+    arrival = ship-notice arrival, else the confirmed date, else the promised
+    date (None for a rejected line). Two queries whatever the number of lines."""
+    ids = [line.pk for line in lines]
+    latest: dict[int, LineConfirmation] = {}
+    for answer in LineConfirmation.objects.filter(line_id__in=ids).order_by(
+        "line_id", "-created_at", "-id"
+    ):
+        latest.setdefault(answer.line_id, answer)
+    shipped: dict[int, ShipNoticeLine] = {}
+    for ship_line in (
+        ShipNoticeLine.objects.filter(line_id__in=ids)
+        .select_related("notice")
+        .order_by("line_id", "-notice__created_at", "-notice_id")
+    ):
+        shipped.setdefault(ship_line.line_id, ship_line)
+    states = {}
+    for line in lines:
+        answer, ship = latest.get(line.pk), shipped.get(line.pk)
+        promised = line.delivery.promised_date
+        if ship is not None:
+            expected = ship.notice.arrival
+        elif answer is not None:
+            expected = answer.date if answer.action != LineAction.REJECT else None
+        else:
+            expected = promised
+        states[line.pk] = LineAnswerState(
+            action=answer.action if answer else None,
+            confirmed_quantity=answer.quantity if answer else None,
+            confirmed_date=answer.date if answer else None,
+            shipped_quantity=ship.quantity if ship else None,
+            shipped_arrival=ship.notice.arrival if ship else None,
+            expected_arrival=expected,
+        )
+    return states
+
+
+def expected_arrivals(line_ids: list[int]) -> dict[int, date | None]:
+    """When each delivery line is now expected (see ``line_states``)."""
+    lines = list(
+        DeliveryLine.objects.filter(pk__in=line_ids).select_related("delivery")
+    )
+    return {pk: state.expected_arrival for pk, state in line_states(lines).items()}
+
+
+def delivery_responses(delivery: Delivery) -> dict:
+    """What staff see on the delivery page: every answer and ship notice, newest
+    first, and whether a line was changed or rejected (an ordered line is in the
+    firm zone: the buyer must act)."""
+    answers = list(
+        LineConfirmation.objects.filter(line__delivery=delivery)
+        .select_related("line__item")
+        .order_by("-created_at", "-id")
+    )
+    notices = list(
+        ShipNotice.objects.filter(delivery=delivery)
+        .prefetch_related("lines__line__item")
+        .order_by("-created_at", "-id")
+    )
+    lines = list(delivery.lines.select_related("item", "delivery").order_by("pk"))
+    states = line_states(lines)
+    return {
+        "answers": answers,
+        "notices": notices,
+        "line_states": [(line, states[line.pk]) for line in lines],
+        "alerts": [
+            line
+            for line in lines
+            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
+        ],
+    }
+
+
+# --- forecast inputs ---
+
+
+def _id_runs(ids: list[int], gap: int = 200) -> list[tuple[int, int]]:
+    """Sorted ids as [first, last] ranges that skip gaps wider than ``gap``, so
+    the engine's range queries read few other items."""
+    runs: list[tuple[int, int]] = []
+    for pk in sorted(ids):
+        if runs and pk - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], pk)
+        else:
+            runs.append((pk, pk))
+    return runs
+
+
+def item_figures(
+    item_ids: list[int], *, today: date, params: PlanningParams
+) -> dict[int, ItemFigures]:
+    """The planning figures of these items exactly as the suggestion run builds
+    them (``replenishment.services.suggestions_generate_chunk``), read with the
+    same helpers."""
+    if not item_ids:
+        return {}
+    from django.db.models import Q
+
+    chunk = Q(item_id__in=item_ids)
+    window_days = params.demand_window_days
+    items = list(
+        Item.objects.filter(pk__in=item_ids, active=True)
+        .annotate(**_consumption_start(today=today, window_days=window_days))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "sku",
+            "unit",
+            "abc_class",
+            "policy",
+            "policy_override",
+            "on_hand",
+            "annual_demand",
+            "shelf_life_days",
+            "safety_time_days",
+            "consumed_earlier",
+            "first_issue",
+        )
+    )
+    first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
+    demand: dict[int, tuple[Decimal, Decimal]] = {}
+    for first_id, last_id in _id_runs(item_ids):
+        demand.update(
+            _demand_stats(
+                first_id=first_id,
+                last_id=last_id,
+                today=today,
+                window_days=window_days,
+                first_issue=first_issue,
+            )
+        )
+    on_order = _on_order(chunk)
+    sources = _sources(chunk, lead_time_stats(item_ids))
+    planned = (
+        planned_demand_open(today=today, item_ids=item_ids)
+        if planned_demand_open is not None
+        else None
+    )
+    figures = {}
+    for (
+        pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
+        shelf_life, safety_time, consumed_earlier, first,
+    ) in items:  # fmt: skip
+        if consumed_earlier or first is not None:
+            d, sd = demand.get(pk, (ZERO, ZERO))
+        else:  # never consumed: the planned annual demand
+            d, sd = (annual_demand / 365).quantize(Q4), ZERO
+        choices, count = sources.get(pk, ((), 0))
+        figures[pk] = ItemFigures(
+            item_id=pk,
+            sku=sku,
+            unit=unit,
+            abc_class=abc_class or "C",
+            policy=override or policy,
+            on_hand=on_hand,
+            on_order=on_order.get(pk, ZERO),
+            daily_demand=d,
+            daily_demand_std=sd,
+            sources=tuple(choices),
+            shelf_life_days=shelf_life,
+            safety_time_days=safety_time,
+            source_count=count,
+            **({} if planned is None else {"planned": tuple(planned.get(pk, ()))}),
+        )
+    return figures
+
+
+def forecast_inputs(
+    supplier: Supplier, *, today: date, params: PlanningParams
+) -> list[ForecastItem]:
+    """The supplier's items with their planning figures and the supplier's open
+    order lines on them (open quantity = confirmed or ordered − received; lines
+    the supplier rejected are left out)."""
+    offers = dict(
+        SupplierItem.objects.filter(supplier=supplier, active=True).values_list(
+            "item_id", "supplier_sku"
+        )
+    )
+    lines = list(
+        DeliveryLine.objects.filter(
+            delivery__supplier=supplier,
+            delivery__status__in=OPEN_DELIVERY_STATUSES,
+        ).select_related("delivery")
+    )
+    states = line_states(lines)
+    open_orders: dict[int, list[OpenOrder]] = defaultdict(list)
+    for line in lines:
+        state = states[line.pk]
+        if state.action == LineAction.REJECT:
+            continue
+        ordered = (
+            state.confirmed_quantity
+            if state.confirmed_quantity is not None
+            else line.quantity_ordered
+        )
+        quantity = max(ordered - line.quantity_received, ZERO)
+        if quantity > 0:
+            open_orders[line.item_id].append(
+                OpenOrder(quantity=quantity, arrival=state.expected_arrival)
+            )
+    ids = sorted(set(offers) | set(open_orders))
+    figures = item_figures(ids, today=today, params=params)
+    return [
+        ForecastItem(
+            figures=figures[pk],
+            supplier_sku=offers.get(pk, ""),
+            open_orders=tuple(open_orders.get(pk, ())),
+        )
+        for pk in ids
+        if pk in figures
+    ]
+
+
+def forecast_latest(
+    supplier: Supplier,
+) -> tuple[ForecastRevision | None, ForecastRevision | None]:
+    """The latest revision and the one before it."""
+    revisions = list(
+        ForecastRevision.objects.filter(supplier=supplier).order_by("-number")[:2]
+    )
+    latest = revisions[0] if revisions else None
+    previous = revisions[1] if len(revisions) > 1 else None
+    return latest, previous
+
+
+def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
+    """For the staff supplier page: usable links, the last access, open lines
+    changed or rejected by the supplier, and how quickly it answers orders
+    (median days from ordering to its first answer per line, last ``days``)."""
+    since = timezone.now() - timedelta(days=days)
+    first_answers = (
+        LineConfirmation.objects.filter(
+            line__delivery__supplier=supplier,
+            line__delivery__ordered_at__gte=since,
+        )
+        .values("line_id", "line__delivery__ordered_at")
+        .annotate(first=Min("created_at"))
+        .values_list("line__delivery__ordered_at", "first")
+    )
+    delays = sorted(
+        (first - ordered).total_seconds() / 86400 for ordered, first in first_answers
+    )
+    median = None
+    if delays:
+        mid = len(delays) // 2
+        median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
+    open_lines = list(
+        DeliveryLine.objects.filter(
+            delivery__supplier=supplier, delivery__status__in=OPEN_DELIVERY_STATUSES
+        ).select_related("delivery", "item")
+    )
+    states = line_states(open_lines)
+    last = supplier.portal_accesses.order_by("-at").values_list("at", flat=True)[:1]
+    return {
+        "supplier": supplier,
+        "links": PortalToken.objects.usable().filter(supplier=supplier).count(),
+        "last_access": last[0] if last else None,
+        "answered_lines": len(delays),
+        "median_days_to_answer": Decimal(f"{median:.1f}")
+        if median is not None
+        else None,
+        "alerts": [
+            (line, states[line.pk])
+            for line in open_lines
+            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
+        ],
+    }
