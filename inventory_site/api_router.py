@@ -60,12 +60,12 @@ urlpatterns = [
         name="api-docs",
     ),
     path(
-        "suppliers/<str:code>/portal-link/",
+        "suppliers/<path:code>/portal-link/",
         PortalLinkView.as_view(),
         name="supplier-portal-link",
     ),
     path(
-        "suppliers/<str:code>/forecast/",
+        "suppliers/<path:code>/forecast/",
         SupplierForecastView.as_view(),
         name="supplier-forecast",
     ),

@@ -6,12 +6,12 @@ from . import views
 
 urlpatterns = [
     path(
-        "suppliers/<str:code>/portal-link/",
+        "suppliers/<path:code>/portal-link/",
         views.staff_link_create,
         name="portal_link_create",
     ),
     path(
-        "suppliers/<str:code>/portal-link/revoke/",
+        "suppliers/<path:code>/portal-link/revoke/",
         views.staff_links_revoke,
         name="portal_links_revoke",
     ),
