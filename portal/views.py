@@ -50,7 +50,9 @@ from .services import (
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    from inventory_site.http import client_ip
+
+    return client_ip(request) or None
 
 
 def portal_view(view):

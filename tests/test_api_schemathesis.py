@@ -131,6 +131,10 @@ def test_stateful_scenarios_never_get_a_server_error(api):
     """Scenarios chain calls through the links schemathesis infers from the schema
     (a created item's SKU into GET/PATCH/DELETE /items/{sku}/, …)."""
     schema, headers = api
+    # A new portal link's URL holds a fresh random token: its responses differ
+    # between two runs of one derandomised scenario, which Hypothesis reports
+    # as flaky data. The per-operation test above still sends it requests.
+    schema = schema.exclude(path_regex="portal-link")
     statuses: dict[str, set[int]] = {}
 
     class Workflow(schema.as_state_machine()):
