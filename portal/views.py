@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inventory_site.http import staff_only
+from inventory_site.http import client_ip, staff_only
 from suppliers.models import Supplier
 
 from .forecast import lines_changes
@@ -50,8 +50,6 @@ from .services import (
 
 
 def _client_ip(request) -> str | None:
-    from inventory_site.http import client_ip
-
     return client_ip(request) or None
 
 
