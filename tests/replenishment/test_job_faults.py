@@ -230,7 +230,9 @@ def app_env(cache_url: str, **extra) -> dict:
         "LOG_FORMAT": "plain",
         **extra,
     }
-    env.pop("LD_PRELOAD", None)  # the suite may run under libfaketime
+    # The commands compare lock expiries with this process's clock: under
+    # libfaketime they keep LD_PRELOAD (and FAKETIME_DONT_RESET=1 lets them
+    # continue the suite's faked time instead of starting it again).
     return env
 
 
