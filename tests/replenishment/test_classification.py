@@ -3,8 +3,10 @@ SQLite and PostgreSQL: the suite runs once on each)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -27,7 +29,17 @@ from tests.factories import ItemFactory, SupplierFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+# A fixed "today" (the suite must pass on any date): the clock is frozen there
+# for every test of this module, so code that asks the clock agrees.
+FROZEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+TODAY = FROZEN.date()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    with time_machine.travel(FROZEN, tick=True):
+        yield
 
 
 def at(days_ago: int, hour: int = 12) -> datetime:

@@ -3,8 +3,10 @@ delivery history, idempotent regeneration, snoozing and accepting."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -31,7 +33,19 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+# A fixed "today" (the suite must pass on any date): the clock is frozen there
+# for every test of this module, so code that asks the clock agrees.
+FROZEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+TODAY = FROZEN.date()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    with time_machine.travel(FROZEN, tick=True):
+        yield
+
+
 PARAMS = planning_params(PolicyParameters())  # the defaults, without a query
 
 
