@@ -195,25 +195,26 @@ def build(
                 delivery_rows.append(
                     (str(did), str(primary[i]), f"PO-{did:08d}", "received",
                      ordered.isoformat(), promised.isoformat(), received.isoformat(),
-                     "", ordered.isoformat(), "\\N")
+                     "", ordered.isoformat(), "\\N", "", "", "")
                 )  # fmt: skip
                 line_rows.append(
                     (str(did), str(did), str(i), str(qty), str(qty), str(rejected), "",
-                     "\\N")
+                     "\\N", "0")
                 )  # fmt: skip
                 receipt_moves.append((i, received, qty - rejected, did))
         counts["deliveries"] = _copy(
             raw,
             "suppliers_delivery",
             ["id", "supplier_id", "reference", "status", "ordered_at", "promised_date",
-             "received_at", "note", "created_at", "created_by_id"],
+             "received_at", "note", "created_at", "created_by_id", "sent_to",
+             "send_error", "cancel_reason"],
             delivery_rows,
         )  # fmt: skip
         counts["delivery_lines"] = _copy(
             raw,
             "suppliers_deliveryline",
             ["id", "delivery_id", "item_id", "quantity_ordered", "quantity_received",
-             "quantity_rejected", "rejection_reason", "unit_price"],
+             "quantity_rejected", "rejection_reason", "unit_price", "quantity_short"],
             line_rows,
         )  # fmt: skip
         del delivery_rows, line_rows
