@@ -2,9 +2,10 @@
 
 Columns (DESIGN §4): items ``sku,name,unit_cost,annual_demand[,unit,
 shelf_life_days,jit_pilot]`` — the export adds ``abc_class,xyz_class,
-demand_pattern,policy,on_hand``, which an import accepts and ignores (stock changes only through the
-ledger); movements ``sku,kind,quantity,occurred_at[,note,reference]``; planned
-demand ``sku,date,quantity[,status,reference]``.
+demand_pattern,policy,on_hand``, which an import accepts and ignores (stock
+changes only through the ledger); movements
+``sku,kind,quantity,occurred_at[,note,reference]``; planned demand
+``sku,date,quantity[,status,reference]``.
 """
 
 from __future__ import annotations
