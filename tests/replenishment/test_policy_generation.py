@@ -67,7 +67,7 @@ def test_sporadic_items_are_planned_by_croston_sba():
     item = ItemFactory(sku="SPARSE", abc_class="A", policy="jit", unit_cost=D("5"))
     SupplierItemFactory(item=item, supplier__code="ACME", quoted_lead_time_days=5)
     # 20 units every 4th day over the window (days 1, 5, …, 89: 23 demand days)
-    issues(item, {d: 20 for d in range(1, 91, 4)}, opening=470)
+    issues(item, dict.fromkeys(range(1, 91, 4), 20), opening=470)
     item.refresh_from_db()
     assert item.on_hand == D("10")
     suggestions_generate(today=TODAY)
