@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .formatting import figure
+
 WIDTH, HEIGHT = 640, 240
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 16, 36
 
@@ -142,7 +144,7 @@ def stock_chart(
         title="Stock on hand",
         description=(
             f"On hand over the last {x(today)} days and projected "
-            f"{end - x(today)} days ahead; reorder point {reorder_point:g}."
+            f"{end - x(today)} days ahead; reorder point {figure(reorder_point)}."
         ),
         x_min=0,
         x_max=end,

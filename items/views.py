@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from inventory_site.formatting import prefixed, quantity, quantity_with_unit
 from inventory_site.http import staff_only
 
 from .forms import ItemFilterForm, MovementForm
@@ -61,13 +62,13 @@ def movement_create(request, sku):
                 user=request.user,
             )
         except StockError as error:
-            messages.error(request, f"Nothing recorded: {error}")
+            messages.error(request, prefixed("Nothing recorded", error))
         else:
             messages.success(
                 request,
                 f"Recorded {movement.get_kind_display().lower()} of "
-                f"{abs(movement.quantity).normalize():f} {item.unit}; "
-                f"on hand now {item.on_hand.normalize():f}.",
+                f"{quantity_with_unit(abs(movement.quantity), item.unit)}; "
+                f"on hand now {quantity(item.on_hand, item.unit)}.",
             )
             return redirect("item_detail", sku=item.sku)
     else:

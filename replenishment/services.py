@@ -39,6 +39,7 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
+from inventory_site.formatting import exact
 from items.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.selectors import planned_demand_open
@@ -568,11 +569,6 @@ def _user_or_none(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def _fmt(value: Decimal) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
-
-
 def suggestions_accept(
     *,
     suggestions: Iterable[Suggestion],
@@ -650,8 +646,8 @@ def suggestions_accept(
                 s.status = SuggestionStatus.ACCEPTED
                 s.accepted_quantity = accepted[s.pk]
                 s.reason = (
-                    f"{s.reason}{ACCEPTED_MARKER}{_fmt(accepted[s.pk])} "
-                    f"{s.item.unit} instead of the suggested {_fmt(s.quantity)} "
+                    f"{s.reason}{ACCEPTED_MARKER}{exact(accepted[s.pk])} "
+                    f"{s.item.unit} instead of the suggested {exact(s.quantity)} "
                     f"(changed{who})."
                 )
                 s.decided_at, s.decided_by, s.delivery = now, decided_by, delivery

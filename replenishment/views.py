@@ -7,10 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from inventory_site import formatting
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
+from inventory_site.formatting import prefixed
 from inventory_site.http import redirect_back, staff_only
 from items.forms import MovementForm
-from items.models import ClassificationRun
+from items.models import ClassificationRun, Policy, XyzClass
 from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
 from suppliers.services import DeliveryError
@@ -146,7 +148,7 @@ def suggestions_accept_view(request):
                 user=request.user,
             )
     except SuggestionError as error:
-        messages.error(request, f"Nothing accepted: {error}")
+        messages.error(request, prefixed("Nothing accepted", error))
     else:
         refs = ", ".join(d.reference for d in deliveries)
         messages.success(
@@ -200,9 +202,34 @@ def classification_run_create(request):
     return redirect("classification_run_detail", pk=run.pk)
 
 
+ABC_LABELS = [
+    ("A", "A — most of the annual value"),
+    ("B", "B — the middle"),
+    ("C", "C — the long tail"),
+]
+XYZ_LABELS = [*XyzClass.choices, ("unknown", "Unknown (under 8 weeks of history)")]
+RUN_GROUPS = [
+    ("abc", "ABC class", ABC_LABELS),
+    ("xyz", "XYZ pattern", XYZ_LABELS),
+    ("policy", "Policy", Policy.choices),
+]
+
+
 def classification_run_detail(request, pk):
+    """A run's status and, once done, its items per class and policy under their
+    names (the stored counts are keyed by code)."""
     run = get_object_or_404(ClassificationRun, pk=pk)
-    groups = [("abc", "ABC"), ("xyz", "XYZ"), ("policy", "Policy")]
+    groups = [
+        {
+            "label": title,
+            "rows": [
+                (formatting.label(code, choices), n)
+                for code, n in (run.counts or {}).get(key, {}).items()
+            ],
+        }
+        for key, title, choices in RUN_GROUPS
+        if isinstance((run.counts or {}).get(key), dict)
+    ]
     return render(
         request,
         "replenishment/classification_run_detail.html",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import lead_time_chart
+from inventory_site.formatting import exact, prefixed, quantity_with_unit
 from inventory_site.http import staff_only
 
 from .documents import purchase_order_context, purchase_order_pdf
@@ -113,7 +114,8 @@ def delivery_list(request):
 def _receipt_formset(delivery, data=None):
     lines = list(delivery.lines.select_related("item").order_by("pk"))
     initial = [
-        {"line": line.pk, "quantity_received": line.quantity_open} for line in lines
+        {"line": line.pk, "quantity_received": exact(line.quantity_open)}
+        for line in lines
     ]
     formset = LineReceiptFormSet(data, initial=initial, prefix="lines")
     return lines, formset
@@ -191,7 +193,7 @@ def delivery_receive_view(request, reference):
                 close=options.cleaned_data["close"],
             )
         except DeliveryError as error:
-            messages.error(request, f"Nothing received: {error}")
+            messages.error(request, prefixed("Nothing received", error))
             if isinstance(error, InvalidReceipt):
                 _mark_line_error(formset, error)
         else:
@@ -332,7 +334,9 @@ def delivery_line_quantity_view(request, pk):
             messages.error(request, str(error))
         else:
             messages.success(
-                request, f"{line.item.sku}: now {line.quantity_ordered.normalize():f}."
+                request,
+                f"{line.item.sku}: now "
+                f"{quantity_with_unit(line.quantity_ordered, line.item.unit)}.",
             )
     return redirect("delivery_detail", reference=line.delivery.reference)
 

@@ -274,3 +274,18 @@ def test_suggestions_show_a_few_per_supplier_and_link_to_all(staff_client, world
     response = staff_client.get(reverse("suggestion_list"), {"supplier": "ACME"})
     assert response.status_code == 200
     assert len(response.context["groups"][0]["suggestions"]) == 5
+
+
+def test_a_refusal_is_not_repeated_in_the_message(staff_client, world):
+    _, line = world
+    data = {
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "1",
+        "lines-0-line": str(line.pk),
+        "lines-0-quantity_received": "0",
+        "lines-0-quantity_rejected": "0",
+    }
+    response = staff_client.post(reverse("delivery_receive", args=["PO-100"]), data)
+    content = response.content.decode()
+    assert "Nothing received: enter at least one quantity." in content
+    assert "Nothing received: Nothing received" not in content
