@@ -313,3 +313,35 @@ def backtest_item_series(*, run: Backtest, sku: str) -> dict | None:
         with_series=True,
     )
     return {"start": start, "series": result.series}
+
+
+def backtest_latest_for(item) -> Backtest | None:
+    """The newest finished backtest that replayed ``item`` (a run limited to other
+    SKUs does not count)."""
+    runs = Backtest.objects.filter(status=BacktestStatus.SUCCEEDED).only(
+        "pk", "skus", "today", "days", "seed", "overrides", "finished_at"
+    )
+    for run in runs[:20]:
+        if not run.skus or item.sku in run.skus:
+            return run
+    return None
+
+
+def item_replay(item) -> dict | None:
+    """For the item page: the item's replayed stock in the newest finished backtest
+    beside what actually happened, ``{"run", "start", "series"}``; None when no run
+    replayed it. A run never changes once finished, so the series is cached per run
+    and item (a replay reads the item's ledger: a few queries and milliseconds)."""
+    from django.core.cache import cache
+
+    run = backtest_latest_for(item)
+    if run is None:
+        return None
+    key = f"backtest:{run.pk}:item:{item.pk}"
+    replayed = cache.get(key)
+    if replayed is None:
+        replayed = backtest_item_series(run=run, sku=item.sku) or {}
+        cache.set(key, replayed, 24 * 3600)
+    if not replayed:
+        return None
+    return {"run": run, **replayed}

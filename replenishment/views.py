@@ -21,6 +21,7 @@ from .backtest_services import (
     BacktestError,
     backtest_item_series,
     backtest_request,
+    item_replay,
 )
 from .forms import BacktestForm
 from .models import Backtest, Suggestion
@@ -52,6 +53,12 @@ def overview(request):
 def item_detail(request, sku):
     item = get_object_or_404(items_for_list(), sku=sku)
     context = {"item": item, "form": MovementForm(), **item_page(item)}
+    replay = item_replay(item)
+    if replay:
+        context["replay"] = replay["run"]
+        context["replay_chart"] = replay_chart(
+            start=replay["start"], series=replay["series"]
+        )
     return render(request, "replenishment/item_detail.html", context)
 
 
