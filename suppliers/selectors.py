@@ -299,13 +299,18 @@ def lead_time_stats(
     return result
 
 
-def suppliers_riskiest(*, limit: int | None = None):
-    """Suppliers with their stored score, riskiest first."""
+def suppliers_riskiest(*, limit: int | None = None, level: str = ""):
+    """Suppliers with their stored score, riskiest first; ``level`` keeps one
+    risk level (high as the dashboard counts it: with sufficient history)."""
     queryset = (
         Supplier.objects.filter(active=True)
         .select_related("score")
         .order_by(F("score__risk_score").desc(nulls_last=True), "code")
     )
+    if level in RiskLevel.values:
+        queryset = queryset.filter(score__risk_level=level)
+        if level == RiskLevel.HIGH:
+            queryset = queryset.filter(score__history_sufficient=True)
     return queryset[:limit] if limit else queryset
 
 

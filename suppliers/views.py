@@ -19,7 +19,13 @@ from .forms import (
     PlaceOrderForm,
     ReceiveOptionsForm,
 )
-from .models import OPEN_DELIVERY_STATUSES, Delivery, DeliveryLine, Supplier
+from .models import (
+    OPEN_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryLine,
+    RiskLevel,
+    Supplier,
+)
 from .selectors import supplier_lead_times, suppliers_riskiest
 from .services import (
     DeliveryError,
@@ -40,8 +46,16 @@ TO_ORDER_AND_OPEN = ("draft", *OPEN_DELIVERY_STATUSES)
 
 
 def supplier_list(request):
+    level = request.GET.get("level", "")
+    level = level if level in RiskLevel.values else ""
     return render(
-        request, "suppliers/supplier_list.html", {"suppliers": suppliers_riskiest()}
+        request,
+        "suppliers/supplier_list.html",
+        {
+            "suppliers": suppliers_riskiest(level=level),
+            "level": level,
+            "levels": RiskLevel.choices,
+        },
     )
 
 
@@ -75,6 +89,8 @@ def delivery_list(request):
     status = form.cleaned_data["status"] if form.is_valid() else ""
     if status == "":  # drafts (to order) and everything still expected
         deliveries = deliveries.filter(status__in=TO_ORDER_AND_OPEN)
+    elif status == "open":
+        deliveries = deliveries.filter(status__in=OPEN_DELIVERY_STATUSES)
     elif status == "late":
         deliveries = deliveries.late(today=today)
     elif status != "all":
