@@ -11,6 +11,7 @@ from inventory_site import formatting
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
 from inventory_site.formatting import prefixed
 from inventory_site.http import redirect_back, staff_only
+from items.exports import ExportTable, export_format, export_links, export_response
 from items.forms import MovementForm
 from items.models import ClassificationRun, Policy, XyzClass
 from items.selectors import items_for_list
@@ -50,9 +51,46 @@ def overview(request):
     return render(request, "replenishment/overview.html", context)
 
 
+MOVEMENT_EXPORT_HEADERS = [
+    "sku", "occurred_at", "kind", "quantity", "unit", "reference", "note",
+    "delivery_line", "created_by",
+]  # fmt: skip
+
+
 def item_detail(request, sku):
+    """The item page; ``export=csv|xlsx`` downloads all of its movements."""
     item = get_object_or_404(items_for_list(), sku=sku)
-    context = {"item": item, "form": MovementForm(), **item_page(item)}
+    if export_format(request):
+        movements = item.movements.select_related("created_by").order_by(
+            "-occurred_at", "-pk"
+        )
+        return export_response(
+            request,
+            ExportTable(
+                name=f"movements-{item.sku}",
+                headers=MOVEMENT_EXPORT_HEADERS,
+                rows=(
+                    [
+                        item.sku,
+                        m.occurred_at,
+                        m.kind,
+                        m.quantity,
+                        item.unit,
+                        m.reference,
+                        m.note,
+                        m.delivery_line_id,
+                        m.created_by.username if m.created_by else "",
+                    ]
+                    for m in movements.iterator(chunk_size=2000)
+                ),  # fmt: skip
+            ),
+        )
+    context = {
+        "item": item,
+        "form": MovementForm(),
+        "exports": export_links(request),
+        **item_page(item),
+    }
     replay = item_replay(item)
     if replay:
         context["replay"] = replay["run"]
@@ -62,9 +100,49 @@ def item_detail(request, sku):
     return render(request, "replenishment/item_detail.html", context)
 
 
+SUGGESTION_EXPORT_HEADERS = [
+    "supplier", "sku", "name", "quantity", "unit", "order_by", "expected_arrival",
+    "policy", "due", "single_source_risk", "switched_source", "reason",
+]  # fmt: skip
+
+
+def _suggestions_export(request, suggestions):
+    today = timezone.localdate()
+    return export_response(
+        request,
+        ExportTable(
+            name="suggestions",
+            headers=SUGGESTION_EXPORT_HEADERS,
+            rows=(
+                [
+                    s.supplier.code,
+                    s.item.sku,
+                    s.item.name,
+                    s.quantity,
+                    s.item.unit,
+                    s.order_by,
+                    s.expected_arrival,
+                    s.policy,
+                    s.order_by <= today,
+                    s.single_source_risk,
+                    s.switched_source,
+                    s.reason,
+                ]
+                for s in suggestions.iterator(chunk_size=2000)
+            ),  # fmt: skip
+        ),
+    )
+
+
 def suggestion_list(request):
-    """Grouped by supplier; ``?supplier=CODE`` lists one supplier's in full."""
+    """Grouped by supplier; ``?supplier=CODE`` lists one supplier's in full;
+    ``export=csv|xlsx`` downloads every open suggestion (of that supplier)."""
     code = request.GET.get("supplier")
+    if export_format(request):
+        suggestions = suggestions_open()
+        if code:
+            suggestions = suggestions.filter(supplier__code=code)
+        return _suggestions_export(request, suggestions)
     if code:
         supplier = get_object_or_404(Supplier, code=code)
         page = Paginator(
@@ -90,6 +168,7 @@ def suggestion_list(request):
                 "query": query,
                 "one_supplier": True,
                 "today": timezone.localdate(),
+                "exports": export_links(request),
             },
         )
     groups, page = suggestions_by_supplier(page=request.GET.get("page"))
@@ -97,7 +176,13 @@ def suggestion_list(request):
     return render(
         request,
         "replenishment/suggestion_list.html",
-        {"groups": groups, "page": page, "query": "", "today": timezone.localdate()},
+        {
+            "groups": groups,
+            "page": page,
+            "query": "",
+            "today": timezone.localdate(),
+            "exports": export_links(request),
+        },
     )
 
 
