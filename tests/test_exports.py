@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from items.services import stock_issue, stock_receive
-from replenishment.services import suggestions_generate
+from replenishment.generation import suggestions_generate
 from suppliers.models import SupplierScore
 from tests.factories import DeliveryLineFactory, ItemFactory, SupplierItemFactory
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from items.models import ClassificationRun
 from items.services import stock_receive
 from replenishment.classification import items_reclassify
-from replenishment.services import suggestions_generate
+from replenishment.generation import suggestions_generate
 from suppliers.models import SupplierScore
 from tests.factories import DeliveryLineFactory, SupplierItemFactory
 
