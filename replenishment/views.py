@@ -19,9 +19,10 @@ from suppliers.models import DeliveryLine, Supplier
 from suppliers.services import DeliveryError
 
 from .backtest_runner import BacktestError, backtest_item_series, item_replay
-from .forms import BacktestForm
+from .digest import digest_subscription_set
+from .forms import BacktestForm, DigestForm
 from .generation import planning_params
-from .models import Backtest, Suggestion
+from .models import Backtest, DigestSubscription, Suggestion
 from .pages import dashboard, item_page
 from .selectors import suggestions_by_supplier, suggestions_due_counts, suggestions_open
 from .services import (
@@ -317,6 +318,32 @@ def classification_run_detail(request, pk):
         request,
         "replenishment/classification_run_detail.html",
         {"run": run, "groups": groups},
+    )
+
+
+def digest_settings(request):
+    """The signed-in user's daily digest e-mail: on or off."""
+    subscription = DigestSubscription.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        form = DigestForm(request.POST)
+        if form.is_valid():
+            on = form.cleaned_data["daily_digest"]
+            digest_subscription_set(user=request.user, daily_digest=on)
+            messages.success(
+                request,
+                "You will get the daily digest by e-mail."
+                if on
+                else "The daily digest is off.",
+            )
+            return redirect("digest_settings")
+    else:
+        form = DigestForm(
+            initial={"daily_digest": bool(subscription and subscription.daily_digest)}
+        )
+    return render(
+        request,
+        "replenishment/digest_settings.html",
+        {"form": form, "subscription": subscription},
     )
 
 
