@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PolicyEnum": "items.models.Policy",
         "BacktestStatusEnum": "replenishment.models.BacktestStatus",
+        # risk_level, performance_level and dependency_level share one choice set
+        "RiskLevelEnum": "suppliers.models.RiskLevel",
     },
 }
 
