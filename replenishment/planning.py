@@ -13,6 +13,10 @@ Every policy orders *up to* a target one delivery interval above its trigger:
   IP at the order date) — d·T at the crossing, more when stock is already short.
 - min_max: min = d·(L+ST), max = min + d·T_C; Q = max − IP at the order date.
 
+A supplier with a weekly order day adds the review period R = 7 days to the
+protection interval (trigger + d·R) and orders on that weekday only
+(``cadence.py``).
+
 Then Q is raised to the minimum order quantity, rounded up to the order multiple and
 capped by shelf life (d × shelf-life days, never below the minimum order).
 
@@ -39,6 +43,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from . import cadence
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -79,6 +85,8 @@ class SourceFigures:
     lead_time_mean_days: Decimal | None = None
     lead_time_std_days: Decimal | None = None
     supplier_high_risk: bool = False
+    # The supplier's weekly order day (0 = Monday), None = any day (cadence.py).
+    order_weekday: int | None = None
 
     @property
     def measured(self) -> bool:
@@ -154,6 +162,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     primary_supplier_code: str = ""
     planned_driver: PlannedDay | None = None
+    review_period_days: int = 0  # weekly order day: R in the trigger (cadence.py)
 
     @property
     def reason(self) -> str:
@@ -180,7 +189,7 @@ class Plan:
         ]
         trigger, target = self.reorder_point, self.order_up_to
         if self.policy == "reorder_point":
-            safety_stock = trigger - d * self.lead_time_days
+            safety_stock = trigger - d * (self.lead_time_days + self.review_period_days)
             parts.append(
                 f"reorder point {fmt(trigger)} (safety stock {fmt(safety_stock)})"
             )
@@ -381,6 +390,12 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
             interval = params.interval("C")
         trigger = d * (lead_time + safety_time)
         protection = lead_time + safety_time
+    # Weekly order day (cadence.py): the review period joins the protection.
+    weekday = source.order_weekday
+    review = cadence.review_period_days(weekday)
+    if review:
+        trigger += d * review
+        protection += review
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
@@ -395,6 +410,9 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         if position - d * horizon > trigger:
             return plan
         days_until = max(int(floor((position - trigger) / d)), 0)
+        days_until = cadence.next_order_offset(today, days_until, weekday)
+        if days_until > horizon:
+            return plan
         position_then = position - d * days_until
         target_then = target
     else:
@@ -405,6 +423,10 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         if lowest > trigger + extra.between(0, horizon + protect_days):
             return plan
         for days_until in range(horizon + 1):
+            if review and not cadence.is_order_day(
+                today + timedelta(days=days_until), weekday
+            ):
+                continue
             position_then = position - d * days_until - extra.between(0, days_until)
             trigger_then = trigger + extra.between(
                 days_until, days_until + protect_days
@@ -433,6 +455,8 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         daily_demand=usable,
         shelf_life_days=item.shelf_life_days,
     )
+    if review:
+        notes.insert(0, cadence.review_note(weekday))
     arrival = order_by + timedelta(days=int(ceil(lead_time)))
     count = len(item.sources) if item.source_count is None else item.source_count
     single_source = item.abc_class == "A" and count == 1
@@ -461,4 +485,5 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         notes=tuple(notes),
         primary_supplier_code=item.sources[0].supplier_code,
         planned_driver=driver,
+        review_period_days=review,
     )
