@@ -1,12 +1,14 @@
 """Suggestion generation: plan every active item, chunk by chunk.
 
 Generation reads everything a chunk needs with a fixed number of queries (items
-with their first consumption, demand, lead times, stock on order, sources, open
-and snoozed suggestions), each an index range scan over the chunk, does the
-arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
-superseded suggestions, one INSERT for new ones, one UPDATE … FROM for the planning
-figures stored on items whose figures changed. An unchanged suggestion is left
-alone, so regeneration is idempotent and never nags twice.
+with their first consumption, demand — issues plus recorded unmet demand —, lead
+times, stock on order, sources, open and snoozed suggestions), each an index
+range scan over the chunk, does the arithmetic of ``planning.py`` in memory, then
+writes set-based: one UPDATE for superseded suggestions, one INSERT for new ones,
+one UPDATE … FROM for the planning figures stored on items whose figures changed.
+An unchanged suggestion is left alone, so regeneration is idempotent and never
+nags twice; an item whose stock on order covers it until a later order-by date
+is not suggested before that date (``cadence.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from django.utils import timezone
 from inventory_site.dates import site_date, site_midnight
 from items.limits import column_max
 from items.models import Item, MovementKind, StockMovement
-from items.selectors import planned_demand_open
+from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
 from suppliers.models import (
@@ -51,6 +53,7 @@ from suppliers.models import (
 )
 from suppliers.selectors import lead_time_stats
 
+from .cadence import covered_until_order_date
 from .models import PolicyParameters, Suggestion, SuggestionStatus
 from .planning import (
     MEASURED_MIN_SAMPLES,
@@ -60,6 +63,8 @@ from .planning import (
     SourceFigures,
     plan_item,
 )
+from .stockout import held_demand
+from .unmet import fold_unmet
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -176,13 +181,17 @@ def _demand_stats(
     today: date,
     window_days: int,
     first_issue: dict[int, datetime],
+    unmet_days: list[UnmetDay] = (),
+    established: frozenset[int] | set[int] = frozenset(),
 ) -> dict[int, tuple[Decimal, Decimal]]:
-    """(d, σd) per item from daily issued quantities over the window.
+    """(d, σd) per item from daily demand over the window: issued quantities
+    plus recorded unmet demand (``unmet_days``, folded in by ``unmet.fold_unmet``).
 
-    Days without issues count as zero demand, but days before the item's first
-    consumption do not (a new item's window starts there, at least 7 days):
-    ``first_issue`` holds the first consumption of items new to the window. One
-    query: daily sums, grouped again per item.
+    Days without demand count as zero, but days before the item's first demand
+    do not (a new item's window starts there, at least 7 days): ``first_issue``
+    holds the first consumption of items new to the window, ``established`` the
+    items consumed before it. One query: daily sums, grouped again per item
+    (unmet demand comes with its own per-chunk query).
     """
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
     if connection.vendor == "postgresql":
@@ -228,14 +237,25 @@ def _demand_stats(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    # issues are negative in the ledger: demand is their opposite
+    sums = {
+        item_id: [-float(total), float(squares)] for item_id, total, squares in rows
+    }
+    first_unmet = fold_unmet(sums, unmet_days)
     stats: dict[int, tuple[Decimal, Decimal]] = {}
-    for item_id, total, squares in rows:
+    for item_id, (total, squares) in sums.items():
         days = window_days
         first = first_issue.get(item_id)
         if first is not None and first > window_start:
             days = max((today - site_date(first)).days, 7)
-        mean = -float(total) / days  # issues are negative in the ledger
-        variance = max(float(squares) / days - mean * mean, 0.0)
+        if item_id in first_unmet and item_id not in established:
+            # new to the window: it starts at the first demand, issued or unmet
+            start = first_unmet[item_id]
+            if first is not None:
+                start = min(start, site_date(first))
+            days = max((today - start).days, 7)
+        mean = total / days
+        variance = max(squares / days - mean * mean, 0.0)
         stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
     return stats
 
@@ -299,12 +319,14 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
             "order_multiple",
             "high_risk",
             "count",
+            "supplier__order_weekday",
         )
     )
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
     for (
-        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count
+        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count,
+        weekday,
     ) in rows:  # fmt: skip
         n, mean, std = lead_times.get((supplier_id, item_id), unmeasured)
         measured = n >= MEASURED_MIN_SAMPLES
@@ -320,6 +342,7 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
             _d4(mean) if measured else None,
             _d4(std) if measured else None,
             risky,
+            weekday,
         )
         if item_id in sources:
             sources[item_id][0].append(source)
@@ -389,13 +412,22 @@ def suggestions_generate_chunk(
             "first_issue",
         )
     )
+    unmet_days = unmet_demand_days(
+        first_id=first_id,
+        last_id=last_id,
+        since=_window_start(today, window_days),
+        until=_window_start(today, 0),
+    )
     demand = _demand_stats(
         first_id=first_id,
         last_id=last_id,
         today=today,
         window_days=window_days,
         first_issue={row[0]: row[-1] for row in items if row[-1] is not None},
+        unmet_days=unmet_days,
+        established={row[0] for row in items if row[-2]},
     )
+    unmet_items = {row.item_id for row in unmet_days}
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
     open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
@@ -410,10 +442,14 @@ def suggestions_generate_chunk(
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
         consumed_earlier, first_issue,
     ) in items:  # fmt: skip
-        if consumed_earlier or first_issue is not None:
+        if consumed_earlier or first_issue is not None or pk in unmet_items:
             d, sd = demand.get(pk, no_demand)
         else:  # never consumed: the planned annual demand
             d, sd = (annual_demand / 365).quantize(Q4), ZERO
+        # Out of stock, no issue can show demand: keep the last rate (stockout.py)
+        d, sd, held = held_demand(
+            on_hand=on_hand, d=d, sd=sd, stored_d=stored_d, stored_sd=stored_sd
+        )
         choices, count = sources.get(pk, no_sources)
         figures = ItemFigures(
             item_id=pk,
@@ -443,8 +479,16 @@ def suggestions_generate_chunk(
         rop = plan.reorder_point.quantize(Q3)
         if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
             changed_figures.append((pk, d, sd, rop))
-        if plan.quantity is not None and pk not in snoozed:
-            plans[pk] = plan
+        if plan.quantity is None or pk in snoozed:
+            continue
+        # Stock on order covers it until a later order-by date: not yet (cadence)
+        if covered_until_order_date(
+            order_by=plan.order_by, today=today, on_order=figures.on_order
+        ):
+            continue
+        if held:
+            plan.notes = (held, *plan.notes)
+        plans[pk] = plan
 
     result = GenerationResult(items=len(items))
     now = timezone.now()
