@@ -18,15 +18,18 @@ Example: Mondays, d = 10/day, L = 5, ST = 1, T = 7 (jit): trigger = 10·(5+1+7)
 ⌊(150−130)/10⌋ = 2 days (Friday); the next Monday is 5 days out: order by that
 Monday, when the position is 150 − 50 = 100 and Q = 200 − 100 = 100.
 
-**Covered until the next order date.** An item whose stock on order (an
-accepted suggestion's draft line, or an order placed) keeps its projected
-position above the trigger until a later order date is not suggested before
-that date: its order-by is in the future and something is on order, so there is
-nothing to decide today. Without this, an A item accepted at exactly the
-suggested quantity sits at its order-up-to level S = ROP + d·T, which with
-T = horizon = 7 days reaches ROP again on the last day of the horizon — the next
-batch would be suggested right after the first was accepted. The suggestion
-appears on its order-by date (due), and "accept all" then takes it.
+**Covered until the next order date.** An item whose accepted order keeps its
+projected position above the trigger until a later order date is not suggested
+before that date: its order-by is in the future and it was ordered within its
+current cycle — stock is on order (an accepted suggestion's draft line, or an
+order placed), or a suggestion for it was accepted less than one delivery
+interval T ago (the batch may have arrived already) — so there is nothing to
+decide today. Without this, an A item accepted at exactly the suggested quantity
+sits at its order-up-to level S = ROP + d·T, which with T = horizon = 7 days
+reaches ROP again on the last day of the horizon — the next batch would be
+suggested right after the first was accepted. The suggestion appears on its
+order-by date instead (due), and "accept all" then takes it. An item with
+nothing ordered in its cycle is still shown up to the horizon ahead.
 """
 
 from __future__ import annotations
@@ -74,7 +77,20 @@ def review_note(order_weekday: int | None) -> str:
     )
 
 
-def covered_until_order_date(*, order_by: date | None, today: date, on_order) -> bool:
-    """Whether a planned order is not to be suggested yet: something is on order
-    and it keeps the item above its trigger until ``order_by``, a later day."""
-    return order_by is not None and order_by > today and on_order > 0
+def covered_until_order_date(
+    *,
+    order_by: date | None,
+    today: date,
+    on_order,
+    accepted_on: date | None = None,
+    interval_days: int = 0,
+) -> bool:
+    """Whether a planned order is not to be suggested yet: its order-by is a
+    later day, and the item was ordered in its current cycle — something is on
+    order, or a suggestion was accepted on ``accepted_on``, less than
+    ``interval_days`` (T) ago."""
+    if order_by is None or order_by <= today:
+        return False
+    if on_order > 0:
+        return True
+    return accepted_on is not None and (today - accepted_on).days < interval_days

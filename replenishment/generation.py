@@ -351,27 +351,43 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
     return sources
 
 
-def _open_and_snoozed(chunk: Q, *, today: date) -> tuple[dict[int, tuple], set[int]]:
-    """The chunk's open suggestions by item, and the items snoozed by a dismissal.
-    One query."""
+def _open_and_snoozed(
+    chunk: Q, *, today: date, accepted_days: int = 0
+) -> tuple[dict[int, tuple], set[int], dict[int, date]]:
+    """The chunk's open suggestions by item, the items snoozed by a dismissal,
+    and the site date of each item's latest suggestion accepted in the last
+    ``accepted_days`` days (``cadence.covered_until_order_date``). One query."""
+    accepted_since = site_midnight(today - timedelta(days=accepted_days))
     rows = (
         Suggestion.objects.filter(chunk)
         .filter(
             Q(status=SuggestionStatus.OPEN)
             | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
+            | Q(status=SuggestionStatus.ACCEPTED, decided_at__gte=accepted_since)
         )
         .order_by()
         .values_list(
-            "pk", "item_id", "source_id", "quantity", "order_by", "policy", "status"
+            "pk",
+            "item_id",
+            "source_id",
+            "quantity",
+            "order_by",
+            "policy",
+            "status",
+            "decided_at",
         )
     )
-    open_by_item, snoozed = {}, set()
+    open_by_item, snoozed, accepted = {}, set(), {}
     for row in rows:
         if row[6] == SuggestionStatus.OPEN:
             open_by_item[row[1]] = row[:6]
-        else:
+        elif row[6] == SuggestionStatus.DISMISSED:
             snoozed.add(row[1])
-    return open_by_item, snoozed
+        elif row[7] is not None:
+            day = site_date(row[7])
+            if row[1] not in accepted or day > accepted[row[1]]:
+                accepted[row[1]] = day
+    return open_by_item, snoozed, accepted
 
 
 # --- one chunk ---
@@ -430,7 +446,9 @@ def suggestions_generate_chunk(
     unmet_items = {row.item_id for row in unmet_days}
     on_order = _on_order(chunk)
     sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
-    open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
+    open_by_item, snoozed, accepted_on = _open_and_snoozed(
+        chunk, today=today, accepted_days=max(params.delivery_interval_days.values())
+    )
     # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
     planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
 
@@ -481,9 +499,13 @@ def suggestions_generate_chunk(
             changed_figures.append((pk, d, sd, rop))
         if plan.quantity is None or pk in snoozed:
             continue
-        # Stock on order covers it until a later order-by date: not yet (cadence)
+        # Ordered in its cycle, covered until a later order-by date: not yet
         if covered_until_order_date(
-            order_by=plan.order_by, today=today, on_order=figures.on_order
+            order_by=plan.order_by,
+            today=today,
+            on_order=figures.on_order,
+            accepted_on=accepted_on.get(pk),
+            interval_days=plan.delivery_interval_days,
         ):
             continue
         if held:

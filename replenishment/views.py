@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
 from inventory_site.http import redirect_back, staff_only
-from items.forms import MovementForm
+from items.forms import MovementForm, UnmetDemandForm
 from items.models import ClassificationRun
 from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
@@ -41,7 +41,12 @@ def overview(request):
 
 def item_detail(request, sku):
     item = get_object_or_404(items_for_list(), sku=sku)
-    context = {"item": item, "form": MovementForm(), **item_page(item)}
+    context = {
+        "item": item,
+        "form": MovementForm(),
+        "unmet_form": UnmetDemandForm(),
+        **item_page(item),
+    }
     replay = item_replay(item)
     if replay:
         context["replay"] = replay["run"]
@@ -94,6 +99,7 @@ def _add_due(groups) -> None:
     due = suggestions_due_counts(g["supplier"].pk for g in groups)
     for group in groups:
         group["due"] = due.get(group["supplier"].pk, 0)
+        group["early"] = group["total"] - group["due"]
 
 
 def _posted_quantities(request, ids) -> tuple[dict[int, Decimal], list[str]]:
@@ -122,7 +128,9 @@ def suggestions_accept_view(request):
         if due_code:
             supplier = get_object_or_404(Supplier, code=due_code)
             delivery, count = suggestions_accept_due(
-                supplier=supplier, user=request.user
+                supplier=supplier,
+                user=request.user,
+                include_early=request.POST.get("include_early") in ("1", "on"),
             )
             deliveries = [delivery]
         else:

@@ -176,20 +176,29 @@ def test_accepting_exactly_the_suggestion_is_covered_until_the_next_order_date()
 
 
 @pytest.mark.parametrize(
-    "order_by_offset,on_order,covered",
+    "order_by_offset,on_order,accepted_ago,covered",
     [
-        (0, D("70"), False),  # due today: nothing covers it
-        (3, D("0"), False),  # nothing on order: shown ahead, as before
-        (3, D("5"), True),
-        (None, D("5"), False),  # nothing planned
+        (0, D("70"), 0, False),  # due today: nothing covers it
+        (3, D("0"), None, False),  # nothing ordered: shown ahead, as before
+        (3, D("5"), None, True),  # on order
+        (3, D("0"), 6, True),  # accepted 6 days ago, T = 7: arrived, still covered
+        (3, D("0"), 7, False),  # accepted one interval ago: a new cycle
+        (None, D("5"), 0, False),  # nothing planned
     ],
 )
-def test_covered_rule(order_by_offset, on_order, covered):
+def test_covered_rule(order_by_offset, on_order, accepted_ago, covered):
     order_by = (
         None if order_by_offset is None else WEDNESDAY + timedelta(order_by_offset)
     )
+    accepted_on = None if accepted_ago is None else WEDNESDAY - timedelta(accepted_ago)
     assert (
-        covered_until_order_date(order_by=order_by, today=WEDNESDAY, on_order=on_order)
+        covered_until_order_date(
+            order_by=order_by,
+            today=WEDNESDAY,
+            on_order=on_order,
+            accepted_on=accepted_on,
+            interval_days=7,
+        )
         is covered
     )
 
