@@ -103,10 +103,13 @@ class MovementForm(forms.Form):
 
 
 class UnmetDemandForm(forms.Form):
-    """Record a request that found no stock (nothing is issued)."""
+    """Record a request that found no stock (nothing is issued). It shares the
+    item page with ``MovementForm``: always used with ``prefix=PREFIX``."""
+
+    PREFIX = "unmet"
 
     quantity = forms.DecimalField(
-        label="Quantity not served",
+        label="Units not served",
         max_digits=16,
         decimal_places=3,
         min_value=Decimal("0.001"),

@@ -100,7 +100,7 @@ def unmet_demand_create(request, sku):
     """Record unmet demand from the item page (nothing is issued)."""
     staff_only(request)
     item = get_object_or_404(Item, sku=sku)
-    form = UnmetDemandForm(request.POST)
+    form = UnmetDemandForm(request.POST, prefix=UnmetDemandForm.PREFIX)
     if form.is_valid():
         try:
             record = unmet_demand_record(

@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from inventory_site.dates import site_midnight
 from items.models import Item, MovementKind, StockMovement
+from items.selectors import unmet_demand_days
 from replenishment.generation import (
     _consumption_start,
     _demand_stats,
     _on_order,
     _sources,
+    _window_start,
 )
 from replenishment.planning import ItemFigures, PlanningParams
 from suppliers.models import (
@@ -282,8 +284,18 @@ def item_figures(
         )
     )
     first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
+    established = {row[0] for row in items if row[-2]}
     demand: dict[int, tuple[Decimal, Decimal]] = {}
+    unmet_items: set[int] = set()
     for first_id, last_id in _id_runs(item_ids):
+        # recorded unmet demand is demand too (DESIGN §7), as generation reads it
+        unmet_days = unmet_demand_days(
+            first_id=first_id,
+            last_id=last_id,
+            since=_window_start(today, window_days),
+            until=_window_start(today, 0),
+        )
+        unmet_items.update(row.item_id for row in unmet_days)
         demand.update(
             _demand_stats(
                 first_id=first_id,
@@ -291,6 +303,8 @@ def item_figures(
                 today=today,
                 window_days=window_days,
                 first_issue=first_issue,
+                unmet_days=unmet_days,
+                established=established,
             )
         )
     on_order = _on_order(chunk)
@@ -305,7 +319,7 @@ def item_figures(
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, consumed_earlier, first,
     ) in items:  # fmt: skip
-        if consumed_earlier or first is not None:
+        if consumed_earlier or first is not None or pk in unmet_items:
             d, sd = demand.get(pk, (ZERO, ZERO))
         else:  # never consumed: the planned annual demand
             d, sd = (annual_demand / 365).quantize(Q4), ZERO

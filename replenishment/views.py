@@ -44,7 +44,7 @@ def item_detail(request, sku):
     context = {
         "item": item,
         "form": MovementForm(),
-        "unmet_form": UnmetDemandForm(),
+        "unmet_form": UnmetDemandForm(prefix=UnmetDemandForm.PREFIX),
         **item_page(item),
     }
     replay = item_replay(item)

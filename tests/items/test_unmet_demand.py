@@ -284,7 +284,7 @@ def test_api_record_unmet_must_be_a_boolean(api, item):
 def test_item_page_records_unmet_demand(staff_client, item):
     response = staff_client.post(
         reverse("unmet_demand_create", args=["BRG-1"]),
-        {"quantity": "3", "reason": "out_of_stock", "reference": "", "note": ""},
+        {"unmet-quantity": "3", "unmet-reason": "out_of_stock", "unmet-note": ""},
         follow=True,
     )
     assert response.status_code == 200
@@ -295,10 +295,11 @@ def test_item_page_records_unmet_demand(staff_client, item):
 @pytest.mark.parametrize(
     "data",
     [
-        {"quantity": "0", "reason": "out_of_stock"},
-        {"quantity": "abc", "reason": "out_of_stock"},
-        {"quantity": "1.5", "reason": "out_of_stock"},  # whole units
-        {"quantity": "1", "reason": "bored"},
+        {"unmet-quantity": "0", "unmet-reason": "out_of_stock"},
+        {"unmet-quantity": "abc", "unmet-reason": "out_of_stock"},
+        {"unmet-quantity": "1.5", "unmet-reason": "out_of_stock"},  # whole units
+        {"unmet-quantity": "1", "unmet-reason": "bored"},
+        {"quantity": "1", "reason": "out_of_stock"},  # not the form's fields
         {},
     ],
 )
@@ -332,7 +333,7 @@ def test_only_staff_record_unmet_demand_on_the_page(client, item):
     client.force_login(UserFactory(username="viewer", is_staff=False))
     response = client.post(
         reverse("unmet_demand_create", args=["BRG-1"]),
-        {"quantity": "1", "reason": "out_of_stock"},
+        {"unmet-quantity": "1", "unmet-reason": "out_of_stock"},
     )
     assert response.status_code == 403
     assert not UnmetDemand.objects.exists()

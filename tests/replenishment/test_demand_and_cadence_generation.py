@@ -342,3 +342,13 @@ def test_item_page_shows_the_unmet_demand_form_and_records(staff_client):
     assert reverse("unmet_demand_create", args=[item.sku]) in html
     assert 'name="record_unmet"' in html
     assert "walk-in customer" in html
+
+
+def test_the_supplier_forecast_reads_unmet_demand_too():
+    from portal.selectors import item_figures
+
+    item, _ = jit_item(per_day="6", opening="700")
+    unmet_demand_record(item=item, quantity="9", occurred_at=at(3, hour=15))
+    figures = item_figures([item.pk], today=TODAY, params=PARAMS)[item.pk]
+    # as generation: (90·6 + 9)/90 = 6.1, σd √0.89 = 0.9434
+    assert (figures.daily_demand, figures.daily_demand_std) == (D("6.1"), D("0.9434"))
