@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('items', '0008_planned_demand'),
+        ('items', '0009_planned_demand_covering_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
