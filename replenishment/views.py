@@ -15,26 +15,17 @@ from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
 from suppliers.services import DeliveryError
 
-from .backtest_services import (
-    BacktestError,
-    backtest_item_series,
-    backtest_request,
-    item_replay,
-)
+from .backtest_runner import BacktestError, backtest_item_series, item_replay
 from .forms import BacktestForm
+from .generation import planning_params
 from .models import Backtest, Suggestion
-from .selectors import (
-    dashboard,
-    item_page,
-    suggestions_by_supplier,
-    suggestions_due_counts,
-    suggestions_open,
-)
+from .pages import dashboard, item_page
+from .selectors import suggestions_by_supplier, suggestions_due_counts, suggestions_open
 from .services import (
     SuggestionError,
+    backtest_request,
     classification_run_request,
     draft_line_remove,
-    planning_params,
     suggestion_dismiss,
     suggestions_accept,
     suggestions_accept_due,

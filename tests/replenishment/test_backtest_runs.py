@@ -10,14 +10,9 @@ from rest_framework.test import APIClient
 
 from items.services import MovementInput, movements_bulk_post
 from jobs.models import Job
-from replenishment.backtest_services import (
-    backtest_item_series,
-    backtest_request,
-    backtest_run,
-    backtest_run_chunk,
-    backtest_start,
-)
+from replenishment.backtest_runner import backtest_item_series, backtest_run
 from replenishment.models import Backtest, BacktestChunk
+from replenishment.services import backtest_request, backtest_run_chunk, backtest_start
 from tests.factories import ItemFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
