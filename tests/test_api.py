@@ -176,12 +176,25 @@ def test_receive_a_delivery_with_inspection(data, users):
     bad = {
         "lines": [{"line": line.pk, "quantity_received": "1", "quantity_rejected": "2"}]
     }
-    assert client.post(
+    # a closed delivery refuses any receipt, even one that is wrong in itself
+    refused = client.post(API + "deliveries/PO-1/receive/", bad, format="json")
+    assert refused.status_code == 409, refused.content
+
+
+def test_receiving_more_rejected_than_received_is_400_and_changes_nothing(data, users):
+    _, line = data
+    bad = {
+        "lines": [{"line": line.pk, "quantity_received": "1", "quantity_rejected": "2"}]
+    }
+    response = client_for(users["staff"]).post(
         API + "deliveries/PO-1/receive/", bad, format="json"
-    ).status_code in (
-        400,
-        409,
     )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_receipt"
+    assert "BOLT-8: cannot reject 2.000, only 1.000 received." in str(response.json())
+    line.refresh_from_db()
+    assert (line.quantity_received, line.quantity_rejected) == (0, 0)
+    assert Item.objects.get(sku="BOLT-8").on_hand == D("20")
 
 
 def test_accept_and_dismiss_suggestions(data, users):
