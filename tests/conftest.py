@@ -5,6 +5,9 @@ import pytest
 
 from tests.factories import SuperuserFactory, UserFactory
 
+# The page and API scenarios (world, data, users), shared by tests/ and per-app tests.
+pytest_plugins = ["tests.scenarios"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
