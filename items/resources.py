@@ -13,24 +13,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from import_export.fields import Field
-from import_export.results import RowResult
 
-from .imports import (
+from bulk.errors import RowsInvalid, format_issue
+from bulk.resources import NEW, SKIP, UPDATE, BulkResource, ParsedRow
+from bulk.widgets import (
     BooleanWidget,
-    BulkResource,
     DateTimeWidget,
     DateWidget,
     DecimalWidget,
     IntegerWidget,
-    ParsedRow,
     RawWidget,
-    RowsInvalid,
     TextWidget,
-    filter_in,
     format_decimal,
-    format_issue,
-    merge_rows,
 )
+
 from .models import (
     MONEY,
     QTY,
@@ -54,10 +50,17 @@ from .services import (
     planned_demand_replace,
     signed_quantity,
 )
+from .sql import filter_in, merge_rows
 
-NEW = RowResult.IMPORT_TYPE_NEW
-UPDATE = RowResult.IMPORT_TYPE_UPDATE
-SKIP = RowResult.IMPORT_TYPE_SKIP
+__all__ = ["NEW", "SKIP", "UPDATE", "ids_by", "text_field"]  # also for suppliers
+
+
+def ids_by(model, field_name: str, values) -> dict:
+    """``{value: pk}`` for the given natural keys (one query per chunk)."""
+    found = {}
+    for queryset in filter_in(model.objects.all(), field_name, values):
+        found.update(queryset.values_list(field_name, "pk"))
+    return found
 
 
 def text_field(name: str, max_length: int, **kwargs) -> Field:
@@ -235,7 +238,7 @@ class MovementResource(BulkResource):
         chunk_size = 2000
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
-        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        item_ids = ids_by(Item, "sku", (row.values.get("sku") for row in rows))
         for row in rows:
             sku = row.values.get("sku")
             if sku and "sku" not in row.errors:
@@ -359,7 +362,7 @@ class PlannedDemandResource(BulkResource):
         chunk_size = 2000
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
-        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        item_ids = ids_by(Item, "sku", (row.values.get("sku") for row in rows))
         for row in rows:
             sku = row.values.get("sku")
             if sku and "sku" not in row.errors:

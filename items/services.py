@@ -28,8 +28,8 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.limits import column_max
 
-from .limits import column_max
 from .models import (
     Item,
     MovementKind,

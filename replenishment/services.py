@@ -39,7 +39,7 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
-from items.limits import column_max
+from inventory_site.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.selectors import planned_demand_open
 from items.services import items_store_planning_figures

@@ -1,6 +1,6 @@
 from django import forms
 
-from items.limits import column_max
+from inventory_site.limits import column_max
 
 from .models import DeliveryLine, DeliveryStatus
 

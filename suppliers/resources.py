@@ -18,29 +18,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from import_export.fields import Field
 
-from items.imports import (
-    BulkResource,
+from bulk.errors import RowsInvalid
+from bulk.resources import NEW, SKIP, UPDATE, BulkResource, ParsedRow
+from bulk.widgets import (
     DateTimeWidget,
     DateWidget,
     DecimalWidget,
     IntegerWidget,
-    ParsedRow,
-    RowsInvalid,
-    filter_in,
     format_decimal,
-    insert_rows,
-    update_rows,
 )
 from items.models import MONEY, QTY, Item, MovementKind
-from items.resources import (
-    NEW,
-    SKIP,
-    UPDATE,
-    ItemResource,
-    MovementResource,
-    PlannedDemandResource,
-    text_field,
-)
+from items.resources import ids_by, text_field
 from items.services import (
     InvalidQuantity,
     MovementBatchError,
@@ -48,6 +36,7 @@ from items.services import (
     check_whole_units,
     movements_bulk_post,
 )
+from items.sql import filter_in, insert_rows, update_rows
 
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
 from .services import check_quoted_lead_time_days
@@ -222,7 +211,7 @@ def resolve_keys(rows: list[ParsedRow], *, supplier: bool, item: bool) -> None:
     if item:
         lookups.append(("sku", "item_id", Item, "sku", "sku"))
     for column, id_key, model, field_name, noun in lookups:
-        ids = BulkResource.ids_by(
+        ids = ids_by(
             model, field_name, (row.values.get(column) for row in rows)
         )
         for row in rows:
@@ -559,7 +548,7 @@ class DeliveryResource(BulkResource):
         )
         update_rows(Delivery, figure_fields, updates)
         if new_deliveries:
-            ids = self.ids_by(Delivery, "reference", (d[1] for d in new_deliveries))
+            ids = ids_by(Delivery, "reference", (d[1] for d in new_deliveries))
             for plan in self.plans:
                 plan.setdefault("delivery_id", ids.get(plan["reference"]))
 
@@ -707,14 +696,3 @@ class DeliveryResource(BulkResource):
         return bool(line.quantity_received) or (
             line.delivery.status == DeliveryStatus.RECEIVED
         )
-
-
-#: The five resources by the name ``import_data`` and ``export_data`` take.
-RESOURCES: dict[str, type[BulkResource]] = {
-    "items": ItemResource,
-    "suppliers": SupplierResource,
-    "sources": SourceResource,
-    "deliveries": DeliveryResource,
-    "movements": MovementResource,
-    "demand": PlannedDemandResource,
-}

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from items.limits import column_max
+from inventory_site.limits import column_max
 from items.models import Item
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem, SupplierScore

@@ -19,8 +19,8 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.limits import column_max
 from inventory_site.locks import job_lock
-from items.limits import column_max
 from items.models import Item
 from items.services import (
     InvalidQuantity,
