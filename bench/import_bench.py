@@ -314,7 +314,9 @@ def profile_in_process(path: Path, label: str) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     dataset = read_dataset(path)
-    result = resource_class("items")().import_data(dataset, dry_run=False, preview=False)
+    result = resource_class("items")().import_data(
+        dataset, dry_run=False, preview=False
+    )
     profiler.disable()
     if result.has_errors() or result.has_validation_errors():
         fail(f"profiled import of {path.name} failed")

@@ -182,7 +182,6 @@ class BulkImportAdmin(ImportExportModelAdmin):
         return self.process_result(result, request)
 
 
-
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     """Admin imports: background runs and confirmed previews. Each run's page

@@ -31,6 +31,7 @@ from .widgets import is_blank
 MAX_COLUMNS = 100  # cells per row read from a file (our widest resource has 10)
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx")
 
+
 class Table:
     """What ``Resource.import_data`` needs of a ``tablib.Dataset`` (``headers``,
     ``len()``, iteration over rows), without tablib's per-row checks: the readers

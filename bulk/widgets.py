@@ -30,6 +30,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TRUE_WORDS = {"1", "true", "yes"}
 FALSE_WORDS = {"0", "false", "no"}
 
+
 def escape_formula(text: str) -> str:
     """Make a text value safe to open in a spreadsheet (see module docstring)."""
     if text and (text.startswith(FORMULA_TRIGGERS) or text.startswith("'")):

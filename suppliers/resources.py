@@ -211,9 +211,7 @@ def resolve_keys(rows: list[ParsedRow], *, supplier: bool, item: bool) -> None:
     if item:
         lookups.append(("sku", "item_id", Item, "sku", "sku"))
     for column, id_key, model, field_name, noun in lookups:
-        ids = ids_by(
-            model, field_name, (row.values.get(column) for row in rows)
-        )
+        ids = ids_by(model, field_name, (row.values.get(column) for row in rows))
         for row in rows:
             value = row.values.get(column)
             if value and column not in row.errors:

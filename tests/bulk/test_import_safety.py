@@ -165,9 +165,7 @@ def test_a_large_upload_sent_twice_is_queued_once(admin_client_logged, settings)
 
     run = ImportRun.objects.get()
     assert (
-        first.url
-        == second.url
-        == reverse("admin:bulk_importrun_change", args=[run.pk])
+        first.url == second.url == reverse("admin:bulk_importrun_change", args=[run.pk])
     )
     assert "This file was already imported" in messages_of(admin_client_logged, second)
     import_run_execute(run_id=run.pk)
