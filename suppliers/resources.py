@@ -39,6 +39,15 @@ from items.services import (
 from items.sql import filter_in, insert_rows, update_rows
 
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
+from .receiving import (
+    LineState,
+    accepted_to_post,
+    change_problems,
+    quantity_problems,
+    reason_problems,
+    reasons_joined,
+    status_after_receipt,
+)
 from .services import check_quoted_lead_time_days
 
 ZERO = Decimal(0)
@@ -229,6 +238,7 @@ class LineFigures(NamedTuple):
     quantity_ordered: Decimal
     quantity_received: Decimal
     quantity_rejected: Decimal
+    rejection_reason: str
 
 
 class DeliveryResource(BulkResource):
@@ -271,6 +281,7 @@ class DeliveryResource(BulkResource):
     quantity_rejected = Field(
         column_name="quantity_rejected", widget=DecimalWidget(**QTY)
     )
+    rejection_reason = text_field("rejection_reason", 255)
 
     uses_raw_cells = True  # messages quote cells as written
     required_columns = (
@@ -281,7 +292,12 @@ class DeliveryResource(BulkResource):
         "ordered_at",
         "promised_date",
     )
-    optional_columns = ("received_at", "quantity_received", "quantity_rejected")
+    optional_columns = (
+        "received_at",
+        "quantity_received",
+        "quantity_rejected",
+        "rejection_reason",
+    )
     key_columns = ("reference", "sku")
     #: A draft has no ordered_at and a delivery may have no promise yet;
     #: plan_delivery decides when a blank ordered_at is an error.
@@ -299,6 +315,7 @@ class DeliveryResource(BulkResource):
             "received_at",
             "quantity_received",
             "quantity_rejected",
+            "rejection_reason",
         )
         export_order = fields
         import_id_fields = ("reference", "sku")
@@ -448,37 +465,25 @@ class DeliveryResource(BulkResource):
         rejected = row.values.get("quantity_rejected")
         if rejected is None:
             rejected = current_rejected
-        if rejected > received:
-            row.add_error(
-                "quantity_rejected",
-                f"cannot reject {format_decimal(rejected)}: only "
-                f"{format_decimal(received)} received.",
+        before = {
+            "received_before": current_received,
+            "rejected_before": current_rejected,
+        }
+        after = {"received": received, "rejected": rejected}
+        problems = quantity_problems(**after)
+        problems += [
+            problem
+            for problem in change_problems(**before, **after)
+            if not problems or problem.code != "accepted_taken_back"
+        ]
+        if not problems:
+            problems = reason_problems(
+                rejected=rejected - current_rejected,
+                reason=row.values.get("rejection_reason") or "",
             )
-        if received < current_received:
-            row.add_error(
-                "quantity_received",
-                f"{format_decimal(current_received)} already received; an import "
-                "cannot reduce it.",
-            )
-        if rejected < current_rejected:
-            row.add_error(
-                "quantity_rejected",
-                f"{format_decimal(current_rejected)} already rejected; an import "
-                "cannot reduce it.",
-            )
-        accepted_before = current_received - current_rejected
-        accepted = received - rejected
+        for problem in problems:
+            row.add_error(problem.field, problem.row_message)
         changed = (received, rejected) != (current_received, current_rejected)
-        quantities_valid = not (
-            {"quantity_received", "quantity_rejected"} & row.errors.keys()
-        )
-        if quantities_valid and accepted < accepted_before:
-            row.add_error(
-                "quantity_rejected",
-                f"would take back {format_decimal(accepted_before - accepted)} "
-                "accepted units already in stock; correct stock with an "
-                "adjustment instead.",
-            )
         if changed and closed:
             row.add_error(
                 "received_at",
@@ -504,7 +509,10 @@ class DeliveryResource(BulkResource):
             "ordered": ordered,
             "received": received,
             "rejected": rejected,
-            "post": accepted - accepted_before,
+            "post": accepted_to_post(**before, **after),
+            "reason": (row.values.get("rejection_reason") or "")
+            if rejected > current_rejected
+            else "",
             "received_at": received_at,
         }
 
@@ -551,12 +559,24 @@ class DeliveryResource(BulkResource):
                 plan.setdefault("delivery_id", ids.get(plan["reference"]))
 
     def write_lines(self) -> None:
-        quantity_fields = ["quantity_ordered", "quantity_received", "quantity_rejected"]
+        quantity_fields = [
+            "quantity_ordered",
+            "quantity_received",
+            "quantity_rejected",
+            "rejection_reason",
+        ]
         new_lines, updates = [], []
         for plan in self.plans:
             for entry in plan["lines"]:
                 row, line = entry["row"], entry["line"]
-                figures = (entry["ordered"], entry["received"], entry["rejected"])
+                figures = (
+                    entry["ordered"],
+                    entry["received"],
+                    entry["rejected"],
+                    reasons_joined(
+                        line.rejection_reason if line else "", entry["reason"]
+                    ),
+                )
                 if line is None:
                     new_lines.append(
                         (plan["delivery_id"], row.values["item_id"], *figures)
@@ -568,6 +588,7 @@ class DeliveryResource(BulkResource):
                     line.quantity_ordered,
                     line.quantity_received,
                     line.quantity_rejected,
+                    line.rejection_reason,
                 )
                 if figures != current:
                     updates.append((line.pk, *figures))
@@ -602,22 +623,25 @@ class DeliveryResource(BulkResource):
             return delivery.status, delivery.received_at
         if plan["ordered_at"] is None:
             return DeliveryStatus.DRAFT, None
-        entries = plan["lines"]
-        untouched = plan["untouched"]
-        complete = all(
-            entry["received_at"] is not None or entry["received"] >= entry["ordered"]
-            for entry in entries
-        ) and all(line.quantity_received >= line.quantity_ordered for line in untouched)
-        times = [e["received_at"] for e in entries if e["received_at"] is not None]
+        status = status_after_receipt(
+            [
+                LineState(entry["ordered"], entry["received"], entry["rejected"],
+                          closed=entry["received_at"] is not None)
+                for entry in plan["lines"]
+            ]
+            + [
+                LineState(line.quantity_ordered, line.quantity_received,
+                          line.quantity_rejected)
+                for line in plan["untouched"]
+            ]
+        )  # fmt: skip
+        times = [e["received_at"] for e in plan["lines"] if e["received_at"]]
         if delivery is not None and delivery.received_at is not None:
             times.append(delivery.received_at)
-        if complete and times:
-            return DeliveryStatus.RECEIVED, max(times)
-        if any(e["received"] > 0 for e in entries) or any(
-            line.quantity_received > 0 for line in untouched
-        ):
-            return DeliveryStatus.PARTIALLY_RECEIVED, None
-        return DeliveryStatus.ORDERED, None
+        if status == DeliveryStatus.RECEIVED and not times:
+            # Complete, but no file row says when it arrived: still open.
+            status = DeliveryStatus.PARTIALLY_RECEIVED
+        return status, (max(times) if status == DeliveryStatus.RECEIVED else None)
 
     def post_receipts(self, user) -> None:
         """Accepted quantities not yet in stock, posted through the ledger."""
@@ -659,6 +683,7 @@ class DeliveryResource(BulkResource):
                 "quantity_ordered",
                 "quantity_received",
                 "quantity_rejected",
+                "rejection_reason",
                 "delivery__reference",
                 "delivery__status",
                 "delivery__ordered_at",

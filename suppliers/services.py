@@ -41,6 +41,13 @@ from .models import (
     SupplierItem,
     SupplierScore,
 )
+from .receiving import (
+    LineState,
+    accepted_to_post,
+    inspection_problems,
+    reasons_joined,
+    status_after_receipt,
+)
 from .selectors import ScoreFigures, supplier_scores_compute
 
 ZERO = Decimal("0")
@@ -396,33 +403,16 @@ def _fmt(value: Decimal) -> str:
 
 
 def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, Decimal]:
+    """The inspection rules (suppliers.receiving) for what arrives now."""
     received, rejected = receipt.quantity_received, receipt.quantity_rejected
-    if received is None or received < 0:
-        raise InvalidReceipt(
-            f"{line.item.sku}: received quantity must be zero or more.",
-            line_id=line.pk,
-            field="quantity_received",
-        )
-    if rejected is None or rejected < 0:
-        raise InvalidReceipt(
-            f"{line.item.sku}: rejected quantity must be zero or more.",
-            line_id=line.pk,
-            field="quantity_rejected",
-        )
-    if rejected > received:
-        raise InvalidReceipt(
-            f"{line.item.sku}: cannot reject {rejected}, only {received} received.",
-            line_id=line.pk,
-            field="quantity_rejected",
-        )
-    for value, field in (
-        (received, "quantity_received"),
-        (rejected, "quantity_rejected"),
+    for problem in inspection_problems(
+        received=received,
+        rejected=rejected,
+        reason=receipt.rejection_reason,
+        sku=line.item.sku,
+        unit=line.item.unit,
     ):
-        try:
-            check_whole_units(sku=line.item.sku, unit=line.item.unit, quantity=value)
-        except InvalidQuantity as error:
-            raise InvalidReceipt(str(error), line_id=line.pk, field=field) from None
+        raise InvalidReceipt(problem.message, line_id=line.pk, field=problem.field)
     return received, rejected
 
 
@@ -535,14 +525,19 @@ def delivery_receive(
             if received == 0:
                 continue
             _check_line_total(line, received)
-            accepted = received - rejected
+            accepted = accepted_to_post(
+                received_before=line.quantity_received,
+                rejected_before=line.quantity_rejected,
+                received=line.quantity_received + received,
+                rejected=line.quantity_rejected + rejected,
+            )
             _check_tolerance(line, accepted, tolerance)
             over_before = line.quantity_accepted > line.quantity_ordered
             line.quantity_received += received
             line.quantity_rejected += rejected
-            if receipt.rejection_reason:  # keep earlier reasons of the line
-                reasons = [line.rejection_reason, receipt.rejection_reason.strip()]
-                line.rejection_reason = "; ".join(r for r in reasons if r)[:255]
+            line.rejection_reason = reasons_joined(
+                line.rejection_reason, receipt.rejection_reason
+            )
             line.save(
                 update_fields=[
                     "quantity_received",
@@ -578,16 +573,18 @@ def delivery_receive(
             raise InvalidReceipt("Nothing received: enter at least one quantity.")
         for note in notes:
             _append_note(delivery, note)
-        complete = all(
-            line.quantity_accepted >= line.quantity_ordered for line in lines.values()
-        )
-        if complete:
+        status = status_after_receipt(
+            LineState(line.quantity_ordered, line.quantity_received,
+                      line.quantity_rejected)
+            for line in lines.values()
+        )  # fmt: skip
+        if status == DeliveryStatus.RECEIVED:
             delivery.status = DeliveryStatus.RECEIVED
             delivery.received_at = received_at
         elif close:
             _close_short(delivery, lines.values(), at=received_at, user=user)
         else:
-            delivery.status = DeliveryStatus.PARTIALLY_RECEIVED
+            delivery.status = status
         delivery.save(update_fields=["status", "received_at", "note"])
     delivery.receipt_notes = notes
     return delivery
