@@ -25,7 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from replenishment.services import planning_params
+from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
 
 from .forecast import forecast_lines
