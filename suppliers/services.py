@@ -30,6 +30,7 @@ from items.services import (
     counts_in_whole_units,
     stock_receive_for_delivery_line,
 )
+from items.sql import filter_in, insert_rows, merge_rows, update_rows
 from jobs.services import job_enqueue
 
 from .models import (
@@ -135,6 +136,46 @@ def _who(user) -> str:
 
 def _append_note(delivery: Delivery, text: str) -> None:
     delivery.note = f"{delivery.note}\n{text}".strip() if delivery.note else text
+
+
+def suppliers_upsert(
+    *, fields: Sequence[str], rows: Sequence[Sequence]
+) -> tuple[set[str], set[str]]:
+    """Create or update suppliers by ``code``: rows of ``(code, value, …)`` for
+    ``fields``. Returns the codes created and those updated. Set-based
+    (``items.sql.merge_rows``)."""
+    return merge_rows(Supplier, "code", fields, rows)
+
+
+def sources_upsert(
+    *, fields: Sequence[str], rows: Sequence[Sequence]
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Create or update sources by (supplier, item): rows of ``(supplier_id,
+    item_id, value, …)`` for ``fields``. Returns the keys created and those
+    updated; existing values are read per chunk of items, then one insert and
+    one update statement per batch."""
+    existing: dict[tuple[int, int], tuple] = {}
+    sources = SupplierItem.objects.all()
+    item_ids = (row[1] for row in rows)
+    for queryset in filter_in(sources, "item_id", item_ids, sql_type="bigint"):
+        for pk, supplier_id, item_id, *values in queryset.values_list(
+            "pk", "supplier_id", "item_id", *fields
+        ):
+            existing[supplier_id, item_id] = (pk, values)
+    new_sources, updates = [], []
+    created, updated = set(), set()
+    for supplier_id, item_id, *values in rows:
+        key = (supplier_id, item_id)
+        current = existing.get(key)
+        if current is None:
+            new_sources.append((*key, *values))
+            created.add(key)
+        elif current[1] != values:
+            updates.append((current[0], *values))
+            updated.add(key)
+    insert_rows(SupplierItem, ["supplier_id", "item_id", *fields], new_sources)
+    update_rows(SupplierItem, fields, updates)
+    return created, updated
 
 
 def check_order_quantity(*, item: Item, quantity) -> Decimal:
