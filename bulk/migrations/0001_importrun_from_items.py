@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("items", "0009_importrun_moves_to_bulk"),
+        ("items", "0010_importrun_moves_to_bulk"),
         ("jobs", "0002_cache_table"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("items", "0008_planned_demand"),
+        ("items", "0009_planned_demand_covering_index"),
     ]
 
     operations = [
