@@ -284,13 +284,15 @@ def run_default(path: Path, *, new: int, updated: int) -> float:
 
 
 def profile_in_process(path: Path, label: str) -> None:
-    from items.imports import read_dataset
-    from suppliers.resources import RESOURCES
+    from bulk.readers import read_dataset
+    from bulk.resources import resource_class
 
     profiler = cProfile.Profile()
     profiler.enable()
     dataset = read_dataset(path)
-    result = RESOURCES["items"]().import_data(dataset, dry_run=False, preview=False)
+    result = resource_class("items")().import_data(
+        dataset, dry_run=False, preview=False
+    )
     profiler.disable()
     if result.has_errors() or result.has_validation_errors():
         fail(f"profiled import of {path.name} failed")

@@ -27,9 +27,8 @@ from decimal import Decimal
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from bulk.widgets import escape_formula
 from inventory_site.formatting import exact
-
-from .imports import escape_formula
 
 FORMATS = ("csv", "xlsx")
 EXPORT_MAX_ROWS = 100_000

@@ -1,14 +1,10 @@
 from decimal import Decimal
-from pathlib import Path
-from uuid import uuid4
 
 from django import forms
-from django.conf import settings
 from django.db.models import Q
-from import_export.forms import ImportForm
 
-from .imports import SUPPORTED_EXTENSIONS
-from .limits import column_max
+from inventory_site.limits import column_max
+
 from .models import (
     AbcClass,
     DemandPattern,
@@ -18,11 +14,6 @@ from .models import (
     UnmetDemand,
     UnmetDemandReason,
 )
-
-
-def new_key() -> str:
-    return uuid4().hex
-
 
 SORTS = {
     "sku": "sku",
@@ -132,35 +123,3 @@ class UnmetDemandForm(forms.Form):
     )
     reference = forms.CharField(label="For order", required=False, max_length=64)
     note = forms.CharField(required=False, max_length=255)
-
-
-class ImportFileForm(ImportForm):
-    """The admin's import form, refusing files too large for a request or of a
-    type we do not read before anything is parsed. Each rendering carries a new
-    ``upload_key``: submitting the same form twice queues the file once."""
-
-    upload_key = forms.CharField(
-        widget=forms.HiddenInput, required=False, max_length=32, initial=new_key
-    )
-
-    def submission_key(self) -> str:
-        """The key of this submission (a fresh one if the form sent none)."""
-        key = self.cleaned_data.get("upload_key") or new_key()
-        return f"upload:{key}"
-
-    def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        extension = Path(upload.name).suffix.lower()
-        if extension not in SUPPORTED_EXTENSIONS:
-            raise forms.ValidationError(
-                f"Unsupported file type '{extension or upload.name}': "
-                "upload a .csv or .xlsx file."
-            )
-        limit = settings.IMPORT_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1_048_576:.1f} MB; uploads are limited "
-                f"to {limit / 1_048_576:.0f} MB. Split it, or import it on the "
-                "server with `manage.py import_data`."
-            )
-        return upload

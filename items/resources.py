@@ -14,24 +14,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from import_export.fields import Field
-from import_export.results import RowResult
 
-from .imports import (
+from bulk.errors import RowsInvalid, format_issue
+from bulk.resources import NEW, SKIP, UPDATE, BulkResource, ParsedRow
+from bulk.widgets import (
     BooleanWidget,
-    BulkResource,
     DateTimeWidget,
     DateWidget,
     DecimalWidget,
     IntegerWidget,
-    ParsedRow,
     RawWidget,
-    RowsInvalid,
     TextWidget,
-    filter_in,
     format_decimal,
-    format_issue,
-    merge_rows,
 )
+
 from .models import (
     MONEY,
     QTY,
@@ -44,21 +40,34 @@ from .models import (
 from .selectors import median_unit_cost
 from .services import (
     KINDS,
-    MAX_ON_HAND,
-    InsufficientStock,
     InvalidQuantity,
     MovementBatchError,
     MovementInput,
     PlannedDemandInput,
-    StockOverflow,
+    check_movements_stock,
+    items_upsert,
     movements_bulk_post,
     planned_demand_replace,
     signed_quantity,
 )
+from .sql import filter_in
 
-NEW = RowResult.IMPORT_TYPE_NEW
-UPDATE = RowResult.IMPORT_TYPE_UPDATE
-SKIP = RowResult.IMPORT_TYPE_SKIP
+
+def ids_by(model, field_name: str, values) -> dict:
+    """``{value: pk}`` for the given natural keys (one query per chunk)."""
+    found = {}
+    for queryset in filter_in(model.objects.all(), field_name, values):
+        found.update(queryset.values_list(field_name, "pk"))
+    return found
+
+
+def set_import_types(rows, created, updated, *, key) -> None:
+    """Each row's import type from the keys a service created and updated."""
+    for row in rows:
+        found = key(row)
+        row.import_type = (
+            NEW if found in created else UPDATE if found in updated else SKIP
+        )
 
 
 def text_field(name: str, max_length: int, **kwargs) -> Field:
@@ -152,18 +161,11 @@ class ItemResource(BulkResource):
                 for column, blank in zip(columns, blanks, strict=True)
             ]  # fmt: skip
 
-        created, updated = merge_rows(
-            Item,
-            "sku",
-            columns,
-            [(row.values["sku"], *model_values(row)) for row in rows],
-            touch="updated_at",
+        created, updated = items_upsert(
+            fields=columns,
+            rows=[(row.values["sku"], *model_values(row)) for row in rows],
         )
-        for row in rows:
-            sku = row.values["sku"]
-            row.import_type = (
-                NEW if sku in created else UPDATE if sku in updated else SKIP
-            )
+        set_import_types(rows, created, updated, key=lambda row: row.values["sku"])
 
     def filter_export(self, queryset, **kwargs):
         return queryset.only(*self._meta.fields).order_by("sku")
@@ -238,7 +240,7 @@ class MovementResource(BulkResource):
         chunk_size = 2000
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
-        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        item_ids = ids_by(Item, "sku", (row.values.get("sku") for row in rows))
         for row in rows:
             sku = row.values.get("sku")
             if sku and "sku" not in row.errors:
@@ -265,41 +267,17 @@ class MovementResource(BulkResource):
     @staticmethod
     def check_stock(rows: list[ParsedRow]) -> None:
         """Report issues beyond stock, and receipts beyond what ``on_hand`` can
-        hold, now, with the file's other errors. The ledger checks again under
-        row locks when it posts (the authority)."""
-        balances: dict[int, Decimal] = {}
-        items = Item.objects.all()
-        item_ids = (row.values.get("item_id") for row in rows)
-        for queryset in filter_in(items, "pk", item_ids, sql_type="bigint"):
-            balances.update(queryset.values_list("pk", "on_hand"))
-        for row in rows:
-            signed, item_id = row.values.get("signed"), row.values.get("item_id")
-            if row.errors or signed is None or item_id not in balances:
-                continue
-            if balances[item_id] + signed < 0:
-                row.add_error(
-                    "quantity",
-                    str(
-                        InsufficientStock(
-                            sku=row.values["sku"],
-                            requested=-signed,
-                            on_hand=balances[item_id],
-                        )
-                    ),
-                )
-            elif balances[item_id] + signed > MAX_ON_HAND:
-                row.add_error(
-                    "quantity",
-                    str(
-                        StockOverflow(
-                            sku=row.values["sku"],
-                            quantity=signed,
-                            on_hand=balances[item_id],
-                        )
-                    ),
-                )
-            else:
-                balances[item_id] += signed
+        hold, now, with the file's other errors (``check_movements_stock``)."""
+        refused = check_movements_stock(
+            [
+                None
+                if row.errors or row.values.get("signed") is None
+                else (row.values["item_id"], row.values["sku"], row.values["signed"])
+                for row in rows
+            ]
+        )
+        for index, message in refused.items():
+            rows[index].add_error("quantity", message)
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         movements = [
@@ -362,7 +340,7 @@ class PlannedDemandResource(BulkResource):
         chunk_size = 2000
 
     def validate_rows(self, rows: list[ParsedRow], **kwargs) -> None:
-        item_ids = self.ids_by(Item, "sku", (row.values.get("sku") for row in rows))
+        item_ids = ids_by(Item, "sku", (row.values.get("sku") for row in rows))
         for row in rows:
             sku = row.values.get("sku")
             if sku and "sku" not in row.errors:

@@ -4,8 +4,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from inventory_site.dates import DateOutOfRange, check_event_moment, check_planned_date
+from inventory_site.limits import column_max
 
-from .limits import column_max
 from .models import (
     ClassificationRun,
     Item,

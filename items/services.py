@@ -29,8 +29,8 @@ from inventory_site.dates import (
     check_planned_date,
 )
 from inventory_site.formatting import exact, is_whole_unit
+from inventory_site.limits import column_max
 
-from .limits import column_max
 from .models import (
     Item,
     MovementKind,
@@ -40,7 +40,7 @@ from .models import (
     UnmetDemand,
     UnmetDemandReason,
 )
-from .sql import filter_in, insert_rows, update_from_values
+from .sql import filter_in, insert_rows, merge_rows, update_from_values
 
 THOUSANDTH = Decimal("0.001")
 KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call
@@ -414,6 +414,49 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
             net[m.item_id] += m.quantity
         _items_add_on_hand(net)
     return len(movements)
+
+
+def check_movements_stock(
+    changes: Sequence[tuple[int, str, Decimal] | None],
+) -> dict[int, str]:
+    """The ledger's refusals for a batch of signed stock changes ``(item_id,
+    sku, quantity)``, in order, before posting them: by index, an issue beyond
+    the stock on hand (after the batch's earlier changes) or a receipt beyond
+    what ``on_hand`` can hold. ``None`` entries are skipped. Read-only; the
+    ledger checks again under row locks when it posts (the authority)."""
+    balances: dict[int, Decimal] = {}
+    item_ids = (change[0] for change in changes if change is not None)
+    for queryset in filter_in(Item.objects.all(), "pk", item_ids, sql_type="bigint"):
+        balances.update(queryset.values_list("pk", "on_hand"))
+    refused: dict[int, str] = {}
+    for index, change in enumerate(changes):
+        if change is None or change[0] not in balances:
+            continue
+        item_id, sku, signed = change
+        if balances[item_id] + signed < 0:
+            refused[index] = str(
+                InsufficientStock(sku=sku, requested=-signed, on_hand=balances[item_id])
+            )
+        elif balances[item_id] + signed > MAX_ON_HAND:
+            refused[index] = str(
+                StockOverflow(sku=sku, quantity=signed, on_hand=balances[item_id])
+            )
+        else:
+            balances[item_id] += signed
+    return refused
+
+
+def items_upsert(
+    *, fields: Sequence[str], rows: Sequence[Sequence]
+) -> tuple[set[str], set[str]]:
+    """Create or update items by ``sku``: rows of ``(sku, value, …)`` for
+    ``fields``; a new item gets the model's defaults for the other fields.
+    Returns the skus created and those updated (the rest were unchanged). Never
+    stock: ``on_hand`` changes only through the ledger. Set-based
+    (``items.sql.merge_rows``)."""
+    if "on_hand" in fields:
+        raise ValueError("on_hand changes only through the stock ledger.")
+    return merge_rows(Item, "sku", fields, rows, touch="updated_at")
 
 
 def _items_add_on_hand(net: dict[int, Decimal]) -> None:

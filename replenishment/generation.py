@@ -38,7 +38,7 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
-from items.limits import column_max
+from inventory_site.limits import column_max
 from items.models import Item, MovementKind, StockMovement
 from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
 from items.services import items_store_planning_figures
@@ -653,7 +653,7 @@ def suggestions_generate_chunk(
     return result
 
 
-#: Plan figure → the suggestion column that stores it (items.limits).
+#: Plan figure → the suggestion column that stores it (inventory_site.limits).
 _PLAN_COLUMNS = {
     "quantity": "quantity",
     "daily_demand": "avg_daily_demand",

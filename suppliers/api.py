@@ -29,6 +29,7 @@ from .services import (
     InvalidReceipt,
     InvalidTransition,
     LineReceipt,
+    check_receivable,
     delivery_cancel,
     delivery_close_short,
     delivery_place_order,
@@ -114,6 +115,10 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def receive(self, request, reference=None):
         delivery = self.get_object()
+        try:
+            check_receivable(delivery)
+        except DeliveryNotReceivable as error:
+            return delivery_error_response(error)
         serializer = ReceiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         receipts = [

@@ -1,8 +1,9 @@
 from django import forms
 
-from items.limits import column_max
+from inventory_site.limits import column_max
 
 from .models import DeliveryLine, DeliveryStatus
+from .receiving import inspection_problems
 
 
 class DeliveryFilterForm(forms.Form):
@@ -42,16 +43,17 @@ class LineReceiptForm(forms.Form):
     rejection_reason = forms.CharField(label="Reason", required=False, max_length=255)
 
     def clean(self):
+        """The rules of receiving (suppliers.receiving), as field errors."""
         data = super().clean()
         received = data.get("quantity_received")
         rejected = data.get("quantity_rejected")
         if received is not None and rejected is not None:
-            if rejected > received:
-                self.add_error(
-                    "quantity_rejected", "Cannot reject more than was received."
-                )
-            if rejected and not data.get("rejection_reason"):
-                self.add_error("rejection_reason", "Say why parts were rejected.")
+            for problem in inspection_problems(
+                received=received,
+                rejected=rejected,
+                reason=data.get("rejection_reason", ""),
+            ):
+                self.add_error(problem.field, problem.field_message)
         return data
 
 

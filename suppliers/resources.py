@@ -12,45 +12,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from import_export.fields import Field
 
-from items.imports import (
-    BulkResource,
+from bulk.resources import BulkResource, ParsedRow
+from bulk.widgets import (
     DateTimeWidget,
     DateWidget,
     DecimalWidget,
     IntegerWidget,
-    ParsedRow,
-    RowsInvalid,
-    filter_in,
     format_decimal,
-    insert_rows,
-    update_rows,
 )
-from items.models import MONEY, QTY, Item, MovementKind
-from items.resources import (
-    NEW,
-    SKIP,
-    UPDATE,
-    ItemResource,
-    MovementResource,
-    PlannedDemandResource,
-    text_field,
-)
+from items.models import MONEY, QTY, Item
+from items.resources import ids_by, set_import_types, text_field
 from items.services import (
     InvalidQuantity,
-    MovementBatchError,
-    MovementInput,
     check_whole_units,
-    movements_bulk_post,
 )
+from items.sql import filter_in
 
+from .delivery_import import check_deliveries_import, deliveries_import
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem
-from .services import check_quoted_lead_time_days
+from .services import check_quoted_lead_time_days, sources_upsert, suppliers_upsert
 
 ZERO = Decimal(0)
 
@@ -82,25 +67,14 @@ class SupplierResource(BulkResource):
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c != "code"]
-        codes = (row.values["code"] for row in rows)
-        existing: dict[str, tuple] = {}
-        for queryset in filter_in(Supplier.objects.all(), "code", codes):
-            for pk, code, *values in queryset.values_list("pk", "code", *columns):
-                existing[code] = (pk, values)
-        new_suppliers, updates = [], []
-        for row in rows:
-            values = [row.values.get(column) or "" for column in columns]
-            current = existing.get(row.values["code"])
-            if current is None:
-                new_suppliers.append((row.values["code"], *values))
-                row.import_type = NEW
-            elif current[1] != values:
-                updates.append((current[0], *values))
-                row.import_type = UPDATE
-            else:
-                row.import_type = SKIP
-        insert_rows(Supplier, ["code", *columns], new_suppliers)
-        update_rows(Supplier, columns, updates)
+        created, updated = suppliers_upsert(
+            fields=columns,
+            rows=[
+                (row.values["code"], *(row.values.get(c) or "" for c in columns))
+                for row in rows
+            ],
+        )
+        set_import_types(rows, created, updated, key=lambda row: row.values["code"])
 
     def filter_export(self, queryset, **kwargs):
         return queryset.only(*self._meta.fields).order_by("code")
@@ -175,34 +149,26 @@ class SourceResource(BulkResource):
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
         columns = [c for c in self.present_columns if c not in ("supplier", "sku")]
-        item_ids = (row.values["item_id"] for row in rows)
-        existing: dict[tuple[int, int], tuple] = {}
-        sources = SupplierItem.objects.all()
-        for queryset in filter_in(sources, "item_id", item_ids, sql_type="bigint"):
-            for pk, supplier_id, item_id, *values in queryset.values_list(
-                "pk", "supplier_id", "item_id", *columns
-            ):
-                existing[supplier_id, item_id] = (pk, values)
-        new_sources, updates = [], []
-        for row in rows:
-            values = [
-                self.blank_values[c]
-                if row.values.get(c) in (None, "")
-                else row.values[c]
-                for c in columns
-            ]
-            key = (row.values["supplier_id"], row.values["item_id"])
-            current = existing.get(key)
-            if current is None:
-                new_sources.append((*key, *values))
-                row.import_type = NEW
-            elif current[1] != values:
-                updates.append((current[0], *values))
-                row.import_type = UPDATE
-            else:
-                row.import_type = SKIP
-        insert_rows(SupplierItem, ["supplier_id", "item_id", *columns], new_sources)
-        update_rows(SupplierItem, columns, updates)
+
+        def key(row: ParsedRow) -> tuple[int, int]:
+            return row.values["supplier_id"], row.values["item_id"]
+
+        created, updated = sources_upsert(
+            fields=columns,
+            rows=[
+                (
+                    *key(row),
+                    *(
+                        self.blank_values[c]
+                        if row.values.get(c) in (None, "")
+                        else row.values[c]
+                        for c in columns
+                    ),
+                )
+                for row in rows
+            ],
+        )
+        set_import_types(rows, created, updated, key=key)
 
     def filter_export(self, queryset, **kwargs):
         columns = [f for f in self._meta.fields if f not in ("supplier", "sku")]
@@ -222,26 +188,13 @@ def resolve_keys(rows: list[ParsedRow], *, supplier: bool, item: bool) -> None:
     if item:
         lookups.append(("sku", "item_id", Item, "sku", "sku"))
     for column, id_key, model, field_name, noun in lookups:
-        ids = BulkResource.ids_by(
-            model, field_name, (row.values.get(column) for row in rows)
-        )
+        ids = ids_by(model, field_name, (row.values.get(column) for row in rows))
         for row in rows:
             value = row.values.get(column)
             if value and column not in row.errors:
                 row.values[id_key] = ids.get(value)
                 if row.values[id_key] is None:
                     row.add_error(column, f"unknown {noun} '{value}'.")
-
-
-class LineFigures(NamedTuple):
-    """What an import needs of an existing delivery line (no model instance)."""
-
-    pk: int
-    delivery_id: int
-    item_id: int
-    quantity_ordered: Decimal
-    quantity_received: Decimal
-    quantity_rejected: Decimal
 
 
 class DeliveryResource(BulkResource):
@@ -284,6 +237,7 @@ class DeliveryResource(BulkResource):
     quantity_rejected = Field(
         column_name="quantity_rejected", widget=DecimalWidget(**QTY)
     )
+    rejection_reason = text_field("rejection_reason", 255)
 
     uses_raw_cells = True  # messages quote cells as written
     required_columns = (
@@ -294,7 +248,12 @@ class DeliveryResource(BulkResource):
         "ordered_at",
         "promised_date",
     )
-    optional_columns = ("received_at", "quantity_received", "quantity_rejected")
+    optional_columns = (
+        "received_at",
+        "quantity_received",
+        "quantity_rejected",
+        "rejection_reason",
+    )
     key_columns = ("reference", "sku")
     #: A draft has no ordered_at and a delivery may have no promise yet;
     #: plan_delivery decides when a blank ordered_at is an error.
@@ -312,6 +271,7 @@ class DeliveryResource(BulkResource):
             "received_at",
             "quantity_received",
             "quantity_rejected",
+            "rejection_reason",
         )
         export_order = fields
         import_id_fields = ("reference", "sku")
@@ -327,13 +287,7 @@ class DeliveryResource(BulkResource):
             if row.values.get("reference"):
                 groups[row.values["reference"]].append(row)
         self.check_groups_agree(groups)
-        deliveries, lines = self.load_existing(groups)
-        self.plans = []
-        for reference, group in groups.items():
-            delivery = deliveries.get(reference)
-            self.plans.append(
-                self.plan_delivery(reference, group, delivery, lines.get(reference, {}))
-            )
+        self.plans = check_deliveries_import(groups)
 
     def check_whole_units(self, rows) -> None:
         """Items counted in whole units refuse fractional quantities (received
@@ -377,288 +331,10 @@ class DeliveryResource(BulkResource):
                             "rows of one delivery must agree.",
                         )
 
-    def load_existing(self, groups):
-        """Existing deliveries by reference and their lines by item id, locked in
-        primary-key order so a concurrent receipt cannot slip in between."""
-        deliveries: dict[str, Delivery] = {}
-        locked = Delivery.objects.select_for_update().order_by("pk")
-        for queryset in filter_in(locked, "reference", groups):
-            for delivery in queryset:
-                deliveries[delivery.reference] = delivery
-        by_id = {delivery.pk: delivery for delivery in deliveries.values()}
-        lines: dict[str, dict[int, LineFigures]] = defaultdict(dict)
-        locked = DeliveryLine.objects.select_for_update().order_by("pk")
-        for queryset in filter_in(locked, "delivery_id", by_id, sql_type="bigint"):
-            for line in map(
-                LineFigures._make, queryset.values_list(*LineFigures._fields)
-            ):
-                lines[by_id[line.delivery_id].reference][line.item_id] = line
-        return deliveries, lines
-
-    def plan_delivery(self, reference, group, delivery, lines) -> dict:
-        """Check one delivery's rows against what exists and work out the new
-        figures; returns the plan ``write_rows`` executes."""
-        first = group[0]
-        ordered_at = first.values.get("ordered_at")
-        promised_date = first.values.get("promised_date")
-        status = delivery.status if delivery else None
-        closed = status in (DeliveryStatus.RECEIVED, DeliveryStatus.CANCELLED)
-        if delivery is not None:
-            supplier_id = first.values.get("supplier_id")
-            if supplier_id and supplier_id != delivery.supplier_id:
-                code = Supplier.objects.get(pk=delivery.supplier_id).code
-                for row in group:
-                    row.add_error(
-                        "supplier",
-                        f"delivery {reference} exists and is from supplier {code}.",
-                    )
-            if (
-                ordered_at is None
-                and "ordered_at" not in first.errors
-                and delivery.ordered_at is not None
-            ):
-                for row in group:
-                    row.add_error(
-                        "ordered_at",
-                        f"a value is required: delivery {reference} is "
-                        f"{delivery.get_status_display().lower()}.",
-                    )
-        plan_lines = []
-        receipt_columns = ("received_at", "quantity_received", "quantity_rejected")
-        for row in group:
-            if (
-                row.values.get("item_id") is None
-                or any(column in row.errors for column in receipt_columns)
-                or (
-                    row.values.get("quantity_ordered") is None
-                    and row.values.get("quantity_received") is None
-                )
-            ):
-                continue
-            line = lines.get(row.values["item_id"])
-            plan_lines.append(self.plan_line(row, line, reference, ordered_at, closed))
-        in_file = {row.values.get("item_id") for row in group}
-        untouched = [line for item_id, line in lines.items() if item_id not in in_file]
-        return {
-            "reference": reference,
-            "rows": group,
-            "delivery": delivery,
-            "supplier_id": first.values.get("supplier_id"),
-            "ordered_at": ordered_at,
-            "promised_date": promised_date,
-            "lines": plan_lines,
-            "untouched": untouched,
-        }
-
-    def plan_line(self, row, line, reference, ordered_at, closed) -> dict:
-        received_at = row.values.get("received_at")
-        ordered = row.values.get("quantity_ordered")  # None only with errors
-        current_received = line.quantity_received if line else ZERO
-        current_rejected = line.quantity_rejected if line else ZERO
-        received = row.values.get("quantity_received")
-        if received is None:
-            received = ordered if received_at else current_received
-        rejected = row.values.get("quantity_rejected")
-        if rejected is None:
-            rejected = current_rejected
-        if rejected > received:
-            row.add_error(
-                "quantity_rejected",
-                f"cannot reject {format_decimal(rejected)}: only "
-                f"{format_decimal(received)} received.",
-            )
-        if received < current_received:
-            row.add_error(
-                "quantity_received",
-                f"{format_decimal(current_received)} already received; an import "
-                "cannot reduce it.",
-            )
-        if rejected < current_rejected:
-            row.add_error(
-                "quantity_rejected",
-                f"{format_decimal(current_rejected)} already rejected; an import "
-                "cannot reduce it.",
-            )
-        accepted_before = current_received - current_rejected
-        accepted = received - rejected
-        changed = (received, rejected) != (current_received, current_rejected)
-        quantities_valid = not (
-            {"quantity_received", "quantity_rejected"} & row.errors.keys()
-        )
-        if quantities_valid and accepted < accepted_before:
-            row.add_error(
-                "quantity_rejected",
-                f"would take back {format_decimal(accepted_before - accepted)} "
-                "accepted units already in stock; correct stock with an "
-                "adjustment instead.",
-            )
-        if changed and closed:
-            row.add_error(
-                "received_at",
-                f"delivery {reference} is closed (received or cancelled) and "
-                "cannot receive more.",
-            )
-        elif changed and received_at is None:
-            row.add_error(
-                "received_at", "a value is required to receive goods on this line."
-            )
-        elif received_at is not None and ordered_at is None:
-            row.add_error(
-                "ordered_at", "a value is required: the line has been received."
-            )
-        elif received_at is not None and received_at < ordered_at:
-            row.add_error(
-                "received_at",
-                f"is before ordered_at ({row.raw.get('ordered_at')}).",
-            )
-        return {
-            "row": row,
-            "line": line,
-            "ordered": ordered,
-            "received": received,
-            "rejected": rejected,
-            "post": accepted - accepted_before,
-            "received_at": received_at,
-        }
-
     # -- writing -------------------------------------------------------------------
 
     def write_rows(self, rows: list[ParsedRow], *, user=None) -> None:
-        self.write_deliveries(user)
-        self.write_lines()
-        self.post_receipts(user)
-
-    def write_deliveries(self, user) -> None:
-        created_by_id = user.pk if user is not None and user.is_authenticated else None
-        new_deliveries, updates = [], []
-        for plan in self.plans:
-            status, received_at = self.delivery_status(plan)
-            figures = (status, plan["ordered_at"], plan["promised_date"], received_at)
-            delivery = plan["delivery"]
-            if delivery is None:
-                new_deliveries.append(
-                    (plan["supplier_id"], plan["reference"], *figures, created_by_id)
-                )
-                plan["delivery_changed"] = True
-                continue
-            plan["delivery_id"] = delivery.pk
-            current = (
-                delivery.status,
-                delivery.ordered_at,
-                delivery.promised_date,
-                delivery.received_at,
-            )
-            plan["delivery_changed"] = figures != current
-            if plan["delivery_changed"]:
-                updates.append((delivery.pk, *figures))
-        figure_fields = ["status", "ordered_at", "promised_date", "received_at"]
-        insert_rows(
-            Delivery,
-            ["supplier_id", "reference", *figure_fields, "created_by_id"],
-            new_deliveries,
-        )
-        update_rows(Delivery, figure_fields, updates)
-        if new_deliveries:
-            ids = self.ids_by(Delivery, "reference", (d[1] for d in new_deliveries))
-            for plan in self.plans:
-                plan.setdefault("delivery_id", ids.get(plan["reference"]))
-
-    def write_lines(self) -> None:
-        quantity_fields = ["quantity_ordered", "quantity_received", "quantity_rejected"]
-        new_lines, updates = [], []
-        for plan in self.plans:
-            for entry in plan["lines"]:
-                row, line = entry["row"], entry["line"]
-                figures = (entry["ordered"], entry["received"], entry["rejected"])
-                if line is None:
-                    new_lines.append(
-                        (plan["delivery_id"], row.values["item_id"], *figures)
-                    )
-                    row.import_type = NEW
-                    continue
-                entry["line_id"] = line.pk
-                current = (
-                    line.quantity_ordered,
-                    line.quantity_received,
-                    line.quantity_rejected,
-                )
-                if figures != current:
-                    updates.append((line.pk, *figures))
-                changed = figures != current or plan["delivery_changed"]
-                row.import_type = UPDATE if changed else SKIP
-        insert_rows(
-            DeliveryLine, ["delivery_id", "item_id", *quantity_fields], new_lines
-        )
-        update_rows(DeliveryLine, quantity_fields, updates)
-        if new_lines:
-            ids = {}
-            lines = DeliveryLine.objects.all()
-            delivery_ids = (line[0] for line in new_lines)
-            for queryset in filter_in(
-                lines, "delivery_id", delivery_ids, sql_type="bigint"
-            ):
-                for pk, delivery_id, item_id in queryset.values_list(
-                    "pk", "delivery_id", "item_id"
-                ):
-                    ids[delivery_id, item_id] = pk
-            for plan in self.plans:
-                for entry in plan["lines"]:
-                    key = (plan["delivery_id"], entry["row"].values["item_id"])
-                    entry.setdefault("line_id", ids.get(key))
-
-    def delivery_status(self, plan) -> tuple[str, object]:
-        delivery = plan["delivery"]
-        if delivery is not None and delivery.status in (
-            DeliveryStatus.RECEIVED,
-            DeliveryStatus.CANCELLED,
-        ):
-            return delivery.status, delivery.received_at
-        if plan["ordered_at"] is None:
-            return DeliveryStatus.DRAFT, None
-        entries = plan["lines"]
-        untouched = plan["untouched"]
-        complete = all(
-            entry["received_at"] is not None or entry["received"] >= entry["ordered"]
-            for entry in entries
-        ) and all(line.quantity_received >= line.quantity_ordered for line in untouched)
-        times = [e["received_at"] for e in entries if e["received_at"] is not None]
-        if delivery is not None and delivery.received_at is not None:
-            times.append(delivery.received_at)
-        if complete and times:
-            return DeliveryStatus.RECEIVED, max(times)
-        if any(e["received"] > 0 for e in entries) or any(
-            line.quantity_received > 0 for line in untouched
-        ):
-            return DeliveryStatus.PARTIALLY_RECEIVED, None
-        return DeliveryStatus.ORDERED, None
-
-    def post_receipts(self, user) -> None:
-        """Accepted quantities not yet in stock, posted through the ledger."""
-        receipts = [
-            (entry, plan["reference"])
-            for plan in self.plans
-            for entry in plan["lines"]
-            if entry["post"] > 0
-        ]
-        try:
-            movements_bulk_post(
-                movements=[
-                    MovementInput(
-                        item_id=entry["row"].values["item_id"],
-                        kind=MovementKind.RECEIPT,
-                        quantity=entry["post"],
-                        occurred_at=entry["received_at"],
-                        note=f"Delivery {reference}",
-                        delivery_line_id=entry["line_id"],
-                    )
-                    for entry, reference in receipts
-                ],
-                user=user,
-            )
-        except MovementBatchError as error:
-            for index, message in error.errors.items():
-                receipts[index][0]["row"].add_error("quantity_received", message)
-            raise RowsInvalid from error
+        deliveries_import(plans=self.plans, user=user)
 
     # -- export --------------------------------------------------------------------
 
@@ -672,6 +348,7 @@ class DeliveryResource(BulkResource):
                 "quantity_ordered",
                 "quantity_received",
                 "quantity_rejected",
+                "rejection_reason",
                 "delivery__reference",
                 "delivery__status",
                 "delivery__ordered_at",
@@ -707,14 +384,3 @@ class DeliveryResource(BulkResource):
         return bool(line.quantity_received) or (
             line.delivery.status == DeliveryStatus.RECEIVED
         )
-
-
-#: The five resources by the name ``import_data`` and ``export_data`` take.
-RESOURCES: dict[str, type[BulkResource]] = {
-    "items": ItemResource,
-    "suppliers": SupplierResource,
-    "sources": SourceResource,
-    "deliveries": DeliveryResource,
-    "movements": MovementResource,
-    "demand": PlannedDemandResource,
-}

@@ -2,10 +2,11 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from items.limits import column_max
+from inventory_site.limits import column_max
 from items.models import Item
 
 from .models import Delivery, DeliveryLine, Supplier, SupplierItem, SupplierScore
+from .receiving import inspection_problems
 from .services import check_quoted_lead_time_days
 
 
@@ -120,6 +121,21 @@ class LineReceiptSerializer(serializers.Serializer):
     rejection_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=255, default=""
     )
+
+    def validate(self, attrs):
+        """The rules of receiving (suppliers.receiving), as field errors of the
+        line: e.g. ``{"lines": [{"rejection_reason": ["…"]}]}``."""
+        problems = inspection_problems(
+            received=attrs["quantity_received"],
+            rejected=attrs["quantity_rejected"],
+            reason=attrs.get("rejection_reason", ""),
+        )
+        if problems:
+            raise serializers.ValidationError(
+                {problem.field: [problem.message] for problem in problems},
+                code=problems[0].code,
+            )
+        return attrs
 
 
 class ReceiveSerializer(serializers.Serializer):

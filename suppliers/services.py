@@ -20,8 +20,8 @@ from inventory_site.dates import (
     check_planned_date,
 )
 from inventory_site.formatting import exact
+from inventory_site.limits import column_max
 from inventory_site.locks import job_lock
-from items.limits import column_max
 from items.models import Item
 from items.services import (
     InvalidQuantity,
@@ -31,6 +31,7 @@ from items.services import (
     counts_in_whole_units,
     stock_receive_for_delivery_line,
 )
+from items.sql import filter_in, insert_rows, merge_rows, update_rows
 from jobs.services import job_enqueue
 
 from .models import (
@@ -41,6 +42,13 @@ from .models import (
     Supplier,
     SupplierItem,
     SupplierScore,
+)
+from .receiving import (
+    LineState,
+    accepted_to_post,
+    inspection_problems,
+    reasons_joined,
+    status_after_receipt,
 )
 from .selectors import ScoreFigures, supplier_scores_compute
 
@@ -68,6 +76,17 @@ class InvalidTransition(DeliveryError):
 
 class DeliveryNotReceivable(InvalidTransition):
     code = "not_receivable"
+
+
+def check_receivable(delivery) -> None:
+    """``DeliveryNotReceivable`` unless ``delivery`` is open for receiving: the
+    state is checked before the quantities (a closed delivery refuses any
+    receipt, even one that is wrong in itself)."""
+    if delivery.status not in OPEN_DELIVERY_STATUSES:
+        raise DeliveryNotReceivable(
+            f"Delivery {delivery.reference} is {delivery.get_status_display()} "
+            "and cannot be received."
+        )
 
 
 class InvalidReceipt(DeliveryError):
@@ -129,6 +148,46 @@ def _who(user) -> str:
 
 def _append_note(delivery: Delivery, text: str) -> None:
     delivery.note = f"{delivery.note}\n{text}".strip() if delivery.note else text
+
+
+def suppliers_upsert(
+    *, fields: Sequence[str], rows: Sequence[Sequence]
+) -> tuple[set[str], set[str]]:
+    """Create or update suppliers by ``code``: rows of ``(code, value, …)`` for
+    ``fields``. Returns the codes created and those updated. Set-based
+    (``items.sql.merge_rows``)."""
+    return merge_rows(Supplier, "code", fields, rows)
+
+
+def sources_upsert(
+    *, fields: Sequence[str], rows: Sequence[Sequence]
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Create or update sources by (supplier, item): rows of ``(supplier_id,
+    item_id, value, …)`` for ``fields``. Returns the keys created and those
+    updated; existing values are read per chunk of items, then one insert and
+    one update statement per batch."""
+    existing: dict[tuple[int, int], tuple] = {}
+    sources = SupplierItem.objects.all()
+    item_ids = (row[1] for row in rows)
+    for queryset in filter_in(sources, "item_id", item_ids, sql_type="bigint"):
+        for pk, supplier_id, item_id, *values in queryset.values_list(
+            "pk", "supplier_id", "item_id", *fields
+        ):
+            existing[supplier_id, item_id] = (pk, values)
+    new_sources, updates = [], []
+    created, updated = set(), set()
+    for supplier_id, item_id, *values in rows:
+        key = (supplier_id, item_id)
+        current = existing.get(key)
+        if current is None:
+            new_sources.append((*key, *values))
+            created.add(key)
+        elif current[1] != values:
+            updates.append((current[0], *values))
+            updated.add(key)
+    insert_rows(SupplierItem, ["supplier_id", "item_id", *fields], new_sources)
+    update_rows(SupplierItem, fields, updates)
+    return created, updated
 
 
 def check_order_quantity(*, item: Item, quantity) -> Decimal:
@@ -392,34 +451,16 @@ def line_receipt_maximum(line: DeliveryLine, tolerance: Decimal | None = None):
 
 
 def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, Decimal]:
+    """The inspection rules (suppliers.receiving) for what arrives now."""
     received, rejected = receipt.quantity_received, receipt.quantity_rejected
-    if received is None or received < 0:
-        raise InvalidReceipt(
-            f"{line.item.sku}: received quantity must be zero or more.",
-            line_id=line.pk,
-            field="quantity_received",
-        )
-    if rejected is None or rejected < 0:
-        raise InvalidReceipt(
-            f"{line.item.sku}: rejected quantity must be zero or more.",
-            line_id=line.pk,
-            field="quantity_rejected",
-        )
-    if rejected > received:
-        raise InvalidReceipt(
-            f"{line.item.sku}: cannot reject {exact(rejected)}, only {exact(received)} "
-            "received.",
-            line_id=line.pk,
-            field="quantity_rejected",
-        )
-    for value, field in (
-        (received, "quantity_received"),
-        (rejected, "quantity_rejected"),
+    for problem in inspection_problems(
+        received=received,
+        rejected=rejected,
+        reason=receipt.rejection_reason,
+        sku=line.item.sku,
+        unit=line.item.unit,
     ):
-        try:
-            check_whole_units(sku=line.item.sku, unit=line.item.unit, quantity=value)
-        except InvalidQuantity as error:
-            raise InvalidReceipt(str(error), line_id=line.pk, field=field) from None
+        raise InvalidReceipt(problem.message, line_id=line.pk, field=problem.field)
     return received, rejected
 
 
@@ -508,11 +549,7 @@ def delivery_receive(
     notes: list[str] = []
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status not in OPEN_DELIVERY_STATUSES:
-            raise DeliveryNotReceivable(
-                f"Delivery {delivery.reference} is {delivery.get_status_display()} "
-                "and cannot be received."
-            )
+        check_receivable(delivery)
         lines = {
             line.pk: line
             for line in DeliveryLine.objects.select_for_update()
@@ -532,14 +569,19 @@ def delivery_receive(
             if received == 0:
                 continue
             _check_line_total(line, received)
-            accepted = received - rejected
+            accepted = accepted_to_post(
+                received_before=line.quantity_received,
+                rejected_before=line.quantity_rejected,
+                received=line.quantity_received + received,
+                rejected=line.quantity_rejected + rejected,
+            )
             _check_tolerance(line, accepted, tolerance)
             over_before = line.quantity_accepted > line.quantity_ordered
             line.quantity_received += received
             line.quantity_rejected += rejected
-            if receipt.rejection_reason:  # keep earlier reasons of the line
-                reasons = [line.rejection_reason, receipt.rejection_reason.strip()]
-                line.rejection_reason = "; ".join(r for r in reasons if r)[:255]
+            line.rejection_reason = reasons_joined(
+                line.rejection_reason, receipt.rejection_reason
+            )
             line.save(
                 update_fields=[
                     "quantity_received",
@@ -575,16 +617,18 @@ def delivery_receive(
             raise InvalidReceipt("Nothing received: enter at least one quantity.")
         for note in notes:
             _append_note(delivery, note)
-        complete = all(
-            line.quantity_accepted >= line.quantity_ordered for line in lines.values()
-        )
-        if complete:
+        status = status_after_receipt(
+            LineState(line.quantity_ordered, line.quantity_received,
+                      line.quantity_rejected)
+            for line in lines.values()
+        )  # fmt: skip
+        if status == DeliveryStatus.RECEIVED:
             delivery.status = DeliveryStatus.RECEIVED
             delivery.received_at = received_at
         elif close:
             _close_short(delivery, lines.values(), at=received_at, user=user)
         else:
-            delivery.status = DeliveryStatus.PARTIALLY_RECEIVED
+            delivery.status = status
         delivery.save(update_fields=["status", "received_at", "note"])
     delivery.receipt_notes = notes
     return delivery

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "jobs",
+    "bulk",
     "items",
     "suppliers",
     "replenishment",
@@ -272,9 +273,19 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # cache (shared by every web process and machine), not in one machine's /tmp.
 # While the cache is unreachable it is kept on the web machine's disk instead.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "inventory_site.cache.ImportTmpStorage"
+# The import/export resources by the name `import_data` and `export_data` take
+# (bulk finds them here, as Celery beat finds tasks: by dotted path).
+BULK_RESOURCES = {
+    "items": "items.resources.ItemResource",
+    "suppliers": "suppliers.resources.SupplierResource",
+    "sources": "suppliers.resources.SourceResource",
+    "deliveries": "suppliers.resources.DeliveryResource",
+    "movements": "items.resources.MovementResource",
+    "demand": "items.resources.PlannedDemandResource",
+}
 # Admin imports: files larger than this are refused (use `manage.py import_data`);
 # files with more rows than IMPORT_BACKGROUND_ROWS are imported by a Celery worker
-# (items.import_runs) while the admin watches a progress page.
+# (bulk.services) while the admin watches a progress page.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 # Every import (command, admin, background): at most this many rows after the

@@ -4,8 +4,9 @@ background run whose page refreshes until the outcome is there."""
 import pytest
 from playwright.sync_api import expect
 
-from items.import_runs import import_run_execute
-from items.models import ImportRun, Item
+from bulk.models import ImportRun
+from bulk.services import import_run_execute
+from items.models import Item
 from tests.factories import SuperuserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

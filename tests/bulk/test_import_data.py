@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 SITE_TZ = ZoneInfo(settings.TIME_ZONE)
 DELIVERY_HEADER = (
     "reference,supplier,sku,quantity_ordered,ordered_at,promised_date,"
-    "received_at,quantity_received,quantity_rejected\n"
+    "received_at,quantity_received,quantity_rejected,rejection_reason\n"
 )
 
 
@@ -384,7 +384,7 @@ def test_a_received_line_posts_its_accepted_quantity_once(tmp_path, catalogue):
     path = write(
         tmp_path,
         "deliveries.csv",
-        DELIVERY_HEADER + "PO-1,S1,A,10,2025-03-01,2025-03-08,2025-03-07,10,2\n"
+        DELIVERY_HEADER + "PO-1,S1,A,10,2025-03-01,2025-03-08,2025-03-07,10,2,dented\n"
         "PO-1,S1,B,5,2025-03-01,2025-03-08,2025-03-07T15:00:00,,\n",
     )
     run("deliveries", path)
@@ -410,7 +410,7 @@ def test_reimport_posts_only_the_difference_and_sets_the_status(tmp_path, catalo
     path = write(
         tmp_path,
         "deliveries.csv",
-        DELIVERY_HEADER + "PO-1,S1,A,10,2025-03-01,2025-03-08,2025-03-07,6,1\n"
+        DELIVERY_HEADER + "PO-1,S1,A,10,2025-03-01,2025-03-08,2025-03-07,6,1,wet\n"
         "PO-1,S1,B,5,2025-03-01,2025-03-08,,,\n",
     )
     run("deliveries", path)

@@ -22,9 +22,10 @@ from django.db import DataError, connection
 from django.test import Client
 from django.urls import reverse
 
-from items.import_runs import import_run_execute
-from items.imports import read_xlsx
-from items.models import ImportRun, Item, StockMovement
+from bulk.models import ImportRun
+from bulk.readers import read_xlsx
+from bulk.services import import_run_execute
+from items.models import Item, StockMovement
 from items.resources import ItemResource
 from tests.factories import ItemFactory
 
@@ -164,9 +165,7 @@ def test_a_large_upload_sent_twice_is_queued_once(admin_client_logged, settings)
 
     run = ImportRun.objects.get()
     assert (
-        first.url
-        == second.url
-        == reverse("admin:items_importrun_change", args=[run.pk])
+        first.url == second.url == reverse("admin:bulk_importrun_change", args=[run.pk])
     )
     assert "This file was already imported" in messages_of(admin_client_logged, second)
     import_run_execute(run_id=run.pk)
@@ -374,7 +373,7 @@ def test_a_large_xlsx_without_a_dimension_goes_to_a_worker_that_enforces_the_lim
     response = post_upload(admin_client_logged, book, name="items.xlsx", model="item")
 
     run = ImportRun.objects.get()
-    assert response.url == reverse("admin:items_importrun_change", args=[run.pk])
+    assert response.url == reverse("admin:bulk_importrun_change", args=[run.pk])
     run = import_run_execute(run_id=run.pk)
     assert run.status == "failed"
     assert run.errors == [

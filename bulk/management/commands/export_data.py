@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suppliers.resources import RESOURCES
+from bulk.resources import resource_class, resource_names
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("resource", choices=sorted(RESOURCES))
+        parser.add_argument("resource", choices=resource_names())
         parser.add_argument("path", help="the .csv (or .xlsx) file to write")
 
     def handle(self, *args, resource, path, **options):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 f"{path}: unsupported file type '{path.suffix or path.name}': "
                 "use .csv or .xlsx."
             )
-        dataset = RESOURCES[resource]().export()
+        dataset = resource_class(resource)().export()
         try:
             if extension == ".csv":
                 with path.open("w", encoding="utf-8", newline="") as stream:

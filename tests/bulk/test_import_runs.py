@@ -1,5 +1,5 @@
 """Admin imports: the import permission, upload limits, and large files handed to
-a background worker with a progress page (items.import_runs, items.tasks)."""
+a background worker with a progress page (bulk.services, bulk.tasks)."""
 
 import time
 import uuid
@@ -11,11 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from kombu import Connection
 
+from bulk.models import ImportRun
+from bulk.services import import_run_execute, import_run_start
+from bulk.tasks import import_run_task
 from inventory_site.locks import job_lock
-from items.import_runs import import_run_execute, import_run_start
-from items.models import ImportRun, Item, StockMovement
+from items.models import Item, StockMovement
 from items.resources import ItemResource
-from items.tasks import import_run_task
 from jobs.models import Job
 from suppliers.models import Supplier
 from tests.factories import ItemFactory, UserFactory
@@ -62,12 +63,12 @@ def test_a_large_file_goes_to_a_worker_and_the_page_follows_it(
 
     run = ImportRun.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("admin:items_importrun_change", args=[run.pk])
+    assert response.url == reverse("admin:bulk_importrun_change", args=[run.pk])
     assert (run.status, run.rows_total, run.file_format) == ("queued", 5, "csv")
     assert run.resource == "items.resources.ItemResource"
     assert run.requested_by == superuser
     job = Job.objects.get()
-    assert (job.task_name, job.args) == ("items.tasks.import_run_task", [run.pk])
+    assert (job.task_name, job.args) == ("bulk.tasks.import_run_task", [run.pk])
     assert not Item.objects.exists()  # nothing happens in the request
 
     waiting = admin_client_logged.get(response.url).content.decode()
@@ -258,7 +259,7 @@ def test_staff_see_only_their_own_background_imports(client, background_over_3_r
 
     client.force_login(other)
     assert client.get(page).status_code == 404
-    listing = client.get(reverse("admin:items_importrun_changelist"))
+    listing = client.get(reverse("admin:bulk_importrun_changelist"))
     assert listing.status_code == 200
     assert "items.csv" not in listing.content.decode()
 

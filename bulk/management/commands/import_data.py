@@ -3,8 +3,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from import_export.results import RowResult
 
-from items.imports import ImportFileError, read_dataset, result_issues
-from suppliers.resources import RESOURCES
+from bulk.errors import ImportFileError
+from bulk.readers import read_dataset
+from bulk.resources import resource_class, resource_names, result_issues
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("resource", choices=sorted(RESOURCES))
+        parser.add_argument("resource", choices=resource_names())
         parser.add_argument("path", help="a .csv (UTF-8) or .xlsx file")
         parser.add_argument(
             "--dry-run",
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(f"{path}: {error}") from None
         read = time.perf_counter()
-        importer = RESOURCES[resource]()
+        importer = resource_class(resource)()
         result = importer.import_data(dataset, dry_run=dry_run, preview=False)
         if verbosity >= 2:
             done = time.perf_counter()

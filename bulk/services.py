@@ -1,6 +1,6 @@
-"""Services for large imports done in the background (the admin hands a file of
-more than ``IMPORT_BACKGROUND_ROWS`` rows to a Celery worker instead of making
-the request wait).
+"""Import runs: large imports done in the background (the admin hands a file of
+more than ``IMPORT_BACKGROUND_ROWS`` rows to a Celery worker instead of making the
+request wait), and confirmed previews recorded.
 
 ``import_run_start`` keeps the file in the database and queues the task through
 the outbox (so a broker outage loses nothing); ``import_run_execute`` imports it
@@ -31,25 +31,15 @@ from import_export.results import RowResult
 
 from jobs.services import job_enqueue
 
-from .imports import ImportFileError, read_csv, read_xlsx, result_issues
+from .errors import ImportAlreadyApplied, ImportFileError
 from .models import ImportRun, ImportRunStatus
+from .readers import read_csv, read_xlsx
+from .resources import result_issues
 
 logger = logging.getLogger(__name__)
 
-IMPORT_RUN_TASK = "items.tasks.import_run_task"
+IMPORT_RUN_TASK = "bulk.tasks.import_run_task"
 FORMATS = {"csv": read_csv, "xlsx": read_xlsx}
-
-
-class ImportAlreadyApplied(Exception):
-    """The upload with this key was already imported (or is being imported)."""
-
-    def __init__(self, upload_key: str):
-        self.upload_key = upload_key
-        self.run = ImportRun.objects.filter(upload_key=upload_key).first()
-        super().__init__(
-            "This file was already imported (the import was confirmed twice); "
-            "nothing was imported a second time."
-        )
 
 
 def _resource_path(resource_class: type) -> str:

@@ -105,7 +105,7 @@ def world():
         delivery=full,
         receipts=[
             LineReceipt(line_id=entry.pk, quantity_received=entry.quantity_ordered,
-                        quantity_rejected=Decimal("1"))
+                        quantity_rejected=Decimal("1"), rejection_reason="bent")
             for entry in full.lines.all()
         ],
         close=True,  # rejected parts are owed until closed short (DESIGN §5)
