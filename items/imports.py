@@ -2,13 +2,13 @@
 
 Every resource validates a whole file before it writes anything, then writes
 set-based (``filter_in``, ``insert_rows``, ``update_rows`` and ``merge_rows`` of
-``items.sql``: statements per batch, never per row; stock only through the ledger
-services), all in the one transaction ``Resource.import_data`` opens. It overrides
-``import_data_inner`` but returns the library's own ``Result``: invalid rows land
-in ``result.invalid_rows`` (``number`` = file line, header = line 1; errors keyed
-by column), file-level problems (headers) in ``result.base_errors``. So the admin's
-dry-run preview and the ``import_data`` command show the same errors, and any
-error means nothing is written.
+``inventory_site.db``: statements per batch, never per row; stock only through
+the ledger services), all in the one transaction ``Resource.import_data`` opens.
+It overrides ``import_data_inner`` but returns the library's own ``Result``:
+invalid rows land in ``result.invalid_rows`` (``number`` = file line, header =
+line 1; errors keyed by column), file-level problems (headers) in
+``result.base_errors``. So the admin's dry-run preview and the ``import_data``
+command show the same errors, and any error means nothing is written.
 
 Row numbers follow the file-line convention: the header is line 1, the first data
 row line 2 (for .xlsx the spreadsheet's row number). Blank rows are skipped but
@@ -58,9 +58,9 @@ from inventory_site.dates import (
     check_planned_date,
     event_window,
 )
+from inventory_site.db import filter_in, insert_rows, merge_rows, update_rows
 
 from .limits import decimal_max
-from .sql import filter_in, insert_rows, merge_rows, update_rows
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.db import filter_in, insert_rows, update_from_values
 
 from .limits import column_max
 from .models import (
@@ -37,7 +38,6 @@ from .models import (
     PlannedDemandStatus,
     StockMovement,
 )
-from .sql import filter_in, insert_rows, update_from_values
 
 THOUSANDTH = Decimal("0.001")
 KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call

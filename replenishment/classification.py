@@ -88,15 +88,19 @@ from django.db.models import Count
 from django.utils import timezone
 
 from inventory_site.dates import site_midnight, week_start
+from inventory_site.db import is_postgresql
 from items.models import (
     AbcClass,
     ClassificationRun,
     ClassificationRunStatus,
     Item,
+    ItemClassChange,
     MovementKind,
     Policy,
+    StockMovement,
     XyzClass,
 )
+from suppliers.models import Supplier, SupplierItem
 
 from .models import JitScope, PolicyParameters
 
@@ -258,6 +262,11 @@ SQLITE = {
 }
 
 HISTORY_TABLE = "classification_history"
+ITEM_TABLE = Item._meta.db_table
+MOVEMENT_TABLE = StockMovement._meta.db_table
+CLASS_CHANGE_TABLE = ItemClassChange._meta.db_table
+SOURCE_TABLE = SupplierItem._meta.db_table
+SUPPLIER_TABLE = Supplier._meta.db_table
 
 
 def _history_sql(sql: dict[str, str]) -> str:
@@ -283,7 +292,7 @@ def _history_sql(sql: dict[str, str]) -> str:
                    MAX(CASE WHEN m.kind = %(issue)s THEN 1 ELSE 0 END) AS consumed,
                    -SUM(CASE WHEN m.kind = %(issue)s AND m.occurred_at >= %(since)s
                              THEN {quantity} ELSE 0 END) AS issued
-              FROM items_stockmovement m
+              FROM {MOVEMENT_TABLE} m
              WHERE m.occurred_at < %(until)s
              GROUP BY m.item_id
         ),
@@ -295,7 +304,7 @@ def _history_sql(sql: dict[str, str]) -> str:
         weekly AS (
             -- Issued per item and week, weeks counted back from today.
             SELECT m.item_id, {week_of_movement} AS week, -SUM({quantity}) AS qty
-              FROM items_stockmovement m
+              FROM {MOVEMENT_TABLE} m
              WHERE m.kind = %(issue)s
                AND m.occurred_at >= %(weeks_since)s AND m.occurred_at < %(week_end)s
              GROUP BY 1, 2
@@ -334,7 +343,7 @@ def _valued_sql(sql: dict[str, str]) -> str:
                           ELSE {sql["planned"].format(column="i.annual_demand")}
                      END AS value,
                    COALESCE(h.xyz, '') AS new_xyz
-              FROM items_item i
+              FROM {ITEM_TABLE} i
               LEFT JOIN {HISTORY_TABLE} h ON h.item_id = i.id
              WHERE i.active
         )
@@ -350,9 +359,9 @@ def _total_sql(sql: dict[str, str]) -> str:
         # planned, corrected by cost × (issued − planned) for consumed items.
         return f"""
             SELECT (SELECT SUM(unit_cost * annual_demand)
-                      FROM items_item WHERE active)
+                      FROM {ITEM_TABLE} WHERE active)
                  + (SELECT COALESCE(SUM(i.unit_cost * (h.issued - i.annual_demand)), 0)
-                      FROM {HISTORY_TABLE} h JOIN items_item i ON i.id = h.item_id
+                      FROM {HISTORY_TABLE} h JOIN {ITEM_TABLE} i ON i.id = h.item_id
                      WHERE i.active AND h.consumed = 1),
                    NULL
         """
@@ -375,10 +384,10 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
     if scope_all:
         in_scope = "1 = 1"
     else:
-        in_scope = """(jit_pilot OR (
+        in_scope = f"""(jit_pilot OR (
             SELECT s.jit_pilot
-              FROM suppliers_supplieritem si
-              JOIN suppliers_supplier s ON s.id = si.supplier_id
+              FROM {SOURCE_TABLE} si
+              JOIN {SUPPLIER_TABLE} s ON s.id = si.supplier_id
              WHERE si.item_id = classified.id AND si.active AND s.active
              ORDER BY si.priority, si.id
              LIMIT 1
@@ -479,15 +488,15 @@ def _write(
     moved = cursor.fetchone()[0]
     cursor.execute(
         f"""
-        INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
+        INSERT INTO {CLASS_CHANGE_TABLE} ({_CHANGE_COLUMNS})
         SELECT {_CHANGE_VALUES} FROM {changed} WHERE {_LOGGED}
         """,
         {"run_id": params["run_id"], "now": params["now"]},
     )
     logged = cursor.rowcount
     cursor.execute(
-        f"UPDATE items_item SET {_UPDATE_SET} FROM {changed} AS c "
-        "WHERE items_item.id = c.id"
+        f"UPDATE {ITEM_TABLE} SET {_UPDATE_SET} FROM {changed} AS c "
+        f"WHERE {ITEM_TABLE}.id = c.id"
     )
     updated = cursor.rowcount
     cursor.execute(f"DROP TABLE {changed}")
@@ -508,7 +517,7 @@ def _query_params(
     weeks_since = _local_midnight(week_end_day - timedelta(days=7 * params.max_weeks))
     x_factor = 1 + params.x_max_cv**2
     y_factor = 1 + params.y_max_cv**2
-    if connection.vendor != "postgresql":  # SQLite compares these as REAL
+    if not is_postgresql():  # SQLite compares these as REAL
         x_factor, y_factor = float(x_factor), float(y_factor)
     return {
         "issue": MovementKind.ISSUE.value,
@@ -573,7 +582,7 @@ def _classify(
 ) -> WriteCounts:
     query_params = _query_params(params, today=today, run_id=run.pk, now=run.started_at)
     scope_all = params.jit_scope == JitScope.ALL
-    postgresql = connection.vendor == "postgresql"
+    postgresql = is_postgresql()
     sql = POSTGRESQL if postgresql else SQLITE
     with connection.cursor() as cursor:
         if postgresql:

@@ -39,11 +39,11 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
+from inventory_site.db import is_postgresql, local_date_sql
 from items.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.selectors import planned_demand_open
 from items.services import items_store_planning_figures
-from items.sql import local_date_sql
 from jobs.services import job_enqueue
 from suppliers.models import (
     Delivery,
@@ -205,7 +205,7 @@ def _demand_stats(
     query: daily sums, grouped again per item.
     """
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # Per item (LATERAL), a range scan of the issue index for exactly its
         # window: no filtering of the chunk's older issues, and small groups.
         day, day_params = local_date_sql("m.occurred_at")

@@ -11,8 +11,13 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from inventory_site.dates import lead_time_days, site_date
+from inventory_site.db import (
+    in_list,
+    is_postgresql,
+    lead_time_days_sql,
+    local_date_sql,
+)
 from items.models import Item
-from items.sql import in_list, lead_time_days_sql, local_date_sql
 
 from .models import (
     OPEN_DELIVERY_STATUSES,
@@ -135,11 +140,11 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
                SUM(CASE WHEN d.ordered_at IS NOT NULL THEN 1 ELSE 0 END)
           FROM (SELECT d.supplier_id, d.promised_date, d.ordered_at,
                        {local_received} AS received_day, {lead_time} AS lt
-                  FROM suppliers_delivery d
+                  FROM {Delivery._meta.db_table} d
                  WHERE d.status = %s AND d.received_at >= %s) d
       GROUP BY d.supplier_id
     """
-    line_sql = """
+    line_sql = f"""
         SELECT d.supplier_id, SUM(l.quantity_ordered),
                SUM(CASE WHEN l.quantity_short > 0
                         THEN l.quantity_ordered - l.quantity_short
@@ -147,8 +152,8 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
                         THEN l.quantity_received
                         ELSE l.quantity_ordered END),
                SUM(l.quantity_rejected), SUM(l.quantity_received)
-          FROM suppliers_deliveryline l
-          JOIN suppliers_delivery d ON d.id = l.delivery_id
+          FROM {DeliveryLine._meta.db_table} l
+          JOIN {Delivery._meta.db_table} d ON d.id = l.delivery_id
          WHERE d.status = %s AND d.received_at >= %s
       GROUP BY d.supplier_id
     """
@@ -252,7 +257,7 @@ def lead_time_stats(
     # On PostgreSQL, LATERAL … OFFSET 0 keeps the plan on the delivery primary key
     # for the chunk's lines instead of hashing the whole delivery table on every
     # chunk; SQLite (no LATERAL) joins as usual.
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         join, correlate, offset, on = (
             "CROSS JOIN LATERAL",
             "d.id = l.delivery_id AND",
@@ -270,10 +275,10 @@ def lead_time_stats(
                        PARTITION BY d.supplier_id, l.item_id
                        ORDER BY d.received_at DESC, d.id DESC
                    ) AS rn
-              FROM suppliers_deliveryline l
+              FROM {DeliveryLine._meta.db_table} l
              {join} (
                    SELECT d.id, d.supplier_id, d.ordered_at, d.received_at
-                     FROM suppliers_delivery d
+                     FROM {Delivery._meta.db_table} d
                     WHERE {correlate} d.status = %s
                       AND d.ordered_at IS NOT NULL
                       AND d.received_at IS NOT NULL

@@ -22,6 +22,7 @@ from django.db import DataError, connection
 from django.test import Client
 from django.urls import reverse
 
+from inventory_site.db import is_postgresql
 from items.import_runs import import_run_execute
 from items.imports import read_xlsx
 from items.models import ImportRun, Item, StockMovement
@@ -492,7 +493,7 @@ def refuse_line(sku: str):
         if any(row.values["sku"] == sku for row in rows):
             with connection.cursor() as cursor:  # a real database error
                 cursor.execute("SELECT CAST('x' AS integer) WHERE 1 = %s", [1])
-                if connection.vendor == "sqlite":
+                if not is_postgresql():
                     raise DataError("numeric field overflow")
 
     return write_rows
