@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory_site.db import advisory_xact_lock
+from inventory_site.errors import DomainError
 from items.models import Item, MovementKind
 from items.services import MovementInput, movements_bulk_post
 from suppliers.models import (
@@ -739,9 +740,12 @@ def demo_plan_build(
 # --- Writing the plan ---------------------------------------------------------------
 
 
-class DemoDataConflict(Exception):
-    """The database holds suppliers or deliveries but no items; the message is
-    meant for the user."""
+class DemoDataConflict(DomainError):
+    """The database holds suppliers or deliveries but no items (a conflict with
+    the data there); the message is meant for the user."""
+
+    code = "not_empty"
+    status = 409
 
 
 @dataclass(frozen=True)

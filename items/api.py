@@ -1,6 +1,5 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
@@ -10,9 +9,6 @@ from .models import PlannedDemand, StockMovement
 from .selectors import items_for_list
 from .serializers import ItemSerializer, MovementSerializer, PlannedDemandSerializer
 from .services import (
-    InsufficientStock,
-    InvalidMovementDate,
-    InvalidQuantity,
     PlannedDemandInput,
     planned_demand_replace,
     stock_movement_post,
@@ -61,25 +57,15 @@ class MovementViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            movement = stock_movement_post(
-                item=data["item"],
-                kind=data["kind"],
-                quantity=data["quantity"],
-                occurred_at=data.get("occurred_at"),
-                note=data.get("note", ""),
-                reference=data.get("reference", ""),
-                user=request.user,
-            )
-        except InvalidQuantity as error:
-            raise ValidationError({"quantity": [str(error)]}) from error
-        except InvalidMovementDate as error:
-            raise ValidationError({"occurred_at": [str(error)]}) from error
-        except InsufficientStock as error:
-            return Response(
-                {"detail": str(error), "code": "insufficient_stock"},
-                status=status.HTTP_409_CONFLICT,
-            )
+        movement = stock_movement_post(
+            item=data["item"],
+            kind=data["kind"],
+            quantity=data["quantity"],
+            occurred_at=data.get("occurred_at"),
+            note=data.get("note", ""),
+            reference=data.get("reference", ""),
+            user=request.user,
+        )
         return Response(
             self.get_serializer(movement).data, status=status.HTTP_201_CREATED
         )

@@ -29,6 +29,7 @@ from inventory_site.dates import (
     check_planned_date,
 )
 from inventory_site.db import filter_in, insert_rows, update_from_values
+from inventory_site.errors import DomainError
 
 from .limits import column_max
 from .models import (
@@ -43,16 +44,25 @@ THOUSANDTH = Decimal("0.001")
 KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call
 
 
-class StockError(Exception):
+class StockError(DomainError):
     """Base class of ledger errors; the message is meant for the user."""
+
+    code = "stock_refused"
 
 
 class InvalidQuantity(StockError, ValueError):
-    pass
+    """A quantity that can never be posted (not a number, zero, too many
+    decimals, beyond the column): bad input."""
+
+    code = "invalid_quantity"
+    default_field = "quantity"
 
 
 class InvalidMovementDate(StockError, ValueError):
     """``occurred_at`` outside the plausible window (``inventory_site.dates``)."""
+
+    code = "invalid_date"
+    default_field = "occurred_at"
 
 
 def check_occurred_at(moment: datetime) -> datetime:
@@ -64,6 +74,12 @@ def check_occurred_at(moment: datetime) -> datetime:
 
 
 class InsufficientStock(StockError):
+    """An issue beyond the stock on hand: a conflict with the current state
+    (409), carrying what was asked and what there was."""
+
+    code = "insufficient_stock"
+    status = 409
+
     def __init__(self, *, item: Item | None = None, sku: str = "", requested, on_hand):
         self.sku = item.sku if item is not None else sku
         self.requested = requested
@@ -80,6 +96,8 @@ MAX_ON_HAND = column_max(Item, "on_hand")  # stock of one item, after any moveme
 
 class StockOverflow(InvalidQuantity):
     """Adding ``quantity`` would make ``on_hand`` larger than its column holds."""
+
+    code = "stock_overflow"
 
     def __init__(self, *, sku: str, quantity, on_hand):
         self.sku = sku
@@ -312,6 +330,8 @@ class MovementInput:
 
 class MovementBatchError(StockError):
     """Some rows of a batch were refused; ``errors`` maps row index → message."""
+
+    code = "movements_refused"
 
     def __init__(self, errors: dict[int, str]):
         self.errors = errors

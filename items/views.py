@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory_site.http import staff_only
+from inventory_site.http import messages_add_error, staff_only
 
 from .forms import ItemFilterForm, MovementForm
 from .models import Item
@@ -61,7 +61,7 @@ def movement_create(request, sku):
                 user=request.user,
             )
         except StockError as error:
-            messages.error(request, f"Nothing recorded: {error}")
+            messages_add_error(request, error, prefix="Nothing recorded: ")
         else:
             messages.success(
                 request,

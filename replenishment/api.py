@@ -10,7 +10,7 @@ from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 from suppliers.models import Supplier
 
-from .backtest_services import BacktestError, backtest_request
+from .backtest_services import backtest_request
 from .models import Backtest, Suggestion
 from .serializers import (
     AcceptOneSerializer,
@@ -22,25 +22,11 @@ from .serializers import (
     SuggestionSerializer,
 )
 from .services import (
-    SuggestionError,
     classification_run_request,
     suggestion_dismiss,
     suggestions_accept,
     suggestions_accept_due,
 )
-
-BAD_INPUT_CODES = {"invalid_quantity", "nothing_selected"}
-
-
-def _conflict(error: SuggestionError) -> Response:
-    """A suggestion no longer open (or none due) is a conflict; a bad quantity is
-    bad input. Either way ``{"detail", "code"}`` and nothing changed."""
-    code = (
-        status.HTTP_400_BAD_REQUEST
-        if error.code in BAD_INPUT_CODES
-        else status.HTTP_409_CONFLICT
-    )
-    return Response({"detail": str(error), "code": error.code}, status=code)
 
 
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -63,12 +49,9 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset
 
     def _accept(self, suggestions, request, quantities=None) -> Response:
-        try:
-            deliveries = suggestions_accept(
-                suggestions=suggestions, quantities=quantities, user=request.user
-            )
-        except SuggestionError as error:
-            return _conflict(error)
+        deliveries = suggestions_accept(
+            suggestions=suggestions, quantities=quantities, user=request.user
+        )
         return self._accepted(deliveries, len(suggestions))
 
     def _accepted(self, deliveries, count: int) -> Response:
@@ -101,12 +84,9 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
             supplier = Supplier.objects.filter(code=data["supplier"]).first()
             if supplier is None:
                 raise NotFound(f"No supplier with code {data['supplier']}.")
-            try:
-                delivery, count = suggestions_accept_due(
-                    supplier=supplier, user=request.user
-                )
-            except SuggestionError as error:
-                return _conflict(error)
+            delivery, count = suggestions_accept_due(
+                supplier=supplier, user=request.user
+            )
             return self._accepted([delivery], count)
         suggestions = list(Suggestion.objects.filter(pk__in=data["ids"]))
         if len(suggestions) != len(set(data["ids"])):
@@ -118,14 +98,11 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     def dismiss(self, request, pk=None):
         serializer = DismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            suggestion = suggestion_dismiss(
-                suggestion=self.get_object(),
-                user=request.user,
-                snooze_days=serializer.validated_data.get("snooze_days"),
-            )
-        except SuggestionError as error:
-            return _conflict(error)
+        suggestion = suggestion_dismiss(
+            suggestion=self.get_object(),
+            user=request.user,
+            snooze_days=serializer.validated_data.get("snooze_days"),
+        )
         return Response(self.get_serializer(suggestion).data)
 
 
@@ -172,14 +149,11 @@ class BacktestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             key: (str(value) if not isinstance(value, dict) else dict(value))
             for key, value in data.get("overrides", {}).items()
         }
-        try:
-            run = backtest_request(
-                days=data["days"],
-                seed=data["seed"],
-                skus=data.get("items") or None,
-                overrides=overrides,
-                requested_by=request.user,
-            )
-        except BacktestError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        run = backtest_request(
+            days=data["days"],
+            seed=data["seed"],
+            skus=data.get("items") or None,
+            overrides=overrides,
+            requested_by=request.user,
+        )
         return Response(BacktestSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -21,6 +21,7 @@ from statistics import NormalDist
 from django.db import transaction
 from django.utils import timezone
 
+from inventory_site.errors import DomainError
 from jobs.services import job_enqueue
 
 from .backtest import BacktestTotals, backtest_items
@@ -34,8 +35,11 @@ DEFAULT_SEED = 0
 CLASSES = ("A", "B", "C")
 
 
-class BacktestError(Exception):
-    """A backtest cannot be run as asked; the message is meant for the user."""
+class BacktestError(DomainError):
+    """A backtest cannot be run as asked (bad parameters: 400); the message is
+    meant for the user."""
+
+    code = "invalid_parameters"
 
 
 def check_overrides(overrides: dict | None) -> dict:

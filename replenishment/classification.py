@@ -89,6 +89,7 @@ from django.utils import timezone
 
 from inventory_site.dates import site_midnight, week_start
 from inventory_site.db import is_postgresql
+from inventory_site.errors import DomainError
 from items.models import (
     AbcClass,
     ClassificationRun,
@@ -109,8 +110,11 @@ logger = logging.getLogger(__name__)
 DEMAND_DAYS = 365
 
 
-class ClassificationError(ValueError):
-    """Invalid parameters, or data the engine cannot classify exactly."""
+class ClassificationError(DomainError, ValueError):
+    """Invalid parameters (400), or data the engine cannot classify exactly
+    (``value_too_large``)."""
+
+    code = "invalid_parameters"
 
 
 @dataclass(frozen=True)
@@ -601,7 +605,9 @@ def _classify(
             raise ClassificationError(
                 f"The annual value of {inexact} is too large to rank exactly on "
                 "SQLite (more than 64-bit integers of 10^-7); check its unit cost "
-                "and demand, or use PostgreSQL."
+                "and demand, or use PostgreSQL.",
+                code="value_too_large",
+                status=409,
             )
         query_params.update(_limits(total, params))
         counts = _write(cursor, query_params, sql=sql, scope_all=scope_all)

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import is_postgresql, local_date_sql
+from inventory_site.errors import DomainError
 from items.limits import column_max
 from items.models import ClassificationRun, Item, MovementKind, StockMovement
 from items.selectors import planned_demand_open
@@ -84,13 +85,14 @@ ON_ORDER_STATUSES = (
 COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
 
 
-class SuggestionError(Exception):
+class SuggestionError(DomainError):
     """A suggestion cannot be acted on; the message is meant for the user and
-    ``code`` names the rule (``not_open`` is a conflict: 409 in the API)."""
+    ``code`` names the rule: by default a conflict (``not_open``, ``none_due``:
+    409), bad input where the raise says so (``invalid_quantity``,
+    ``nothing_selected``: 400)."""
 
-    def __init__(self, message: str, *, code: str = "not_open"):
-        self.code = code
-        super().__init__(message)
+    code = "not_open"
+    status = 409
 
 
 @dataclass
@@ -592,7 +594,9 @@ def suggestions_accept(
     ids = sorted({s.pk for s in suggestions})
     if not ids:
         raise SuggestionError(
-            "Select at least one suggestion to accept.", code="nothing_selected"
+            "Select at least one suggestion to accept.",
+            code="nothing_selected",
+            status=400,
         )
     now = timezone.now()
     decided_by = _user_or_none(user)
@@ -619,7 +623,9 @@ def suggestions_accept(
                     item=suggestion.item, quantity=quantity
                 )
             except DeliveryError as error:
-                raise SuggestionError(str(error), code="invalid_quantity") from None
+                raise SuggestionError(
+                    str(error), code="invalid_quantity", status=400
+                ) from None
         by_supplier: dict[int, list[Suggestion]] = defaultdict(list)
         for suggestion in locked:
             by_supplier[suggestion.supplier_id].append(suggestion)

@@ -19,6 +19,7 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.errors import DomainError
 from inventory_site.locks import job_lock
 from items.limits import column_max
 from items.models import Item
@@ -47,22 +48,19 @@ ZERO = Decimal("0")
 logger = logging.getLogger(__name__)
 
 
-class DeliveryError(Exception):
-    """Base class of delivery errors; the message is meant for the user and
-    ``code`` names the rule for API clients."""
+class DeliveryError(DomainError):
+    """Base class of delivery errors: bad input (400) unless a subclass says
+    otherwise; the message is meant for the user and ``code`` names the rule
+    for API clients."""
 
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None):
-        if code is not None:
-            self.code = code
-        super().__init__(message)
-
 
 class InvalidTransition(DeliveryError):
-    """The delivery's status does not allow this step (API: 409); nothing changed."""
+    """The delivery's status does not allow this step (409); nothing changed."""
 
     code = "invalid_transition"
+    status = 409
 
 
 class DeliveryNotReceivable(InvalidTransition):
@@ -70,12 +68,15 @@ class DeliveryNotReceivable(InvalidTransition):
 
 
 class InvalidReceipt(DeliveryError):
+    """A receipt that cannot be booked; ``line_id`` and ``field`` say which
+    line's input (for the receiving form). The API reports it under ``lines``."""
+
     code = "invalid_receipt"
 
     def __init__(self, message: str, *, line_id: int | None = None, field: str = ""):
         self.line_id = line_id
         self.field = field
-        super().__init__(message)
+        super().__init__(message, fields={"lines": [message]})
 
 
 def check_quoted_lead_time_days(days: int | None) -> int | None:

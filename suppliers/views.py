@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import lead_time_chart
-from inventory_site.http import staff_only
+from inventory_site.errors import DomainError
+from inventory_site.http import messages_add_error, staff_only
 
 from .documents import purchase_order_context, purchase_order_pdf
 from .forms import (
@@ -23,7 +24,6 @@ from .selectors import supplier_lead_times, suppliers_riskiest
 from .services import (
     DeliveryError,
     InvalidReceipt,
-    InvalidTransition,
     LineReceipt,
     delivery_cancel,
     delivery_close_short,
@@ -191,7 +191,7 @@ def delivery_receive_view(request, reference):
                 close=options.cleaned_data["close"],
             )
         except DeliveryError as error:
-            messages.error(request, f"Nothing received: {error}")
+            messages_add_error(request, error, prefix="Nothing received: ")
             if isinstance(error, InvalidReceipt):
                 _mark_line_error(formset, error)
         else:
@@ -214,15 +214,19 @@ def delivery_receive_view(request, reference):
 
 
 def _refused(request, delivery, error, *, form_name=None, form=None):
-    """Show the delivery again with the refusal; nothing was changed."""
-    messages.error(request, str(error))
+    """Show the delivery again with the refusal (a ``DeliveryError``, or the
+    message of a form that did not validate: 400); nothing was changed."""
+    if isinstance(error, DomainError):
+        messages_add_error(request, error)
+    else:
+        messages.error(request, error)
     lines, formset = _receipt_formset(delivery)
     extra = {form_name: form} if form_name else {}
     return render(
         request,
         "suppliers/delivery_detail.html",
         _detail_context(delivery, lines, formset, **extra),
-        status=409 if isinstance(error, InvalidTransition) else 400,
+        status=error.status if isinstance(error, DomainError) else 400,
     )
 
 
@@ -329,7 +333,7 @@ def delivery_line_quantity_view(request, pk):
                 line=line, quantity=form.cleaned_data["quantity"]
             )
         except DeliveryError as error:
-            messages.error(request, str(error))
+            messages_add_error(request, error)
         else:
             messages.success(
                 request, f"{line.item.sku}: now {line.quantity_ordered.normalize():f}."
