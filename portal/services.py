@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory_site.errors import DomainError
-from replenishment.services import planning_params
+from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
 
 from .forecast import forecast_lines

@@ -10,7 +10,6 @@ from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 from suppliers.models import Supplier
 
-from .backtest_services import backtest_request
 from .models import Backtest, Suggestion
 from .serializers import (
     AcceptOneSerializer,
@@ -22,6 +21,7 @@ from .serializers import (
     SuggestionSerializer,
 )
 from .services import (
+    backtest_request,
     classification_run_request,
     suggestion_dismiss,
     suggestions_accept,

@@ -35,8 +35,8 @@ from items.models import Item, MovementKind, StockMovement
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
 from .backtest import ItemHistory
+from .generation import _sources
 from .planning import choose_source
-from .services import _sources
 
 CHUNK_SIZE = 1000
 

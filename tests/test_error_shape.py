@@ -17,7 +17,7 @@ from inventory_site.errors import DomainError, error_body
 from inventory_site.http import form_add_error, messages_add_error
 from items.services import InsufficientStock, InvalidQuantity, stock_receive
 from portal.services import PortalInputError
-from replenishment.backtest_services import BacktestError
+from replenishment.backtest_runner import BacktestError
 from replenishment.classification import ClassificationError
 from replenishment.models import Suggestion, SuggestionStatus
 from replenishment.services import SuggestionError, suggestions_generate
