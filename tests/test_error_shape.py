@@ -19,8 +19,9 @@ from items.services import InsufficientStock, InvalidQuantity, stock_receive
 from portal.services import PortalInputError
 from replenishment.backtest_runner import BacktestError
 from replenishment.classification import ClassificationError
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion, SuggestionStatus
-from replenishment.services import SuggestionError, suggestions_generate
+from replenishment.services import SuggestionError
 from suppliers.models import Delivery, DeliveryStatus, Supplier
 from suppliers.services import DeliveryError, InvalidReceipt, InvalidTransition
 from tests.factories import (
