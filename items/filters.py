@@ -1,12 +1,35 @@
+"""The one filter of item lists, whichever interface asks (HackSoft's
+``users/selectors.py``): the API's ``/api/v1/items/`` filters with ``ItemFilter``,
+the item page with ``ItemPageFilter``, which is ``ItemFilter`` under the page's
+own parameter names (``q``, ``pilot=yes|no``, ``below_rop=on``, ``sort``) — the
+same predicates, so the two lists cannot drift apart again."""
+
 import django_filters
+from django import forms
+from django.db.models import Q
 
 from .models import AbcClass, Item, Policy, XyzClass
 
+# The page's sort keys → the annotated or stored field (``items_for_list``).
+SORTS = {
+    "sku": "sku",
+    "name": "name",
+    "on_hand": "on_hand",
+    "value": "stock_value",
+    "cover": "days_of_cover",
+    "class": "abc_class",
+}
+SORT_CHOICES = [(key, key) for name in SORTS for key in (name, f"-{name}")]
+
 
 class ItemFilter(django_filters.FilterSet):
-    abc_class = django_filters.ChoiceFilter(choices=AbcClass.choices)
-    xyz_class = django_filters.ChoiceFilter(choices=XyzClass.choices)
-    policy = django_filters.ChoiceFilter(choices=Policy.choices)
+    abc_class = django_filters.ChoiceFilter(
+        label="ABC class", choices=AbcClass.choices, empty_label="Any"
+    )
+    xyz_class = django_filters.ChoiceFilter(
+        label="XYZ class", choices=XyzClass.choices, empty_label="Any"
+    )
+    policy = django_filters.ChoiceFilter(choices=Policy.choices, empty_label="Any")
     jit_pilot = django_filters.BooleanFilter()
     below_reorder_point = django_filters.BooleanFilter(method="filter_below")
 
@@ -15,5 +38,55 @@ class ItemFilter(django_filters.FilterSet):
         fields = ["abc_class", "xyz_class", "policy", "jit_pilot", "active"]
 
     def filter_below(self, queryset, name, value):
+        """``True``: at or below the reorder point; ``False``: the others."""
         below = queryset.below_reorder_point()
         return below if value else queryset.exclude(pk__in=below.values("pk"))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
+
+
+class ItemPageForm(forms.Form):
+    """The page's fields in the page's order (the sort last: a hidden input the
+    column headers change)."""
+
+    field_order = ["q", "abc_class", "xyz_class", "policy", "pilot", "below_rop"]
+
+
+class ItemPageFilter(ItemFilter):
+    """``ItemFilter`` with the item page's parameter names, a search and a sort
+    (by SKU unless the page asks: give it a queryset ordered by SKU)."""
+
+    q = django_filters.CharFilter(
+        label="Search SKU or name", method="filter_search", max_length=100
+    )
+    pilot = django_filters.ChoiceFilter(
+        label="JIT pilot",
+        choices=[("yes", "Pilot only"), ("no", "Not in pilot")],
+        empty_label="Any",
+        method="filter_pilot",
+    )
+    below_rop = django_filters.BooleanFilter(
+        label="At or below reorder point",
+        method="filter_below_checked",
+        widget=forms.CheckboxInput,
+    )
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort")
+    # The API's names of the same filters are not the page's.
+    jit_pilot = None
+    below_reorder_point = None
+
+    class Meta(ItemFilter.Meta):
+        fields = ["abc_class", "xyz_class", "policy"]
+        form = ItemPageForm
+
+    def filter_pilot(self, queryset, name, value):
+        return queryset.filter(jit_pilot=value == "yes")
+
+    def filter_below_checked(self, queryset, name, value):
+        """A checkbox: checked filters, unchecked (``False``) does not."""
+        return self.filter_below(queryset, name, True) if value else queryset
+
+    def filter_sort(self, queryset, name, value):
+        field = SORTS[value.removeprefix("-")]
+        return queryset.order_by(f"-{field}" if value.startswith("-") else field, "pk")

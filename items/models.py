@@ -38,6 +38,13 @@ class Policy(models.TextChoices):
     MIN_MAX = "min_max", "Min/max"
 
 
+# Named once, used by every query that asks (InvenTree's IN_STOCK_FILTER).
+# At or below the reorder point the nightly run stored (an item without one,
+# 0, is never below it).
+BELOW_REORDER_POINT = Q(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
+STOCKED_OUT = Q(on_hand__lte=0)
+
+
 class ItemQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -68,10 +75,10 @@ class ItemQuerySet(models.QuerySet):
 
     def below_reorder_point(self):
         """At or below the reorder point stored by the nightly run."""
-        return self.filter(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
+        return self.filter(BELOW_REORDER_POINT)
 
     def stocked_out(self):
-        return self.filter(on_hand__lte=0)
+        return self.filter(STOCKED_OUT)
 
 
 class Item(models.Model):

@@ -9,7 +9,14 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import BillOfMaterialsLine, Item, PlannedDemand, StockMovement
+from .models import (
+    BELOW_REORDER_POINT,
+    STOCKED_OUT,
+    BillOfMaterialsLine,
+    Item,
+    PlannedDemand,
+    StockMovement,
+)
 
 
 def stock_overview() -> dict:
@@ -23,10 +30,8 @@ def stock_overview() -> dict:
         items=Count("pk"),
         with_demand=Count("pk", filter=has_demand),
         stock_value=Coalesce(Sum(value, output_field=money), Decimal("0")),
-        stockouts=Count("pk", filter=Q(on_hand__lte=0)),
-        below_reorder_point=Count(
-            "pk", filter=Q(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
-        ),
+        stockouts=Count("pk", filter=STOCKED_OUT),
+        below_reorder_point=Count("pk", filter=BELOW_REORDER_POINT),
         class_a=Count("pk", filter=Q(abc_class="A")),
         class_b=Count("pk", filter=Q(abc_class="B")),
         class_c=Count("pk", filter=Q(abc_class="C")),
@@ -34,7 +39,7 @@ def stock_overview() -> dict:
         pilot_value=Coalesce(
             Sum(value, filter=Q(jit_pilot=True), output_field=money), Decimal("0")
         ),
-        pilot_stockouts=Count("pk", filter=Q(jit_pilot=True, on_hand__lte=0)),
+        pilot_stockouts=Count("pk", filter=STOCKED_OUT & Q(jit_pilot=True)),
         pilot_demand=Count("pk", filter=has_demand & Q(jit_pilot=True)),
         pilot_cover=Sum(
             cover, filter=has_demand & Q(jit_pilot=True), output_field=money

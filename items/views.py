@@ -5,15 +5,18 @@ from django.views.decorators.http import require_POST
 
 from inventory_site.http import messages_add_error, staff_only
 
-from .forms import ItemFilterForm, MovementForm
+from .filters import ItemPageFilter
+from .forms import MovementForm
 from .models import Item
 from .selectors import items_for_list
 from .services import StockError, stock_movement_post
 
 
 def item_list(request):
-    form = ItemFilterForm(request.GET or None)
-    items = form.filter(items_for_list()) if form.is_bound else items_for_list()
+    filterset = ItemPageFilter(
+        request.GET, queryset=items_for_list().order_by("sku", "pk")
+    )
+    items, form = filterset.qs, filterset.form
     page = Paginator(items, 50, allow_empty_first_page=True).get_page(
         request.GET.get("page")
     )

@@ -43,9 +43,8 @@ from items.models import Item, MovementKind, StockMovement
 from items.selectors import planned_demand_open
 from items.services import items_store_planning_figures
 from suppliers.models import (
+    ON_ORDER_STATUSES,
     DeliveryLine,
-    DeliveryStatus,
-    RiskLevel,
     SupplierItem,
     SupplierScore,
 )
@@ -65,11 +64,6 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
 CHUNK_SIZE = 1000
-ON_ORDER_STATUSES = (
-    DeliveryStatus.DRAFT,
-    DeliveryStatus.ORDERED,
-    DeliveryStatus.PARTIALLY_RECEIVED,
-)
 COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
 
 
@@ -269,11 +263,11 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
     number of active sources. A plan orders from the primary unless its supplier is
     high risk (``planning.choose_source``), so the other sources are read only for
     those items. One query."""
-    high_risk = SupplierScore.objects.filter(
-        supplier_id=OuterRef("supplier_id"),
-        risk_level=RiskLevel.HIGH,
-        history_sufficient=True,
-    ).order_by()
+    high_risk = (
+        SupplierScore.objects.high_risk()
+        .filter(supplier_id=OuterRef("supplier_id"))
+        .order_by()
+    )
     by_priority = {
         "partition_by": F("item_id"),
         "order_by": [F("priority").asc(), F("pk").asc()],

@@ -19,7 +19,7 @@ from items.selectors import (
     stock_history,
     stock_overview,
 )
-from suppliers.models import DeliveryLine, SupplierItem
+from suppliers.models import ON_ORDER_STATUSES, DeliveryLine, SupplierItem
 from suppliers.selectors import (
     item_on_order,
     item_sources,
@@ -29,7 +29,6 @@ from suppliers.selectors import (
     suppliers_riskiest,
 )
 
-from .generation import ON_ORDER_STATUSES
 from .models import Suggestion
 
 LIVE_FIGURES_SECONDS = 30

@@ -20,6 +20,8 @@ from inventory_site.db import (
 from items.models import Item
 
 from .models import (
+    HIGH_RISK,
+    ON_ORDER_STATUSES,
     OPEN_DELIVERY_STATUSES,
     Delivery,
     DeliveryLine,
@@ -43,9 +45,7 @@ def supplier_overview() -> dict:
     )
     is_open = Q(status__in=OPEN_DELIVERY_STATUSES)
     figures.update(
-        Delivery.objects.filter(
-            status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES)
-        ).aggregate(
+        Delivery.objects.on_order().aggregate(
             open_deliveries=Count("pk", filter=is_open),
             late_deliveries=Count("pk", filter=is_open & Q(promised_date__lt=today)),
             draft_deliveries=Count("pk", filter=Q(status=DeliveryStatus.DRAFT)),
@@ -316,7 +316,7 @@ def suppliers_riskiest(*, limit: int | None = None):
 
 def supplier_risk_counts() -> dict:
     return SupplierScore.objects.filter(supplier__active=True).aggregate(
-        high=Count("pk", filter=Q(risk_level=RiskLevel.HIGH, history_sufficient=True)),
+        high=Count("pk", filter=HIGH_RISK),
         insufficient=Count("pk", filter=Q(history_sufficient=False)),
     )
 
@@ -378,7 +378,7 @@ def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine
     lines = list(
         DeliveryLine.objects.filter(
             item=item,
-            delivery__status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES),
+            delivery__status__in=ON_ORDER_STATUSES,
             quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
         )
         .select_related("delivery", "delivery__supplier")

@@ -19,7 +19,13 @@ from .forms import (
     PlaceOrderForm,
     ReceiveOptionsForm,
 )
-from .models import OPEN_DELIVERY_STATUSES, Delivery, DeliveryLine, Supplier
+from .models import (
+    OPEN_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryLine,
+    DeliveryStatus,
+    Supplier,
+)
 from .selectors import supplier_lead_times, suppliers_riskiest
 from .services import (
     DeliveryError,
@@ -34,8 +40,6 @@ from .services import (
     line_receipt_maximum,
     receipt_tolerance,
 )
-
-TO_ORDER_AND_OPEN = ("draft", *OPEN_DELIVERY_STATUSES)
 
 
 def supplier_list(request):
@@ -73,7 +77,7 @@ def delivery_list(request):
     today = timezone.localdate()
     status = form.cleaned_data["status"] if form.is_valid() else ""
     if status == "":  # drafts (to order) and everything still expected
-        deliveries = deliveries.filter(status__in=TO_ORDER_AND_OPEN)
+        deliveries = deliveries.on_order()
     elif status == "late":
         deliveries = deliveries.late(today=today)
     elif status != "all":
@@ -88,7 +92,7 @@ def delivery_list(request):
     # Late first, then drafts waiting to be ordered, then by promised date.
     rank = Case(
         When(status__in=OPEN_DELIVERY_STATUSES, promised_date__lt=today, then=Value(0)),
-        When(status="draft", then=Value(1)),
+        When(status=DeliveryStatus.DRAFT, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
