@@ -105,6 +105,14 @@ def days_since_sql(column: str, start: date) -> tuple[str, list]:
     )
 
 
+def list_agg_sql(expression: str) -> str:
+    """SQL for an aggregate joining the group's values as text with commas
+    (``"3,5,4"``; split and parse them in Python), in no particular order."""
+    if is_postgresql():
+        return f"STRING_AGG(CAST({expression} AS TEXT), ',')"
+    return f"GROUP_CONCAT({expression}, ',')"
+
+
 def bigint_type() -> str:
     """The type to ``CAST(… AS …)`` a 64-bit integer to (SQLite's INTEGER is
     already 64 bits)."""

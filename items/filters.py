@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from .models import AbcClass, Item, Policy, XyzClass
+from .models import AbcClass, DemandPattern, Item, Policy, XyzClass
 
 # The page's sort keys → the annotated or stored field (``items_for_list``).
 SORTS = {
@@ -30,12 +30,18 @@ class ItemFilter(django_filters.FilterSet):
         label="XYZ class", choices=XyzClass.choices, empty_label="Any"
     )
     policy = django_filters.ChoiceFilter(choices=Policy.choices, empty_label="Any")
+    demand_pattern = django_filters.ChoiceFilter(
+        label="Demand pattern", choices=DemandPattern.choices, empty_label="Any"
+    )
     jit_pilot = django_filters.BooleanFilter()
     below_reorder_point = django_filters.BooleanFilter(method="filter_below")
 
     class Meta:
         model = Item
-        fields = ["abc_class", "xyz_class", "policy", "jit_pilot", "active"]
+        fields = [
+            "abc_class", "xyz_class", "demand_pattern", "policy", "jit_pilot",
+            "active",
+        ]  # fmt: skip
 
     def filter_below(self, queryset, name, value):
         """``True``: at or below the reorder point; ``False``: the others."""
@@ -50,7 +56,10 @@ class ItemPageForm(forms.Form):
     """The page's fields in the page's order (the sort last: a hidden input the
     column headers change)."""
 
-    field_order = ["q", "abc_class", "xyz_class", "policy", "pilot", "below_rop"]
+    field_order = [
+        "q", "abc_class", "xyz_class", "demand_pattern", "policy", "pilot",
+        "below_rop",
+    ]  # fmt: skip
 
 
 class ItemPageFilter(ItemFilter):
@@ -77,7 +86,7 @@ class ItemPageFilter(ItemFilter):
     below_reorder_point = None
 
     class Meta(ItemFilter.Meta):
-        fields = ["abc_class", "xyz_class", "policy"]
+        fields = ["abc_class", "xyz_class", "demand_pattern", "policy"]
         form = ItemPageForm
 
     def filter_pilot(self, queryset, name, value):

@@ -25,7 +25,12 @@ from replenishment.generation import (
     _on_order,
     _sources,
 )
-from replenishment.planning import ItemFigures, PlanningParams
+from replenishment.planning import (
+    DemandEstimate,
+    ItemFigures,
+    PlanningParams,
+    demand_estimate,
+)
 from suppliers.models import (
     OPEN_DELIVERY_STATUSES,
     Delivery,
@@ -282,7 +287,7 @@ def item_figures(
         )
     )
     first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
-    demand: dict[int, tuple[Decimal, Decimal]] = {}
+    demand: dict = {}  # planning.DemandStats per item
     for first_id, last_id in _id_runs(item_ids):
         demand.update(
             _demand_stats(
@@ -294,7 +299,7 @@ def item_figures(
             )
         )
     on_order = _on_order(chunk)
-    sources = _sources(chunk, lead_time_stats(item_ids))
+    sources = _sources(chunk, lead_time_stats(item_ids, values=True), values=True)
     planned = (
         planned_demand_open(today=today, item_ids=item_ids)
         if planned_demand_open is not None
@@ -305,10 +310,14 @@ def item_figures(
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, consumed_earlier, first,
     ) in items:  # fmt: skip
-        if consumed_earlier or first is not None:
-            d, sd = demand.get(pk, (ZERO, ZERO))
+        if consumed_earlier or first is not None:  # as the suggestion run (§7)
+            stats = demand.get(pk)
+            estimate = (
+                DemandEstimate(ZERO, ZERO) if stats is None else demand_estimate(stats)
+            )
         else:  # never consumed: the planned annual demand
-            d, sd = (annual_demand / 365).quantize(Q4), ZERO
+            estimate = DemandEstimate((annual_demand / 365).quantize(Q4), ZERO)
+        d, sd = estimate.daily_demand, estimate.daily_demand_std
         choices, count = sources.get(pk, ((), 0))
         figures[pk] = ItemFigures(
             item_id=pk,
@@ -325,7 +334,7 @@ def item_figures(
             safety_time_days=safety_time,
             source_count=count,
             **({} if planned is None else {"planned": tuple(planned.get(pk, ()))}),
-        )
+        ).with_demand(estimate)
     return figures
 
 
