@@ -18,7 +18,7 @@ class MovementForm(forms.Form):
     """Record consumption, a receipt, an adjustment or scrap for one item."""
 
     kind = forms.ChoiceField(
-        label="What happened", choices=MovementKind.choices, initial="issue"
+        label="What happened", choices=MovementKind.choices, initial=MovementKind.ISSUE
     )
     quantity = forms.DecimalField(
         max_digits=16,

@@ -263,7 +263,7 @@ class StockMovement(models.Model):
             models.Index(
                 fields=["item", "occurred_at"],
                 include=["quantity"],
-                condition=Q(kind="issue"),
+                condition=Q(kind=MovementKind.ISSUE),
                 name="move_issue_item_at",
             ),
             # Issues booked against a production or sales order (few rows).
@@ -279,9 +279,12 @@ class StockMovement(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["receipt"], quantity__gt=0)
-                    | Q(kind__in=["issue", "scrap"], quantity__lt=0)
-                    | Q(kind="adjustment")
+                    Q(kind__in=[MovementKind.RECEIPT], quantity__gt=0)
+                    | Q(
+                        kind__in=[MovementKind.ISSUE, MovementKind.SCRAP],
+                        quantity__lt=0,
+                    )
+                    | Q(kind=MovementKind.ADJUSTMENT)
                 ),
                 name="movement_sign_matches_kind",
             ),

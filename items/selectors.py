@@ -14,6 +14,7 @@ from .models import (
     STOCKED_OUT,
     BillOfMaterialsLine,
     Item,
+    MovementKind,
     PlannedDemand,
     StockMovement,
 )
@@ -329,7 +330,7 @@ def planned_demand_open(
         # Every referenced issue of the chunk, from the partial reference index
         # (no list of references to send: a chunk can name thousands).
         for item_id, reference, total in (
-            StockMovement.objects.filter(move_filter, kind="issue")
+            StockMovement.objects.filter(move_filter, kind=MovementKind.ISSUE)
             .exclude(reference="")
             .order_by()
             .values_list("item_id", "reference")

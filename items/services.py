@@ -30,6 +30,7 @@ from inventory_site.dates import (
 )
 from inventory_site.db import filter_in, insert_rows, update_from_values
 from inventory_site.errors import DomainError
+from inventory_site.users import acting_user
 
 from .limits import column_max
 from .models import (
@@ -228,7 +229,7 @@ def _post(
             quantity=quantity,
             occurred_at=occurred_at or timezone.now(),
             note=note[:255],
-            created_by=user if user is not None and user.is_authenticated else None,
+            created_by=acting_user(user),
             delivery_line_id=delivery_line_id,
             reference=reference[:64],
         )
@@ -402,7 +403,8 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
         if errors:
             raise MovementBatchError(errors)
 
-        created_by = user.pk if user is not None and user.is_authenticated else None
+        acting = acting_user(user)
+        created_by = acting.pk if acting is not None else None
         insert_rows(
             StockMovement,
             ["item_id", "kind", "quantity", "occurred_at", "note",

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory_site.errors import DomainError
+from inventory_site.users import acting_user
 from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
 
@@ -81,7 +82,7 @@ def portal_link_create(
         token_hash=token_hash(token),
         created_at=now,
         expires_at=now + timedelta(days=days),
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=acting_user(user),
     )
     return portal_url(token), link.expires_at
 

@@ -10,7 +10,7 @@ from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 from suppliers.models import Supplier
 
-from .models import Backtest, Suggestion
+from .models import Backtest, Suggestion, SuggestionStatus
 from .serializers import (
     AcceptOneSerializer,
     AcceptSerializer,
@@ -45,7 +45,7 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if "status" not in self.request.query_params and self.action == "list":
-            queryset = queryset.filter(status="open")
+            queryset = queryset.filter(status=SuggestionStatus.OPEN)
         return queryset
 
     def _accept(self, suggestions, request, quantities=None) -> Response:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inventory_site.errors import DomainError
+from inventory_site.users import acting_user
 from items.models import ClassificationRun, ClassificationRunStatus
 from jobs.services import job_enqueue
 from suppliers.models import Delivery, DeliveryLine
@@ -70,10 +71,6 @@ class SuggestionError(DomainError):
 ACCEPTED_MARKER = " Accepted as "
 
 
-def _user_or_none(user):
-    return user if user is not None and user.is_authenticated else None
-
-
 def _fmt(value: Decimal) -> str:
     value = Decimal(value)
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
@@ -103,7 +100,7 @@ def suggestions_accept(
             status=400,
         )
     now = timezone.now()
-    decided_by = _user_or_none(user)
+    decided_by = acting_user(user)
     with transaction.atomic():
         locked = list(
             Suggestion.objects.select_for_update()
@@ -258,9 +255,7 @@ def suggestion_dismiss(
             )
         suggestion.status = SuggestionStatus.DISMISSED
         suggestion.decided_at = timezone.now()
-        suggestion.decided_by = (
-            user if user is not None and user.is_authenticated else None
-        )
+        suggestion.decided_by = acting_user(user)
         suggestion.snoozed_until = timezone.localdate() + timedelta(days=days)
         suggestion.save(
             update_fields=["status", "decided_at", "decided_by", "snoozed_until"]
@@ -347,9 +342,7 @@ def backtest_request(
             skus=skus or [],
             overrides=overrides,
             today=timezone.localdate(),
-            requested_by=requested_by
-            if requested_by is not None and requested_by.is_authenticated
-            else None,
+            requested_by=acting_user(requested_by),
         )
         job_enqueue(task_name="replenishment.tasks.backtest_task", args=[run.pk])
     return run

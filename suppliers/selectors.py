@@ -1,6 +1,5 @@
 """Read-side questions about suppliers and deliveries."""
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from inventory_site.db import (
     list_agg_sql,
     local_date_sql,
 )
+from inventory_site.stats import std_from_moments
 from items.models import Item
 
 from .models import (
@@ -317,8 +317,7 @@ def lead_time_stats(
     result = {}
     for supplier_id, item_id, n, mean, mean_sq in rows:
         mean, mean_sq = float(mean), float(mean_sq)
-        variance = max(mean_sq - mean * mean, 0.0) * (n / (n - 1) if n > 1 else 0)
-        result[(supplier_id, item_id)] = (n, mean, math.sqrt(variance))
+        result[(supplier_id, item_id)] = (n, mean, std_from_moments(mean, mean_sq, n=n))
     return result
 
 

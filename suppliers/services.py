@@ -21,6 +21,7 @@ from inventory_site.dates import (
 )
 from inventory_site.errors import DomainError
 from inventory_site.locks import job_lock
+from inventory_site.users import acting_user
 from items.limits import column_max
 from items.models import Item
 from items.services import (
@@ -118,12 +119,8 @@ class LineOrder:
     unit_price: Decimal | None = None
 
 
-def _user_or_none(user):
-    return user if user is not None and user.is_authenticated else None
-
-
 def _who(user) -> str:
-    user = _user_or_none(user)
+    user = acting_user(user)
     return f" by {user.get_username()}" if user is not None else ""
 
 
@@ -165,7 +162,7 @@ def delivery_create(
             reference=reference,
             status=DeliveryStatus.DRAFT,
             note=note,
-            created_by=_user_or_none(user),
+            created_by=acting_user(user),
         )
         DeliveryLine.objects.bulk_create(
             DeliveryLine(
@@ -221,7 +218,7 @@ def delivery_draft_add(
                 reference=_draft_reference(supplier),
                 status=DeliveryStatus.DRAFT,
                 note=note,
-                created_by=_user_or_none(user),
+                created_by=acting_user(user),
             )
         existing = {
             line.item_id: line
