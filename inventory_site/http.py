@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import DomainError
+from .formatting import prefixed
 
 
 def staff_only(request) -> None:
@@ -61,6 +62,8 @@ def form_add_error(form, error: DomainError) -> None:
 
 
 def messages_add_error(request, error: DomainError, *, prefix: str = "") -> None:
-    """Show ``error`` as an error message on the next page (``prefix`` says what
-    did not happen: "Nothing recorded: ")."""
-    messages.error(request, f"{prefix}{error.message}")
+    """Show ``error`` as an error message on the next page; ``prefix`` says what
+    did not happen ("Nothing recorded": "Nothing recorded: <message>", unless the
+    message says so itself, ``inventory_site.formatting.prefixed``)."""
+    text = prefixed(prefix, error.message) if prefix else error.message
+    messages.error(request, text)

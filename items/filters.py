@@ -1,14 +1,15 @@
 """The one filter of item lists, whichever interface asks (HackSoft's
 ``users/selectors.py``): the API's ``/api/v1/items/`` filters with ``ItemFilter``,
 the item page with ``ItemPageFilter``, which is ``ItemFilter`` under the page's
-own parameter names (``q``, ``pilot=yes|no``, ``below_rop=on``, ``sort``) — the
+own parameter names (``q``, ``pilot=yes|no``, ``below_rop=on``, ``stockout=on``,
+``sort``) — the
 same predicates, so the two lists cannot drift apart again."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 
-from .models import AbcClass, DemandPattern, Item, Policy, XyzClass
+from .models import STOCKED_OUT, AbcClass, DemandPattern, Item, Policy, XyzClass
 
 # The page's sort keys → the annotated or stored field (``items_for_list``).
 SORTS = {
@@ -35,6 +36,7 @@ class ItemFilter(django_filters.FilterSet):
     )
     jit_pilot = django_filters.BooleanFilter()
     below_reorder_point = django_filters.BooleanFilter(method="filter_below")
+    stocked_out = django_filters.BooleanFilter(method="filter_stocked_out")
 
     class Meta:
         model = Item
@@ -48,6 +50,10 @@ class ItemFilter(django_filters.FilterSet):
         below = queryset.below_reorder_point()
         return below if value else queryset.exclude(pk__in=below.values("pk"))
 
+    def filter_stocked_out(self, queryset, name, value):
+        """``True``: nothing on hand; ``False``: the others."""
+        return queryset.stocked_out() if value else queryset.exclude(STOCKED_OUT)
+
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
 
@@ -58,7 +64,7 @@ class ItemPageForm(forms.Form):
 
     field_order = [
         "q", "abc_class", "xyz_class", "demand_pattern", "policy", "pilot",
-        "below_rop",
+        "below_rop", "stockout",
     ]  # fmt: skip
 
 
@@ -80,10 +86,16 @@ class ItemPageFilter(ItemFilter):
         method="filter_below_checked",
         widget=forms.CheckboxInput,
     )
+    stockout = django_filters.BooleanFilter(
+        label="Stocked out",
+        method="filter_stocked_out_checked",
+        widget=forms.CheckboxInput,
+    )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort")
     # The API's names of the same filters are not the page's.
     jit_pilot = None
     below_reorder_point = None
+    stocked_out = None
 
     class Meta(ItemFilter.Meta):
         fields = ["abc_class", "xyz_class", "demand_pattern", "policy"]
@@ -92,9 +104,13 @@ class ItemPageFilter(ItemFilter):
     def filter_pilot(self, queryset, name, value):
         return queryset.filter(jit_pilot=value == "yes")
 
+    # Checkboxes: checked filters, unchecked (``False``) does not. Among active
+    # items, as the dashboard counts them (its figures link here).
     def filter_below_checked(self, queryset, name, value):
-        """A checkbox: checked filters, unchecked (``False``) does not."""
-        return self.filter_below(queryset, name, True) if value else queryset
+        return self.filter_below(queryset.active(), name, True) if value else queryset
+
+    def filter_stocked_out_checked(self, queryset, name, value):
+        return queryset.active().stocked_out() if value else queryset
 
     def filter_sort(self, queryset, name, value):
         field = SORTS[value.removeprefix("-")]

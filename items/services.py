@@ -30,6 +30,7 @@ from inventory_site.dates import (
 )
 from inventory_site.db import filter_in, insert_rows, update_from_values
 from inventory_site.errors import DomainError
+from inventory_site.formatting import exact, is_whole_unit
 from inventory_site.users import acting_user
 
 from .limits import column_max
@@ -86,8 +87,8 @@ class InsufficientStock(StockError):
         self.requested = requested
         self.on_hand = on_hand
         super().__init__(
-            f"Cannot take {_fmt(requested)} of {self.sku}: "
-            f"only {_fmt(on_hand)} on hand."
+            f"Cannot take {exact(requested)} of {self.sku}: "
+            f"only {exact(on_hand)} on hand."
         )
 
 
@@ -105,15 +106,10 @@ class StockOverflow(InvalidQuantity):
         self.quantity = quantity
         self.on_hand = on_hand
         super().__init__(
-            f"Cannot add {_fmt(quantity)} to {sku}: on hand would be "
-            f"{_fmt(Decimal(on_hand) + Decimal(quantity))}, more than the largest "
-            f"stock that can be stored ({_fmt(MAX_ON_HAND)})."
+            f"Cannot add {exact(quantity)} to {sku}: on hand would be "
+            f"{exact(Decimal(on_hand) + Decimal(quantity))}, more than the largest "
+            f"stock that can be stored ({exact(MAX_ON_HAND)})."
         )
-
-
-def _fmt(value) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
 
 def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
@@ -130,7 +126,7 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
         raise InvalidQuantity("Quantity must be positive.")
     if abs(quantity) > MAX_QUANTITY:
         raise InvalidQuantity(
-            f"Quantity {value} is too large; at most {_fmt(MAX_QUANTITY)}."
+            f"Quantity {value} is too large; at most {exact(MAX_QUANTITY)}."
         )
     if quantity != quantity.quantize(THOUSANDTH):
         raise InvalidQuantity("Quantity allows at most 3 decimal places.")
@@ -138,11 +134,9 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
 
 
 def counts_in_whole_units(unit: str) -> bool:
-    """Whether items of this unit are counted in whole numbers (``WHOLE_UNITS``)."""
-    from django.conf import settings
-
-    whole = getattr(settings, "WHOLE_UNITS", ())
-    return (unit or "").strip().lower() in {u.strip().lower() for u in whole}
+    """Whether items of this unit are counted in whole numbers (``WHOLE_UNITS``;
+    the same rule the formatter shows quantities by)."""
+    return is_whole_unit(unit)
 
 
 def check_whole_units(*, sku: str, unit: str, quantity) -> None:
@@ -152,7 +146,8 @@ def check_whole_units(*, sku: str, unit: str, quantity) -> None:
     quantity = Decimal(quantity)
     if quantity != quantity.to_integral_value():
         raise InvalidQuantity(
-            f"{sku} is counted in whole {unit}: {_fmt(quantity)} is not a whole number."
+            f"{sku} is counted in whole {unit}: {exact(quantity)} is not a whole "
+            "number."
         )
 
 
@@ -477,7 +472,7 @@ def planned_demand_replace(
         if not 0 < line.quantity <= column_max(PlannedDemand, "quantity"):
             raise InvalidQuantity(
                 f"Planned quantity {line.quantity} must be more than 0 and at most "
-                f"{_fmt(column_max(PlannedDemand, 'quantity'))}."
+                f"{exact(column_max(PlannedDemand, 'quantity'))}."
             )
     references = sorted({line.reference for line in lines if line.reference})
     with transaction.atomic():

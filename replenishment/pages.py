@@ -194,6 +194,7 @@ def item_page(item) -> dict:
             projection=projection,
             reorder_point=float(item.reorder_point),
             today=today,
+            unit=item.unit,
         ),
         "next_line": next_line,
         "planned": planned,
