@@ -320,7 +320,7 @@ def test_messages_add_error_says_what_did_not_happen(rf):
     messages_add_error(
         request,
         InsufficientStock(sku="BOLT", requested=D(3), on_hand=D(1)),
-        prefix="Nothing recorded: ",
+        prefix="Nothing recorded",
     )
     assert [str(m) for m in get_messages(request)] == [
         "Nothing recorded: Cannot take 3 of BOLT: only 1 on hand."
