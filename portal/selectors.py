@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from inventory_site.dates import site_midnight
 from items.models import Item, MovementKind, StockMovement
+from items.selectors import unmet_demand_days
 from replenishment.generation import (
     _consumption_start,
     _demand_stats,
     _on_order,
     _sources,
+    _window_start,
 )
 from replenishment.planning import (
     DemandEstimate,
@@ -287,8 +289,18 @@ def item_figures(
         )
     )
     first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
+    established = {row[0] for row in items if row[-2]}
     demand: dict = {}  # planning.DemandStats per item
+    unmet_items: set[int] = set()
     for first_id, last_id in _id_runs(item_ids):
+        # recorded unmet demand is demand too (DESIGN §7), as generation reads it
+        unmet_days = unmet_demand_days(
+            first_id=first_id,
+            last_id=last_id,
+            since=_window_start(today, window_days),
+            until=_window_start(today, 0),
+        )
+        unmet_items.update(row.item_id for row in unmet_days)
         demand.update(
             _demand_stats(
                 first_id=first_id,
@@ -296,6 +308,8 @@ def item_figures(
                 today=today,
                 window_days=window_days,
                 first_issue=first_issue,
+                unmet_days=unmet_days,
+                established=established,
             )
         )
     on_order = _on_order(chunk)
@@ -310,7 +324,9 @@ def item_figures(
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, consumed_earlier, first,
     ) in items:  # fmt: skip
-        if consumed_earlier or first is not None:  # as the suggestion run (§7)
+        if (
+            consumed_earlier or first is not None or pk in unmet_items
+        ):  # as the suggestion run (§7)
             stats = demand.get(pk)
             estimate = (
                 DemandEstimate(ZERO, ZERO) if stats is None else demand_estimate(stats)

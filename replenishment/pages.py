@@ -18,6 +18,7 @@ from items.selectors import (
     abc_pareto_points,
     item_class_history,
     item_movements,
+    item_unmet_demand,
     median_days_of_cover,
     pilot_comparison,
     planned_demand_open,
@@ -201,6 +202,7 @@ def item_page(item) -> dict:
         "on_order": on_order,
         "late_lines": [x for x in on_order if x.is_late],
         "movements": item_movements(item),
+        "unmet_demand": item_unmet_demand(item),
         "sources": item_sources(item),
         "class_history": item_class_history(item),
         "suggestion": Suggestion.objects.open()
