@@ -176,7 +176,7 @@ def unmet_demand_create(request, sku):
                 user=request.user,
             )
         except StockError as error:
-            messages.error(request, f"Nothing recorded: {error}")
+            messages_add_error(request, error, prefix="Nothing recorded")
         else:
             messages.success(
                 request,
