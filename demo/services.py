@@ -25,9 +25,11 @@ from statistics import NormalDist
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from inventory_site.db import advisory_xact_lock
+from inventory_site.errors import DomainError
 from items.models import Item, MovementKind
 from items.services import MovementInput, movements_bulk_post
 from suppliers.models import (
@@ -738,9 +740,12 @@ def demo_plan_build(
 # --- Writing the plan ---------------------------------------------------------------
 
 
-class DemoDataConflict(Exception):
-    """The database holds suppliers or deliveries but no items; the message is
-    meant for the user."""
+class DemoDataConflict(DomainError):
+    """The database holds suppliers or deliveries but no items (a conflict with
+    the data there); the message is meant for the user."""
+
+    code = "not_empty"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -779,9 +784,7 @@ def demo_data_seed(
         return DemoSeedResult(existing_items=existing)
     plan = demo_plan_build(items=items, seed=seed, today=today)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        advisory_xact_lock(ADVISORY_LOCK_KEY)
         existing = Item.objects.count()  # again, now that we hold the lock
         if existing:
             return DemoSeedResult(existing_items=existing)

@@ -12,7 +12,7 @@ passed; a window of 90 days starts at local midnight 90 dates ago.
 - ``site_midnight(day)`` — the aware datetime where a local date begins.
 - ``lead_time_days(ordered_at, received_at)`` — whole days between the two
   local dates; the one definition of a lead time (the SQL twin used in
-  aggregate queries is ``items.sql.lead_time_days_sql``, which computes the
+  aggregate queries is ``inventory_site.db.lead_time_days_sql``, which computes the
   same thing inside the database).
 - ``week_start(day)`` — the Monday of the ISO week (site calendar) of a date.
 

@@ -1,6 +1,5 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
@@ -16,8 +15,6 @@ from .serializers import (
 )
 from .services import (
     InsufficientStock,
-    InvalidMovementDate,
-    InvalidQuantity,
     PlannedDemandInput,
     planned_demand_replace,
     stock_movement_post,
@@ -78,15 +75,15 @@ class MovementViewSet(
                 record_unmet=data.get("record_unmet", False),
                 user=request.user,
             )
-        except InvalidQuantity as error:
-            raise ValidationError({"quantity": [str(error)]}) from error
-        except InvalidMovementDate as error:
-            raise ValidationError({"occurred_at": [str(error)]}) from error
         except InsufficientStock as error:
-            body = {"detail": str(error), "code": "insufficient_stock"}
-            if error.unmet is not None:
-                body["unmet_demand"] = UnmetDemandSerializer(error.unmet).data
-            return Response(body, status=status.HTTP_409_CONFLICT)
+            if error.unmet is None:
+                raise  # the exception handler answers, as for every DomainError
+            # The one shape, plus the unmet demand the refusal recorded.
+            body = {
+                **error.as_dict(),
+                "unmet_demand": UnmetDemandSerializer(error.unmet).data,
+            }
+            return Response(body, status=error.status)
         return Response(
             self.get_serializer(movement).data, status=status.HTTP_201_CREATED
         )
@@ -121,20 +118,15 @@ class UnmetDemandViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            record = unmet_demand_record(
-                item=data["item"],
-                quantity=data["quantity"],
-                occurred_at=data.get("occurred_at"),
-                reason=data["reason"],
-                reference=data.get("reference", ""),
-                note=data.get("note", ""),
-                user=request.user,
-            )
-        except InvalidQuantity as error:
-            raise ValidationError({"quantity": [str(error)]}) from error
-        except InvalidMovementDate as error:
-            raise ValidationError({"occurred_at": [str(error)]}) from error
+        record = unmet_demand_record(
+            item=data["item"],
+            quantity=data["quantity"],
+            occurred_at=data.get("occurred_at"),
+            reason=data["reason"],
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
+            user=request.user,
+        )
         return Response(
             self.get_serializer(record).data, status=status.HTTP_201_CREATED
         )

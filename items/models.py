@@ -50,6 +50,13 @@ class Policy(models.TextChoices):
     MIN_MAX = "min_max", "Min/max"
 
 
+# Named once, used by every query that asks (InvenTree's IN_STOCK_FILTER).
+# At or below the reorder point the nightly run stored (an item without one,
+# 0, is never below it).
+BELOW_REORDER_POINT = Q(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
+STOCKED_OUT = Q(on_hand__lte=0)
+
+
 class ItemQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -80,10 +87,10 @@ class ItemQuerySet(models.QuerySet):
 
     def below_reorder_point(self):
         """At or below the reorder point stored by the nightly run."""
-        return self.filter(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
+        return self.filter(BELOW_REORDER_POINT)
 
     def stocked_out(self):
-        return self.filter(on_hand__lte=0)
+        return self.filter(STOCKED_OUT)
 
 
 class Item(models.Model):
@@ -258,7 +265,7 @@ class StockMovement(models.Model):
             models.Index(
                 fields=["item", "occurred_at"],
                 include=["quantity"],
-                condition=Q(kind="issue"),
+                condition=Q(kind=MovementKind.ISSUE),
                 name="move_issue_item_at",
             ),
             # Issues booked against a production or sales order (few rows).
@@ -274,9 +281,12 @@ class StockMovement(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["receipt"], quantity__gt=0)
-                    | Q(kind__in=["issue", "scrap"], quantity__lt=0)
-                    | Q(kind="adjustment")
+                    Q(kind__in=[MovementKind.RECEIPT], quantity__gt=0)
+                    | Q(
+                        kind__in=[MovementKind.ISSUE, MovementKind.SCRAP],
+                        quantity__lt=0,
+                    )
+                    | Q(kind=MovementKind.ADJUSTMENT)
                 ),
                 name="movement_sign_matches_kind",
             ),

@@ -27,6 +27,7 @@ from bulk.widgets import (
     TextWidget,
     format_decimal,
 )
+from inventory_site.db import filter_in
 
 from .models import (
     MONEY,
@@ -50,7 +51,6 @@ from .services import (
     planned_demand_replace,
     signed_quantity,
 )
-from .sql import filter_in
 
 
 def ids_by(model, field_name: str, values) -> dict:

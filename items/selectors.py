@@ -10,7 +10,11 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from inventory_site.db import local_date_sql
+
 from .models import (
+    BELOW_REORDER_POINT,
+    STOCKED_OUT,
     BillOfMaterialsLine,
     Item,
     MovementKind,
@@ -18,7 +22,6 @@ from .models import (
     StockMovement,
     UnmetDemand,
 )
-from .sql import local_date_sql
 
 
 def stock_overview() -> dict:
@@ -32,10 +35,8 @@ def stock_overview() -> dict:
         items=Count("pk"),
         with_demand=Count("pk", filter=has_demand),
         stock_value=Coalesce(Sum(value, output_field=money), Decimal("0")),
-        stockouts=Count("pk", filter=Q(on_hand__lte=0)),
-        below_reorder_point=Count(
-            "pk", filter=Q(reorder_point__gt=0, on_hand__lte=F("reorder_point"))
-        ),
+        stockouts=Count("pk", filter=STOCKED_OUT),
+        below_reorder_point=Count("pk", filter=BELOW_REORDER_POINT),
         class_a=Count("pk", filter=Q(abc_class="A")),
         class_b=Count("pk", filter=Q(abc_class="B")),
         class_c=Count("pk", filter=Q(abc_class="C")),
@@ -43,7 +44,7 @@ def stock_overview() -> dict:
         pilot_value=Coalesce(
             Sum(value, filter=Q(jit_pilot=True), output_field=money), Decimal("0")
         ),
-        pilot_stockouts=Count("pk", filter=Q(jit_pilot=True, on_hand__lte=0)),
+        pilot_stockouts=Count("pk", filter=STOCKED_OUT & Q(jit_pilot=True)),
         pilot_demand=Count("pk", filter=has_demand & Q(jit_pilot=True)),
         pilot_cover=Sum(
             cover, filter=has_demand & Q(jit_pilot=True), output_field=money
@@ -333,7 +334,7 @@ def planned_demand_open(
         # Every referenced issue of the chunk, from the partial reference index
         # (no list of references to send: a chunk can name thousands).
         for item_id, reference, total in (
-            StockMovement.objects.filter(move_filter, kind="issue")
+            StockMovement.objects.filter(move_filter, kind=MovementKind.ISSUE)
             .exclude(reference="")
             .order_by()
             .values_list("item_id", "reference")

@@ -28,8 +28,11 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.db import filter_in, insert_rows, merge_rows, update_from_values
+from inventory_site.errors import DomainError
 from inventory_site.formatting import exact, is_whole_unit
 from inventory_site.limits import column_max
+from inventory_site.users import acting_user
 
 from .models import (
     Item,
@@ -40,22 +43,30 @@ from .models import (
     UnmetDemand,
     UnmetDemandReason,
 )
-from .sql import filter_in, insert_rows, merge_rows, update_from_values
 
 THOUSANDTH = Decimal("0.001")
 KINDS = frozenset(MovementKind.values)  # .values builds a new list on every call
 
 
-class StockError(Exception):
+class StockError(DomainError):
     """Base class of ledger errors; the message is meant for the user."""
+
+    code = "stock_refused"
 
 
 class InvalidQuantity(StockError, ValueError):
-    pass
+    """A quantity that can never be posted (not a number, zero, too many
+    decimals, beyond the column): bad input."""
+
+    code = "invalid_quantity"
+    default_field = "quantity"
 
 
 class InvalidMovementDate(StockError, ValueError):
     """``occurred_at`` outside the plausible window (``inventory_site.dates``)."""
+
+    code = "invalid_date"
+    default_field = "occurred_at"
 
 
 def check_occurred_at(moment: datetime) -> datetime:
@@ -67,6 +78,12 @@ def check_occurred_at(moment: datetime) -> datetime:
 
 
 class InsufficientStock(StockError):
+    """An issue beyond the stock on hand: a conflict with the current state
+    (409), carrying what was asked and what there was."""
+
+    code = "insufficient_stock"
+    status = 409
+
     #: Set by ``stock_movement_post(record_unmet=True)``: the shortfall it
     #: recorded as unmet demand (the issue itself still changed nothing).
     unmet: UnmetDemand | None = None
@@ -87,6 +104,8 @@ MAX_ON_HAND = column_max(Item, "on_hand")  # stock of one item, after any moveme
 
 class StockOverflow(InvalidQuantity):
     """Adding ``quantity`` would make ``on_hand`` larger than its column holds."""
+
+    code = "stock_overflow"
 
     def __init__(self, *, sku: str, quantity, on_hand):
         self.sku = sku
@@ -211,7 +230,7 @@ def _post(
             quantity=quantity,
             occurred_at=occurred_at or timezone.now(),
             note=note[:255],
-            created_by=user if user is not None and user.is_authenticated else None,
+            created_by=acting_user(user),
             delivery_line_id=delivery_line_id,
             reference=reference[:64],
         )
@@ -329,6 +348,8 @@ class MovementInput:
 class MovementBatchError(StockError):
     """Some rows of a batch were refused; ``errors`` maps row index → message."""
 
+    code = "movements_refused"
+
     def __init__(self, errors: dict[int, str]):
         self.errors = errors
         super().__init__(f"{len(errors)} movement(s) refused.")
@@ -398,7 +419,8 @@ def movements_bulk_post(*, movements: Sequence[MovementInput], user=None) -> int
         if errors:
             raise MovementBatchError(errors)
 
-        created_by = user.pk if user is not None and user.is_authenticated else None
+        acting = acting_user(user)
+        created_by = acting.pk if acting is not None else None
         insert_rows(
             StockMovement,
             ["item_id", "kind", "quantity", "occurred_at", "note",
@@ -453,7 +475,7 @@ def items_upsert(
     ``fields``; a new item gets the model's defaults for the other fields.
     Returns the skus created and those updated (the rest were unchanged). Never
     stock: ``on_hand`` changes only through the ledger. Set-based
-    (``items.sql.merge_rows``)."""
+    (``inventory_site.db.merge_rows``)."""
     if "on_hand" in fields:
         raise ValueError("on_hand changes only through the stock ledger.")
     return merge_rows(Item, "sku", fields, rows, touch="updated_at")

@@ -4,11 +4,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory_site.formatting import prefixed, quantity, quantity_with_unit
-from inventory_site.http import staff_only
+from inventory_site.formatting import quantity, quantity_with_unit
+from inventory_site.http import messages_add_error, staff_only
 
 from .exports import ExportTable, export_format, export_links, export_response
-from .forms import ItemFilterForm, MovementForm, UnmetDemandForm
+from .filters import ItemPageFilter
+from .forms import MovementForm, UnmetDemandForm
 from .models import Item
 from .selectors import items_for_list
 from .services import (
@@ -26,10 +27,13 @@ ITEM_EXPORT_HEADERS = [
 
 
 def item_list(request):
-    """Items with filters and sort; ``export=csv|xlsx`` downloads every filtered
-    row; a search that is exactly one SKU opens that item."""
-    form = ItemFilterForm(request.GET or None)
-    items = form.filter(items_for_list()) if form.is_bound else items_for_list()
+    """Items with filters and sort (``ItemPageFilter``); ``export=csv|xlsx``
+    downloads every filtered row; a search that is exactly one SKU opens that
+    item."""
+    filterset = ItemPageFilter(
+        request.GET, queryset=items_for_list().order_by("sku", "pk")
+    )
+    items, form = filterset.qs, filterset.form
     fmt = export_format(request)
     if fmt:
         currency = settings.CURRENCY
@@ -128,7 +132,7 @@ def movement_create(request, sku):
             )
         except InsufficientStock as error:
             if error.unmet is None:
-                messages.error(request, f"Nothing recorded: {error}")
+                messages_add_error(request, error, prefix="Nothing recorded")
             else:
                 missing = error.unmet.quantity.normalize()
                 messages.warning(
@@ -137,7 +141,7 @@ def movement_create(request, sku):
                     "unmet demand.",
                 )
         except StockError as error:
-            messages.error(request, prefixed("Nothing recorded", error))
+            messages_add_error(request, error, prefix="Nothing recorded")
         else:
             messages.success(
                 request,
@@ -172,7 +176,7 @@ def unmet_demand_create(request, sku):
                 user=request.user,
             )
         except StockError as error:
-            messages.error(request, f"Nothing recorded: {error}")
+            messages_add_error(request, error, prefix="Nothing recorded")
         else:
             messages.success(
                 request,

@@ -31,7 +31,7 @@ class Job(models.Model):
         indexes = [
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(status="pending"),
+                condition=models.Q(status=JobStatus.PENDING),
                 name="job_pending_idx",
             )
         ]

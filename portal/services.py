@@ -25,6 +25,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory_site.errors import DomainError
+from inventory_site.users import acting_user
 from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
 
@@ -43,13 +45,19 @@ from .selectors import forecast_inputs, line_states, token_hash
 BAD_TOKEN_WINDOW_SECONDS = 60
 
 
-class PortalInputError(Exception):
-    """The supplier's answer cannot be stored; ``errors`` are field errors in the
-    shape of the request (``{"lines": [{}, {"reason": [...]}]}``)."""
+class PortalInputError(DomainError):
+    """The supplier's answer cannot be stored (400); ``errors`` (its ``fields``)
+    are field errors in the shape of the request
+    (``{"lines": [{}, {"reason": [...]}]}``)."""
+
+    code = "invalid_answer"
 
     def __init__(self, errors: dict):
-        super().__init__("Invalid answer.")
-        self.errors = errors
+        super().__init__("Invalid answer.", fields=errors)
+
+    @property
+    def errors(self) -> dict:
+        return self.fields
 
 
 # --- links ---
@@ -74,7 +82,7 @@ def portal_link_create(
         token_hash=token_hash(token),
         created_at=now,
         expires_at=now + timedelta(days=days),
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=acting_user(user),
     )
     return portal_url(token), link.expires_at
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from inventory_site.errors import error_body
 from inventory_site.http import client_ip, staff_only
 from suppliers.models import Supplier
 
@@ -382,10 +383,17 @@ def confirm_json(request, link, reference):
     delivery = _open_delivery(link, reference)
     body = _json_body(request)
     if not isinstance(body, dict):
-        return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
+        return JsonResponse(
+            error_body("The body must be a JSON object.", "invalid"), status=400
+        )
     serializer = ConfirmSerializer(data=body)
     if not serializer.is_valid():
-        return JsonResponse(_field_errors(serializer.errors, body), status=400)
+        return JsonResponse(
+            error_body(
+                "Invalid answer.", "invalid", _field_errors(serializer.errors, body)
+            ),
+            status=400,
+        )
     try:
         order_lines_answer(
             delivery=delivery,
@@ -393,7 +401,7 @@ def confirm_json(request, link, reference):
             token=link,
         )
     except PortalInputError as error:
-        return JsonResponse(error.errors, status=400)
+        return JsonResponse(error.as_dict(), status=error.status)
     return JsonResponse(_order_json(link, delivery))
 
 
@@ -431,10 +439,17 @@ def ship_notice_json(request, link, reference):
     delivery = _open_delivery(link, reference)
     body = _json_body(request)
     if not isinstance(body, dict):
-        return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
+        return JsonResponse(
+            error_body("The body must be a JSON object.", "invalid"), status=400
+        )
     serializer = ShipNoticeSerializer(data=body)
     if not serializer.is_valid():
-        return JsonResponse(_field_errors(serializer.errors, body), status=400)
+        return JsonResponse(
+            error_body(
+                "Invalid answer.", "invalid", _field_errors(serializer.errors, body)
+            ),
+            status=400,
+        )
     data = serializer.validated_data
     try:
         notice = ship_notice_create(
@@ -444,7 +459,7 @@ def ship_notice_json(request, link, reference):
             token=link,
         )
     except PortalInputError as error:
-        return JsonResponse(error.errors, status=400)
+        return JsonResponse(error.as_dict(), status=error.status)
     return JsonResponse(
         {"reference": delivery.reference, "arrival": notice.arrival.isoformat()},
         status=201,

@@ -10,8 +10,7 @@ from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 from suppliers.models import Supplier
 
-from .backtest_runner import BacktestError
-from .models import Backtest, Suggestion
+from .models import Backtest, Suggestion, SuggestionStatus
 from .serializers import (
     AcceptOneSerializer,
     AcceptSerializer,
@@ -22,26 +21,12 @@ from .serializers import (
     SuggestionSerializer,
 )
 from .services import (
-    SuggestionError,
     backtest_request,
     classification_run_request,
     suggestion_dismiss,
     suggestions_accept,
     suggestions_accept_due,
 )
-
-BAD_INPUT_CODES = {"invalid_quantity", "nothing_selected"}
-
-
-def _conflict(error: SuggestionError) -> Response:
-    """A suggestion no longer open (or none due) is a conflict; a bad quantity is
-    bad input. Either way ``{"detail", "code"}`` and nothing changed."""
-    code = (
-        status.HTTP_400_BAD_REQUEST
-        if error.code in BAD_INPUT_CODES
-        else status.HTTP_409_CONFLICT
-    )
-    return Response({"detail": str(error), "code": error.code}, status=code)
 
 
 class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -60,16 +45,13 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if "status" not in self.request.query_params and self.action == "list":
-            queryset = queryset.filter(status="open")
+            queryset = queryset.filter(status=SuggestionStatus.OPEN)
         return queryset
 
     def _accept(self, suggestions, request, quantities=None) -> Response:
-        try:
-            deliveries = suggestions_accept(
-                suggestions=suggestions, quantities=quantities, user=request.user
-            )
-        except SuggestionError as error:
-            return _conflict(error)
+        deliveries = suggestions_accept(
+            suggestions=suggestions, quantities=quantities, user=request.user
+        )
         return self._accepted(deliveries, len(suggestions))
 
     def _accepted(self, deliveries, count: int) -> Response:
@@ -103,14 +85,11 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
             supplier = Supplier.objects.filter(code=data["supplier"]).first()
             if supplier is None:
                 raise NotFound(f"No supplier with code {data['supplier']}.")
-            try:
-                delivery, count = suggestions_accept_due(
-                    supplier=supplier,
-                    user=request.user,
-                    include_early=data["include_early"],
-                )
-            except SuggestionError as error:
-                return _conflict(error)
+            delivery, count = suggestions_accept_due(
+                supplier=supplier,
+                user=request.user,
+                include_early=data["include_early"],
+            )
             return self._accepted([delivery], count)
         suggestions = list(Suggestion.objects.filter(pk__in=data["ids"]))
         if len(suggestions) != len(set(data["ids"])):
@@ -122,14 +101,11 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     def dismiss(self, request, pk=None):
         serializer = DismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            suggestion = suggestion_dismiss(
-                suggestion=self.get_object(),
-                user=request.user,
-                snooze_days=serializer.validated_data.get("snooze_days"),
-            )
-        except SuggestionError as error:
-            return _conflict(error)
+        suggestion = suggestion_dismiss(
+            suggestion=self.get_object(),
+            user=request.user,
+            snooze_days=serializer.validated_data.get("snooze_days"),
+        )
         return Response(self.get_serializer(suggestion).data)
 
 
@@ -176,14 +152,11 @@ class BacktestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             key: (str(value) if not isinstance(value, dict) else dict(value))
             for key, value in data.get("overrides", {}).items()
         }
-        try:
-            run = backtest_request(
-                days=data["days"],
-                seed=data["seed"],
-                skus=data.get("items") or None,
-                overrides=overrides,
-                requested_by=request.user,
-            )
-        except BacktestError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        run = backtest_request(
+            days=data["days"],
+            seed=data["seed"],
+            skus=data.get("items") or None,
+            overrides=overrides,
+            requested_by=request.user,
+        )
         return Response(BacktestSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -83,6 +83,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
+from inventory_site.stats import std_from_moments
+
 from . import cadence
 from .planning import (
     MEASURED_MIN_SAMPLES,
@@ -409,8 +411,7 @@ class Nightly:
         if self.squares is None or not d or self.first is None or self.first >= t:
             return 0.0
         w, n = self.window, self.ns[t]
-        variance = (self.squares[t + w] - self.squares[t]) / 1e6 / n - d * d
-        return math.sqrt(variance) if variance > 0 else 0.0
+        return std_from_moments(d, (self.squares[t + w] - self.squares[t]) / 1e6 / n)
 
     @property
     def sd(self) -> list[float]:
@@ -501,7 +502,7 @@ def nightly_figures(
             )
             pattern[t] = kind
             mean = total / n
-            std = math.sqrt(max(sq / n - mean * mean, 0.0))
+            std = std_from_moments(mean, sq / n)
             recent = (totals[hi] - totals[max(hi - SENSING_RECENT_DAYS, 0)]) / 1000
             if kind not in SPORADIC and sensing_applies(
                 days=n, mean=mean, std=std, recent_total=recent
@@ -509,7 +510,7 @@ def nightly_figures(
                 low = max(hi - SENSING_DAYS, 0)
                 mean = (totals[hi] - totals[low]) / 1000 / SENSING_DAYS
                 sq28 = (squares[hi] - squares[low]) / 1e6 / SENSING_DAYS
-                std = math.sqrt(max(sq28 - mean * mean, 0.0))
+                std = std_from_moments(mean, sq28)
             policy_d[t], policy_sd[t] = mean, std
 
     source = history.sources[0] if history.sources else None
@@ -533,8 +534,8 @@ def nightly_figures(
         n = len(last)
         if n >= MEASURED_MIN_SAMPLES:
             mean = sum(last) / n
-            var = max(sum(x * x for x in last) / n - mean * mean, 0.0)
-            figures = (round(mean, 4), round(math.sqrt(var * n / (n - 1)), 4), n)
+            std = std_from_moments(mean, sum(x * x for x in last) / n, n=n)
+            figures = (round(mean, 4), round(std, 4), n)
         else:
             figures = (quote, 0.0, n)
         m, mean, std, clipped = lead_time_figures(last)

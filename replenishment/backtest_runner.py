@@ -20,6 +20,8 @@ from statistics import NormalDist
 
 from django.utils import timezone
 
+from inventory_site.errors import DomainError
+
 from .backtest import BacktestTotals, backtest_items
 from .backtest_selectors import CHUNK_SIZE, backtest_histories, backtest_item_ranges
 from .generation import planning_params
@@ -31,8 +33,11 @@ DEFAULT_SEED = 0
 CLASSES = ("A", "B", "C")
 
 
-class BacktestError(Exception):
-    """A backtest cannot be run as asked; the message is meant for the user."""
+class BacktestError(DomainError):
+    """A backtest cannot be run as asked (bad parameters: 400); the message is
+    meant for the user."""
+
+    code = "invalid_parameters"
 
 
 def check_overrides(overrides: dict | None) -> dict:

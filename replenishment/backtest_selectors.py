@@ -12,7 +12,7 @@ Per chunk of item ids a fixed number of set-based queries, whatever its size:
    (DESIGN §6, §7);
 3. their sources (primary first, as suggestion generation reads them);
 4. the received deliveries of those sources, with their lead times in whole
-   site-calendar days (``items.sql.lead_time_days_sql``);
+   site-calendar days (``inventory_site.db.lead_time_days_sql``);
 5. the delivery lines ordered in the period (the "actual" orders).
 
 Quantities come back as integer thousandths (the ledger keeps 3 decimal places),
@@ -29,9 +29,14 @@ from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 
 from inventory_site.dates import site_date, site_midnight
+from inventory_site.db import (
+    bigint_type,
+    days_since_sql,
+    is_postgresql,
+    lead_time_days_sql,
+)
 from items.models import Item, MovementKind, StockMovement, UnmetDemand
 from items.selectors import unmet_demand_by_day
-from items.sql import lead_time_days_sql, local_date_sql
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
 from .backtest import ItemHistory
@@ -56,17 +61,6 @@ def backtest_item_ranges(
     ]
 
 
-def _day_sql(column: str, start: date) -> tuple[str, list]:
-    """SQL for the number of site dates from ``start`` to a datetime column."""
-    day, params = local_date_sql(column)
-    if connection.vendor == "postgresql":
-        return f"({day} - %s::date)", [*params, start]
-    return (
-        f"CAST(julianday({day}) - julianday(%s) AS INTEGER)",
-        [*params, start.isoformat()],
-    )
-
-
 def _ledger(*, first_id, last_id, start, since) -> dict[int, tuple]:
     """Per item: ([day], [quantity in thousandths], [kind]) of its movements
     from ``since`` on, days counted from ``start`` in the site calendar; kind is
@@ -74,14 +68,14 @@ def _ledger(*, first_id, last_id, start, since) -> dict[int, tuple]:
     (arrays, in index order: no grouping of millions of rows by day, which
     spills to disk); the caller adds them up per day."""
     table = StockMovement._meta.db_table
-    day, day_params = _day_sql("m.occurred_at", start)
+    day, day_params = days_since_sql("m.occurred_at", start)
     kind = "CASE m.kind WHEN %s THEN 1 WHEN %s THEN 2 ELSE 0 END"
     kind_params = [MovementKind.ISSUE, MovementKind.RECEIPT]
     where = "m.item_id BETWEEN %s AND %s AND m.occurred_at >= %s"
     where_params = [first_id, last_id, since]
     result: dict[int, tuple] = {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             cursor.execute(
                 f"""SELECT m.item_id, array_agg({day}),
                            array_agg(CAST(m.quantity * 1000 AS BIGINT)),
@@ -114,8 +108,8 @@ def _received(*, first_id, last_id, start, days) -> tuple[dict, dict]:
     [(received day, accepted thousandths)] of those ordered before the period and
     received in it (what was on order at the start)."""
     lead, lead_params = lead_time_days_sql("d.ordered_at", "d.received_at")
-    day, day_params = _day_sql("d.received_at", start)
-    cast = "BIGINT" if connection.vendor == "postgresql" else "INTEGER"
+    day, day_params = days_since_sql("d.received_at", start)
+    cast = bigint_type()
     sql = f"""
         SELECT d.supplier_id, l.item_id, {day}, {lead},
                CAST(ROUND((l.quantity_received - l.quantity_rejected) * 1000) AS {cast})

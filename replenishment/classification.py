@@ -88,15 +88,20 @@ from django.db.models import Count
 from django.utils import timezone
 
 from inventory_site.dates import site_midnight, week_start
+from inventory_site.db import is_postgresql
+from inventory_site.errors import DomainError
 from items.models import (
     AbcClass,
     ClassificationRun,
     ClassificationRunStatus,
     Item,
+    ItemClassChange,
     MovementKind,
     Policy,
+    StockMovement,
     XyzClass,
 )
+from suppliers.models import Supplier, SupplierItem
 
 from .models import JitScope, PolicyParameters
 from .planning import ADI_CUTOFF, CV2_CUTOFF
@@ -106,8 +111,11 @@ logger = logging.getLogger(__name__)
 DEMAND_DAYS = 365
 
 
-class ClassificationError(ValueError):
-    """Invalid parameters, or data the engine cannot classify exactly."""
+class ClassificationError(DomainError, ValueError):
+    """Invalid parameters (400), or data the engine cannot classify exactly
+    (``value_too_large``)."""
+
+    code = "invalid_parameters"
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,11 @@ SQLITE = {
 }
 
 HISTORY_TABLE = "classification_history"
+ITEM_TABLE = Item._meta.db_table
+MOVEMENT_TABLE = StockMovement._meta.db_table
+CLASS_CHANGE_TABLE = ItemClassChange._meta.db_table
+SOURCE_TABLE = SupplierItem._meta.db_table
+SUPPLIER_TABLE = Supplier._meta.db_table
 
 
 def _history_sql(sql: dict[str, str]) -> str:
@@ -303,7 +316,7 @@ def _history_sql(sql: dict[str, str]) -> str:
                    MAX(CASE WHEN m.kind = %(issue)s THEN 1 ELSE 0 END) AS consumed,
                    -SUM(CASE WHEN m.kind = %(issue)s AND m.occurred_at >= %(since)s
                              THEN {quantity} ELSE 0 END) AS issued
-              FROM items_stockmovement m
+              FROM {MOVEMENT_TABLE} m
              WHERE m.occurred_at < %(until)s
              GROUP BY m.item_id
         ),
@@ -319,7 +332,7 @@ def _history_sql(sql: dict[str, str]) -> str:
         daily AS (
             -- Issued per item and site-local day over the demand window.
             SELECT m.item_id, {day_of_movement} AS ago, -SUM({quantity}) AS qty
-              FROM items_stockmovement m
+              FROM {MOVEMENT_TABLE} m
              WHERE m.kind = %(issue)s
                AND m.occurred_at >= %(demand_since)s AND m.occurred_at < %(until)s
              GROUP BY 1, 2
@@ -335,7 +348,7 @@ def _history_sql(sql: dict[str, str]) -> str:
         weekly AS (
             -- Issued per item and week, weeks counted back from today.
             SELECT m.item_id, {week_of_movement} AS week, -SUM({quantity}) AS qty
-              FROM items_stockmovement m
+              FROM {MOVEMENT_TABLE} m
              WHERE m.kind = %(issue)s
                AND m.occurred_at >= %(weeks_since)s AND m.occurred_at < %(week_end)s
              GROUP BY 1, 2
@@ -389,7 +402,7 @@ def _valued_sql(sql: dict[str, str]) -> str:
                    COALESCE(h.xyz, '') AS new_xyz,
                    COALESCE(h.pattern, '') AS new_pattern,
                    i.demand_pattern
-              FROM items_item i
+              FROM {ITEM_TABLE} i
               LEFT JOIN {HISTORY_TABLE} h ON h.item_id = i.id
              WHERE i.active
         )
@@ -405,9 +418,9 @@ def _total_sql(sql: dict[str, str]) -> str:
         # planned, corrected by cost × (issued − planned) for consumed items.
         return f"""
             SELECT (SELECT SUM(unit_cost * annual_demand)
-                      FROM items_item WHERE active)
+                      FROM {ITEM_TABLE} WHERE active)
                  + (SELECT COALESCE(SUM(i.unit_cost * (h.issued - i.annual_demand)), 0)
-                      FROM {HISTORY_TABLE} h JOIN items_item i ON i.id = h.item_id
+                      FROM {HISTORY_TABLE} h JOIN {ITEM_TABLE} i ON i.id = h.item_id
                      WHERE i.active AND h.consumed = 1),
                    NULL
         """
@@ -430,10 +443,10 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
     if scope_all:
         in_scope = "1 = 1"
     else:
-        in_scope = """(jit_pilot OR (
+        in_scope = f"""(jit_pilot OR (
             SELECT s.jit_pilot
-              FROM suppliers_supplieritem si
-              JOIN suppliers_supplier s ON s.id = si.supplier_id
+              FROM {SOURCE_TABLE} si
+              JOIN {SUPPLIER_TABLE} s ON s.id = si.supplier_id
              WHERE si.item_id = classified.id AND si.active AND s.active
              ORDER BY si.priority, si.id
              LIMIT 1
@@ -538,15 +551,15 @@ def _write(
     moved = cursor.fetchone()[0]
     cursor.execute(
         f"""
-        INSERT INTO items_itemclasschange ({_CHANGE_COLUMNS})
+        INSERT INTO {CLASS_CHANGE_TABLE} ({_CHANGE_COLUMNS})
         SELECT {_CHANGE_VALUES} FROM {changed} WHERE {_LOGGED}
         """,
         {"run_id": params["run_id"], "now": params["now"]},
     )
     logged = cursor.rowcount
     cursor.execute(
-        f"UPDATE items_item SET {_UPDATE_SET} FROM {changed} AS c "
-        "WHERE items_item.id = c.id"
+        f"UPDATE {ITEM_TABLE} SET {_UPDATE_SET} FROM {changed} AS c "
+        f"WHERE {ITEM_TABLE}.id = c.id"
     )
     updated = cursor.rowcount
     cursor.execute(f"DROP TABLE {changed}")
@@ -567,7 +580,7 @@ def _query_params(
     weeks_since = _local_midnight(week_end_day - timedelta(days=7 * params.max_weeks))
     x_factor = 1 + params.x_max_cv**2
     y_factor = 1 + params.y_max_cv**2
-    if connection.vendor != "postgresql":  # SQLite compares these as REAL
+    if not is_postgresql():  # SQLite compares these as REAL
         x_factor, y_factor = float(x_factor), float(y_factor)
     return {
         "issue": MovementKind.ISSUE.value,
@@ -582,11 +595,9 @@ def _query_params(
             _local_midnight(today - timedelta(days=params.demand_window_days))
         ),
         "demand_window": params.demand_window_days,
-        "adi_cutoff": ADI_CUTOFF
-        if connection.vendor != "postgresql"
-        else Decimal(str(ADI_CUTOFF)),
+        "adi_cutoff": ADI_CUTOFF if not is_postgresql() else Decimal(str(ADI_CUTOFF)),
         "cv2_factor": 1 + CV2_CUTOFF
-        if connection.vendor != "postgresql"
+        if not is_postgresql()
         else (1 + Decimal(str(CV2_CUTOFF))),
         "min_weeks": params.min_weeks,
         "max_weeks": params.max_weeks,
@@ -643,7 +654,7 @@ def _classify(
 ) -> WriteCounts:
     query_params = _query_params(params, today=today, run_id=run.pk, now=run.started_at)
     scope_all = params.jit_scope == JitScope.ALL
-    postgresql = connection.vendor == "postgresql"
+    postgresql = is_postgresql()
     sql = POSTGRESQL if postgresql else SQLITE
     with connection.cursor() as cursor:
         if postgresql:
@@ -662,7 +673,9 @@ def _classify(
             raise ClassificationError(
                 f"The annual value of {inexact} is too large to rank exactly on "
                 "SQLite (more than 64-bit integers of 10^-7); check its unit cost "
-                "and demand, or use PostgreSQL."
+                "and demand, or use PostgreSQL.",
+                code="value_too_large",
+                status=409,
             )
         query_params.update(_limits(total, params))
         counts = _write(cursor, query_params, sql=sql, scope_all=scope_all)

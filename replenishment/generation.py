@@ -38,15 +38,14 @@ from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
+from inventory_site.db import is_postgresql, local_date_sql
 from inventory_site.limits import column_max
 from items.models import Item, MovementKind, StockMovement
 from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
 from items.services import items_store_planning_figures
-from items.sql import local_date_sql
 from suppliers.models import (
+    ON_ORDER_STATUSES,
     DeliveryLine,
-    DeliveryStatus,
-    RiskLevel,
     SupplierItem,
     SupplierScore,
 )
@@ -76,11 +75,6 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
 CHUNK_SIZE = 1000
-ON_ORDER_STATUSES = (
-    DeliveryStatus.DRAFT,
-    DeliveryStatus.ORDERED,
-    DeliveryStatus.PARTIALLY_RECEIVED,
-)
 
 
 @dataclass
@@ -216,7 +210,7 @@ def _demand_stats(
     sums = """SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares,
               COUNT(CASE WHEN t.qty <> 0 THEN 1 END) AS days_with,
               SUM(t.r14) AS r14, SUM(t.r28) AS r28, SUM(t.r28 * t.r28) AS r28sq"""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # Per item (LATERAL), a range scan of the issue index for exactly its
         # window: no filtering of the chunk's older issues, and small groups.
         day, day_params = local_date_sql("m.occurred_at")
@@ -392,11 +386,11 @@ def _sources(
     high risk (``planning.choose_source``), so the other sources are read only for
     those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
     with ``values`` the lead times themselves (``values=True`` there too)."""
-    high_risk = SupplierScore.objects.filter(
-        supplier_id=OuterRef("supplier_id"),
-        risk_level=RiskLevel.HIGH,
-        history_sufficient=True,
-    ).order_by()
+    high_risk = (
+        SupplierScore.objects.high_risk()
+        .filter(supplier_id=OuterRef("supplier_id"))
+        .order_by()
+    )
     by_priority = {
         "partition_by": F("item_id"),
         "order_by": [F("priority").asc(), F("pk").asc()],

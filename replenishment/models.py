@@ -180,7 +180,7 @@ class Suggestion(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["item"],
-                condition=Q(status="open"),
+                condition=Q(status=SuggestionStatus.OPEN),
                 name="suggestion_one_open_per_item",
             ),
             models.CheckConstraint(

@@ -8,7 +8,12 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory_site.charts import stock_chart
-from items.models import ClassificationRun, Item
+from items.models import (
+    ClassificationRun,
+    ClassificationRunStatus,
+    Item,
+    PlannedDemandStatus,
+)
 from items.selectors import (
     abc_pareto_points,
     item_class_history,
@@ -20,7 +25,7 @@ from items.selectors import (
     stock_history,
     stock_overview,
 )
-from suppliers.models import DeliveryLine, SupplierItem
+from suppliers.models import ON_ORDER_STATUSES, DeliveryLine, SupplierItem
 from suppliers.selectors import (
     item_on_order,
     item_sources,
@@ -30,7 +35,6 @@ from suppliers.selectors import (
     suppliers_riskiest,
 )
 
-from .generation import ON_ORDER_STATUSES
 from .models import Suggestion
 
 LIVE_FIGURES_SECONDS = 30
@@ -55,7 +59,7 @@ def dashboard() -> dict:
     for flag, row in pilot.items():
         row["orders_per_week"] = orders.get(flag, 0)
     latest_run = (
-        ClassificationRun.objects.filter(status="succeeded")
+        ClassificationRun.objects.filter(status=ClassificationRunStatus.SUCCEEDED)
         .order_by("-finished_at")
         .values_list("pk", flat=True)
         .first()
@@ -98,7 +102,9 @@ def items_short_of_planned_demand(*, today=None, limit: int = PLANNED_SHORT_LIMI
     horizon = 60
     lines = planned_demand_open(today=today, days_ahead=horizon)
     lines = {
-        item_id: [line for line in item_lines if line.status != "forecast"]
+        item_id: [
+            line for line in item_lines if line.status != PlannedDemandStatus.FORECAST
+        ]
         for item_id, item_lines in lines.items()
     }
     if not any(lines.values()):

@@ -90,6 +90,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
 from statistics import NormalDist, median
 
+from inventory_site.stats import std_from_moments
+
 from . import cadence
 
 ZERO = Decimal("0")
@@ -359,7 +361,7 @@ def demand_estimate(stats: DemandStats) -> DemandEstimate:
     if n <= 0 or stats.total <= 0:
         return DemandEstimate(ZERO, ZERO, "", window_days=max(n, 0))
     mean = stats.total / n
-    std = math.sqrt(max(stats.squares / n - mean * mean, 0.0))
+    std = std_from_moments(mean, stats.squares / n)
     pattern = demand_pattern(
         days=n,
         demand_days=stats.demand_days,
@@ -384,9 +386,7 @@ def demand_estimate(stats: DemandStats) -> DemandEstimate:
     recent = stats.recent_total / SENSING_RECENT_DAYS
     if sensing_applies(days=n, mean=mean, std=std, recent_total=stats.recent_total):
         sensed = stats.sensing_total / SENSING_DAYS
-        sensed_std = math.sqrt(
-            max(stats.sensing_squares / SENSING_DAYS - sensed * sensed, 0.0)
-        )
+        sensed_std = std_from_moments(sensed, stats.sensing_squares / SENSING_DAYS)
         note = (
             f"from the last {SENSING_DAYS} days: the last "
             f"{SENSING_RECENT_DAYS} days' {fmt(_d4(recent))}/day is more than "

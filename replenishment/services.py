@@ -18,7 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site.errors import DomainError
 from inventory_site.formatting import exact
+from inventory_site.users import acting_user
 from items.models import ClassificationRun, ClassificationRunStatus
 from jobs.services import job_enqueue
 from suppliers.models import Delivery, DeliveryLine
@@ -54,23 +56,20 @@ from .selectors import suggestions_due
 logger = logging.getLogger(__name__)
 
 
-class SuggestionError(Exception):
+class SuggestionError(DomainError):
     """A suggestion cannot be acted on; the message is meant for the user and
-    ``code`` names the rule (``not_open`` is a conflict: 409 in the API)."""
+    ``code`` names the rule: by default a conflict (``not_open``, ``none_due``:
+    409), bad input where the raise says so (``invalid_quantity``,
+    ``nothing_selected``: 400)."""
 
-    def __init__(self, message: str, *, code: str = "not_open"):
-        self.code = code
-        super().__init__(message)
+    code = "not_open"
+    status = 409
 
 
 # --- acting on suggestions ---
 
 
 ACCEPTED_MARKER = " Accepted as "
-
-
-def _user_or_none(user):
-    return user if user is not None and user.is_authenticated else None
 
 
 def suggestions_accept(
@@ -92,10 +91,12 @@ def suggestions_accept(
     ids = sorted({s.pk for s in suggestions})
     if not ids:
         raise SuggestionError(
-            "Select at least one suggestion to accept.", code="nothing_selected"
+            "Select at least one suggestion to accept.",
+            code="nothing_selected",
+            status=400,
         )
     now = timezone.now()
-    decided_by = _user_or_none(user)
+    decided_by = acting_user(user)
     with transaction.atomic():
         locked = list(
             Suggestion.objects.select_for_update()
@@ -119,7 +120,9 @@ def suggestions_accept(
                     item=suggestion.item, quantity=quantity
                 )
             except DeliveryError as error:
-                raise SuggestionError(str(error), code="invalid_quantity") from None
+                raise SuggestionError(
+                    str(error), code="invalid_quantity", status=400
+                ) from None
         by_supplier: dict[int, list[Suggestion]] = defaultdict(list)
         for suggestion in locked:
             by_supplier[suggestion.supplier_id].append(suggestion)
@@ -256,9 +259,7 @@ def suggestion_dismiss(
             )
         suggestion.status = SuggestionStatus.DISMISSED
         suggestion.decided_at = timezone.now()
-        suggestion.decided_by = (
-            user if user is not None and user.is_authenticated else None
-        )
+        suggestion.decided_by = acting_user(user)
         suggestion.snoozed_until = timezone.localdate() + timedelta(days=days)
         suggestion.save(
             update_fields=["status", "decided_at", "decided_by", "snoozed_until"]
@@ -345,9 +346,7 @@ def backtest_request(
             skus=skus or [],
             overrides=overrides,
             today=timezone.localdate(),
-            requested_by=requested_by
-            if requested_by is not None and requested_by.is_authenticated
-            else None,
+            requested_by=acting_user(requested_by),
         )
         job_enqueue(task_name="replenishment.tasks.backtest_task", args=[run.pk])
     return run

@@ -9,8 +9,12 @@ from django.views.decorators.http import require_POST
 
 from inventory_site import formatting
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
-from inventory_site.formatting import prefixed
-from inventory_site.http import redirect_back, staff_only
+from inventory_site.http import (
+    form_add_error,
+    messages_add_error,
+    redirect_back,
+    staff_only,
+)
 from items.exports import ExportTable, export_format, export_links, export_response
 from items.forms import MovementForm, UnmetDemandForm
 from items.models import ClassificationRun, Policy, XyzClass
@@ -228,7 +232,9 @@ def suggestions_accept_view(request):
             )
             quantities, errors = _posted_quantities(request, ids)
             if errors:
-                raise SuggestionError(" ".join(errors), code="invalid_quantity")
+                raise SuggestionError(
+                    " ".join(errors), code="invalid_quantity", status=400
+                )
             count = len(ids)
             deliveries = suggestions_accept(
                 suggestions=Suggestion.objects.filter(pk__in=ids),
@@ -236,7 +242,7 @@ def suggestions_accept_view(request):
                 user=request.user,
             )
     except SuggestionError as error:
-        messages.error(request, prefixed("Nothing accepted", error))
+        messages_add_error(request, error, prefix="Nothing accepted")
     else:
         refs = ", ".join(d.reference for d in deliveries)
         messages.success(
@@ -256,7 +262,7 @@ def draft_line_remove_view(request, pk):
     try:
         reopened = draft_line_remove(line=line, user=request.user)
     except DeliveryError as error:
-        messages.error(request, str(error))
+        messages_add_error(request, error)
     else:
         again = " Its suggestion is open again." if reopened else ""
         messages.success(request, f"Removed {line.item.sku} from the draft.{again}")
@@ -270,7 +276,7 @@ def suggestion_dismiss_view(request, pk):
     try:
         suggestion = suggestion_dismiss(suggestion=suggestion, user=request.user)
     except SuggestionError as error:
-        messages.error(request, str(error))
+        messages_add_error(request, error)
     else:
         messages.success(
             request,
@@ -372,7 +378,7 @@ def backtest_list(request):
                     requested_by=request.user,
                 )
             except BacktestError as error:
-                form.add_error(None, str(error))
+                form_add_error(form, error)
             else:
                 messages.success(request, "Backtest started in the background.")
                 return redirect("backtest_detail", pk=run.pk)

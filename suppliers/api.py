@@ -5,9 +5,8 @@ from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import filters, renderers, status, viewsets
+from rest_framework import filters, renderers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
@@ -24,10 +23,6 @@ from .serializers import (
     TransitionErrorSerializer,
 )
 from .services import (
-    DeliveryError,
-    DeliveryNotReceivable,
-    InvalidReceipt,
-    InvalidTransition,
     LineReceipt,
     check_receivable,
     delivery_cancel,
@@ -35,17 +30,6 @@ from .services import (
     delivery_place_order,
     delivery_receive,
 )
-
-
-def delivery_error_response(error: DeliveryError) -> Response:
-    """A step the status does not allow is a conflict (409); other refusals are
-    bad input (400). Both answer ``{"detail", "code"}``; nothing was changed."""
-    code = (
-        status.HTTP_409_CONFLICT
-        if isinstance(error, InvalidTransition)
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response({"detail": str(error), "code": error.code}, status=code)
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -111,14 +95,13 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         .order_by("-created_at", "-pk")
     )
 
-    @extend_schema(request=ReceiveSerializer, responses=DeliverySerializer)
+    @extend_schema(
+        request=ReceiveSerializer, responses={200: DeliverySerializer, **REFUSED}
+    )
     @action(detail=True, methods=["post"])
     def receive(self, request, reference=None):
         delivery = self.get_object()
-        try:
-            check_receivable(delivery)
-        except DeliveryNotReceivable as error:
-            return delivery_error_response(error)
+        check_receivable(delivery)  # the state first: 409 (DomainError)
         serializer = ReceiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         receipts = [
@@ -130,19 +113,12 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
             )
             for line in serializer.validated_data["lines"]
         ]
-        try:
-            delivery = delivery_receive(
-                delivery=delivery,
-                receipts=receipts,
-                user=request.user,
-                close=serializer.validated_data["close"],
-            )
-        except DeliveryNotReceivable as error:
-            return delivery_error_response(error)
-        except InvalidReceipt as error:
-            raise ValidationError(
-                {"lines": [str(error)], "code": error.code}
-            ) from error
+        delivery = delivery_receive(
+            delivery=delivery,
+            receipts=receipts,
+            user=request.user,
+            close=serializer.validated_data["close"],
+        )
         return self._fresh(delivery)
 
     def _fresh(self, delivery) -> Response:
@@ -161,14 +137,11 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         delivery = self.get_object()
         serializer = PlaceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            delivery = delivery_place_order(
-                delivery=delivery,
-                promised_date=serializer.validated_data.get("promised_date"),
-                user=request.user,
-            )
-        except DeliveryError as error:
-            return delivery_error_response(error)
+        delivery = delivery_place_order(
+            delivery=delivery,
+            promised_date=serializer.validated_data.get("promised_date"),
+            user=request.user,
+        )
         return self._fresh(delivery)
 
     @extend_schema(
@@ -181,14 +154,11 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         delivery = self.get_object()
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            delivery = delivery_cancel(
-                delivery=delivery,
-                reason=serializer.validated_data["reason"],
-                user=request.user,
-            )
-        except DeliveryError as error:
-            return delivery_error_response(error)
+        delivery = delivery_cancel(
+            delivery=delivery,
+            reason=serializer.validated_data["reason"],
+            user=request.user,
+        )
         return self._fresh(delivery)
 
     @extend_schema(request=None, responses={200: DeliverySerializer, **REFUSED})
@@ -196,12 +166,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     def close_short(self, request, reference=None):
         """Partially received → received: what is still owed (rejected parts
         included) is recorded as the shortfall."""
-        try:
-            delivery = delivery_close_short(
-                delivery=self.get_object(), user=request.user
-            )
-        except DeliveryError as error:
-            return delivery_error_response(error)
+        delivery = delivery_close_short(delivery=self.get_object(), user=request.user)
         return self._fresh(delivery)
 
     @extend_schema(

@@ -20,10 +20,10 @@ from typing import NamedTuple
 
 from bulk.errors import RowsInvalid
 from bulk.resources import NEW, SKIP, UPDATE, ParsedRow
+from inventory_site.db import filter_in, insert_rows, update_rows
 from items.models import MovementKind
 from items.resources import ids_by
 from items.services import MovementBatchError, MovementInput, movements_bulk_post
-from items.sql import filter_in, insert_rows, update_rows
 
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier
 from .receiving import (

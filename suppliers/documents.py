@@ -79,7 +79,7 @@ def purchase_order_context(delivery: Delivery) -> dict:
         "reference": delivery.reference,
         "order_date": order_date,
         "requested_date": delivery.promised_date,
-        "is_draft": delivery.status == "draft",
+        "is_draft": delivery.is_draft,
         "lines": rows,
         "total": sum(priced, Decimal("0")).quantize(CENT),
         "unpriced": len(priced) != len(rows),

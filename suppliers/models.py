@@ -121,12 +121,20 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Placed with the supplier and not yet fully received: the supplier owes them.
 OPEN_DELIVERY_STATUSES = (DeliveryStatus.ORDERED, DeliveryStatus.PARTIALLY_RECEIVED)
+# Stock on order as planning counts it: the open deliveries and the drafts a
+# buyer is about to place (a suggestion accepted into a draft is not suggested
+# again). The partial index ``delivery_open_status`` covers exactly these.
+ON_ORDER_STATUSES = (DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES)
 
 
 class DeliveryQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_DELIVERY_STATUSES)
+
+    def on_order(self):
+        return self.filter(status__in=ON_ORDER_STATUSES)
 
     def late(self, *, today=None):
         today = today or timezone.localdate()
@@ -183,7 +191,7 @@ class Delivery(models.Model):
             # Small: only the few deliveries still expected (stock on order).
             models.Index(
                 fields=["status"],
-                condition=Q(status__in=["draft", "ordered", "partially_received"]),
+                condition=Q(status__in=list(ON_ORDER_STATUSES)),
                 name="delivery_open_status",
             ),
         ]
@@ -275,6 +283,17 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "High"
 
 
+# A supplier scored high risk on enough history to say so (a score; the planning
+# then orders from the next source, DESIGN §4). ``SupplierScore.is_high_risk``
+# is the same test on one row.
+HIGH_RISK = Q(risk_level=RiskLevel.HIGH, history_sufficient=True)
+
+
+class SupplierScoreQuerySet(models.QuerySet):
+    def high_risk(self):
+        return self.filter(HIGH_RISK)
+
+
 class SupplierScore(models.Model):
     """Performance and risk over the trailing 365 days, stored by the nightly run."""
 
@@ -322,6 +341,8 @@ class SupplierScore(models.Model):
     history_sufficient = models.BooleanField(
         default=False, help_text="At least 3 received deliveries in the last 365 days."
     )
+
+    objects = SupplierScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["-risk_score"]

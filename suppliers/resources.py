@@ -25,13 +25,13 @@ from bulk.widgets import (
     IntegerWidget,
     format_decimal,
 )
+from inventory_site.db import filter_in
 from items.models import MONEY, QTY, Item
 from items.resources import ids_by, set_import_types, text_field
 from items.services import (
     InvalidQuantity,
     check_whole_units,
 )
-from items.sql import filter_in
 
 from .delivery_import import check_deliveries_import, deliveries_import
 from .models import Delivery, DeliveryLine, DeliveryStatus, Supplier, SupplierItem

@@ -1,6 +1,5 @@
 """Read-side questions about suppliers and deliveries."""
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -11,10 +10,19 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from inventory_site.dates import lead_time_days, site_date
+from inventory_site.db import (
+    in_list,
+    is_postgresql,
+    lead_time_days_sql,
+    list_agg_sql,
+    local_date_sql,
+)
+from inventory_site.stats import std_from_moments
 from items.models import Item
-from items.sql import in_list, lead_time_days_sql, local_date_sql
 
 from .models import (
+    HIGH_RISK,
+    ON_ORDER_STATUSES,
     OPEN_DELIVERY_STATUSES,
     Delivery,
     DeliveryLine,
@@ -39,9 +47,7 @@ def supplier_overview() -> dict:
     )
     is_open = Q(status__in=OPEN_DELIVERY_STATUSES)
     figures.update(
-        Delivery.objects.filter(
-            status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES)
-        ).aggregate(
+        Delivery.objects.on_order().aggregate(
             open_deliveries=Count("pk", filter=is_open),
             late_deliveries=Count("pk", filter=is_open & Q(promised_date__lt=today)),
             draft_deliveries=Count("pk", filter=Q(status=DeliveryStatus.DRAFT)),
@@ -102,11 +108,11 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
                SUM(CASE WHEN d.ordered_at IS NOT NULL THEN 1 ELSE 0 END)
           FROM (SELECT d.supplier_id, d.promised_date, d.ordered_at,
                        {local_received} AS received_day, {lead_time} AS lt
-                  FROM suppliers_delivery d
+                  FROM {Delivery._meta.db_table} d
                  WHERE d.status = %s AND d.received_at >= %s) d
       GROUP BY d.supplier_id
     """
-    line_sql = """
+    line_sql = f"""
         SELECT d.supplier_id, SUM(l.quantity_ordered),
                SUM(CASE WHEN l.quantity_short > 0
                         THEN l.quantity_ordered - l.quantity_short
@@ -114,8 +120,8 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
                         THEN l.quantity_received
                         ELSE l.quantity_ordered END),
                SUM(l.quantity_rejected), SUM(l.quantity_received)
-          FROM suppliers_deliveryline l
-          JOIN suppliers_delivery d ON d.id = l.delivery_id
+          FROM {DeliveryLine._meta.db_table} l
+          JOIN {Delivery._meta.db_table} d ON d.id = l.delivery_id
          WHERE d.status = %s AND d.received_at >= %s
       GROUP BY d.supplier_id
     """
@@ -241,7 +247,7 @@ def lead_time_stats(
     # On PostgreSQL, LATERAL … OFFSET 0 keeps the plan on the delivery primary key
     # for the chunk's lines instead of hashing the whole delivery table on every
     # chunk; SQLite (no LATERAL) joins as usual.
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         join, correlate, offset, on = (
             "CROSS JOIN LATERAL",
             "d.id = l.delivery_id AND",
@@ -251,11 +257,7 @@ def lead_time_stats(
     else:
         join, correlate, offset, on = "JOIN", "", "", "ON d.id = l.delivery_id"
     if values:
-        listed = (
-            "STRING_AGG(CAST(lt AS TEXT), ',')"
-            if connection.vendor == "postgresql"
-            else "GROUP_CONCAT(lt, ',')"
-        )
+        listed = list_agg_sql("lt")
         columns = f"{listed}, NULL, NULL"
     else:
         columns = (
@@ -270,10 +272,10 @@ def lead_time_stats(
                        PARTITION BY d.supplier_id, l.item_id
                        ORDER BY d.received_at DESC, d.id DESC
                    ) AS rn
-              FROM suppliers_deliveryline l
+              FROM {DeliveryLine._meta.db_table} l
              {join} (
                    SELECT d.id, d.supplier_id, d.ordered_at, d.received_at
-                     FROM suppliers_delivery d
+                     FROM {Delivery._meta.db_table} d
                     WHERE {correlate} d.status = %s
                       AND d.ordered_at IS NOT NULL
                       AND d.received_at IS NOT NULL
@@ -299,8 +301,7 @@ def lead_time_stats(
     result = {}
     for supplier_id, item_id, n, mean, mean_sq in rows:
         mean, mean_sq = float(mean), float(mean_sq)
-        variance = max(mean_sq - mean * mean, 0.0) * (n / (n - 1) if n > 1 else 0)
-        result[(supplier_id, item_id)] = (n, mean, math.sqrt(variance))
+        result[(supplier_id, item_id)] = (n, mean, std_from_moments(mean, mean_sq, n=n))
     return result
 
 
@@ -321,7 +322,7 @@ def suppliers_riskiest(*, limit: int | None = None, level: str = ""):
 
 def supplier_risk_counts() -> dict:
     return SupplierScore.objects.filter(supplier__active=True).aggregate(
-        high=Count("pk", filter=Q(risk_level=RiskLevel.HIGH, history_sufficient=True)),
+        high=Count("pk", filter=HIGH_RISK),
         insufficient=Count("pk", filter=Q(history_sufficient=False)),
     )
 
@@ -369,7 +370,7 @@ def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine
     lines = list(
         DeliveryLine.objects.filter(
             item=item,
-            delivery__status__in=(DeliveryStatus.DRAFT, *OPEN_DELIVERY_STATUSES),
+            delivery__status__in=ON_ORDER_STATUSES,
             quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
         )
         .select_related("delivery", "delivery__supplier")

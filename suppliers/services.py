@@ -19,9 +19,12 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.db import filter_in, insert_rows, merge_rows, update_rows
+from inventory_site.errors import DomainError
 from inventory_site.formatting import exact
 from inventory_site.limits import column_max
 from inventory_site.locks import job_lock
+from inventory_site.users import acting_user
 from items.models import Item
 from items.services import (
     InvalidQuantity,
@@ -31,7 +34,6 @@ from items.services import (
     counts_in_whole_units,
     stock_receive_for_delivery_line,
 )
-from items.sql import filter_in, insert_rows, merge_rows, update_rows
 from jobs.services import job_enqueue
 
 from .models import (
@@ -56,22 +58,19 @@ ZERO = Decimal("0")
 logger = logging.getLogger(__name__)
 
 
-class DeliveryError(Exception):
-    """Base class of delivery errors; the message is meant for the user and
-    ``code`` names the rule for API clients."""
+class DeliveryError(DomainError):
+    """Base class of delivery errors: bad input (400) unless a subclass says
+    otherwise; the message is meant for the user and ``code`` names the rule
+    for API clients."""
 
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None):
-        if code is not None:
-            self.code = code
-        super().__init__(message)
-
 
 class InvalidTransition(DeliveryError):
-    """The delivery's status does not allow this step (API: 409); nothing changed."""
+    """The delivery's status does not allow this step (409); nothing changed."""
 
     code = "invalid_transition"
+    status = 409
 
 
 class DeliveryNotReceivable(InvalidTransition):
@@ -90,12 +89,15 @@ def check_receivable(delivery) -> None:
 
 
 class InvalidReceipt(DeliveryError):
+    """A receipt that cannot be booked; ``line_id`` and ``field`` say which
+    line's input (for the receiving form). The API reports it under ``lines``."""
+
     code = "invalid_receipt"
 
     def __init__(self, message: str, *, line_id: int | None = None, field: str = ""):
         self.line_id = line_id
         self.field = field
-        super().__init__(message)
+        super().__init__(message, fields={"lines": [message]})
 
 
 def check_quoted_lead_time_days(days: int | None) -> int | None:
@@ -137,12 +139,8 @@ class LineOrder:
     unit_price: Decimal | None = None
 
 
-def _user_or_none(user):
-    return user if user is not None and user.is_authenticated else None
-
-
 def _who(user) -> str:
-    user = _user_or_none(user)
+    user = acting_user(user)
     return f" by {user.get_username()}" if user is not None else ""
 
 
@@ -155,7 +153,7 @@ def suppliers_upsert(
 ) -> tuple[set[str], set[str]]:
     """Create or update suppliers by ``code``: rows of ``(code, value, …)`` for
     ``fields``. Returns the codes created and those updated. Set-based
-    (``items.sql.merge_rows``)."""
+    (``inventory_site.db.merge_rows``)."""
     return merge_rows(Supplier, "code", fields, rows)
 
 
@@ -224,7 +222,7 @@ def delivery_create(
             reference=reference,
             status=DeliveryStatus.DRAFT,
             note=note,
-            created_by=_user_or_none(user),
+            created_by=acting_user(user),
         )
         DeliveryLine.objects.bulk_create(
             DeliveryLine(
@@ -280,7 +278,7 @@ def delivery_draft_add(
                 reference=_draft_reference(supplier),
                 status=DeliveryStatus.DRAFT,
                 note=note,
-                created_by=_user_or_none(user),
+                created_by=acting_user(user),
             )
         existing = {
             line.item_id: line

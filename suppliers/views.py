@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import lead_time_chart
-from inventory_site.formatting import exact, prefixed, quantity_with_unit
-from inventory_site.http import staff_only
+from inventory_site.errors import DomainError
+from inventory_site.formatting import exact, quantity_with_unit
+from inventory_site.http import messages_add_error, staff_only
 from items.exports import ExportTable, export_format, export_links, export_response
 
 from .documents import purchase_order_context, purchase_order_pdf
@@ -25,6 +26,7 @@ from .models import (
     OPEN_DELIVERY_STATUSES,
     Delivery,
     DeliveryLine,
+    DeliveryStatus,
     RiskLevel,
     Supplier,
 )
@@ -32,7 +34,6 @@ from .selectors import supplier_lead_times, suppliers_riskiest
 from .services import (
     DeliveryError,
     InvalidReceipt,
-    InvalidTransition,
     LineReceipt,
     delivery_cancel,
     delivery_close_short,
@@ -43,8 +44,6 @@ from .services import (
     line_receipt_maximum,
     receipt_tolerance,
 )
-
-TO_ORDER_AND_OPEN = ("draft", *OPEN_DELIVERY_STATUSES)
 
 
 def supplier_list(request):
@@ -127,7 +126,7 @@ def delivery_list(request):
     today = timezone.localdate()
     status = form.cleaned_data["status"] if form.is_valid() else ""
     if status == "":  # drafts (to order) and everything still expected
-        deliveries = deliveries.filter(status__in=TO_ORDER_AND_OPEN)
+        deliveries = deliveries.on_order()
     elif status == "open":
         deliveries = deliveries.filter(status__in=OPEN_DELIVERY_STATUSES)
     elif status == "late":
@@ -144,7 +143,7 @@ def delivery_list(request):
     # Late first, then drafts waiting to be ordered, then by promised date.
     rank = Case(
         When(status__in=OPEN_DELIVERY_STATUSES, promised_date__lt=today, then=Value(0)),
-        When(status="draft", then=Value(1)),
+        When(status=DeliveryStatus.DRAFT, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
@@ -271,7 +270,7 @@ def delivery_receive_view(request, reference):
                 close=options.cleaned_data["close"],
             )
         except DeliveryError as error:
-            messages.error(request, prefixed("Nothing received", error))
+            messages_add_error(request, error, prefix="Nothing received")
             if isinstance(error, InvalidReceipt):
                 _mark_line_error(formset, error)
         else:
@@ -294,15 +293,19 @@ def delivery_receive_view(request, reference):
 
 
 def _refused(request, delivery, error, *, form_name=None, form=None):
-    """Show the delivery again with the refusal; nothing was changed."""
-    messages.error(request, str(error))
+    """Show the delivery again with the refusal (a ``DeliveryError``, or the
+    message of a form that did not validate: 400); nothing was changed."""
+    if isinstance(error, DomainError):
+        messages_add_error(request, error)
+    else:
+        messages.error(request, error)
     lines, formset = _receipt_formset(delivery)
     extra = {form_name: form} if form_name else {}
     return render(
         request,
         "suppliers/delivery_detail.html",
         _detail_context(delivery, lines, formset, **extra),
-        status=409 if isinstance(error, InvalidTransition) else 400,
+        status=error.status if isinstance(error, DomainError) else 400,
     )
 
 
@@ -409,7 +412,7 @@ def delivery_line_quantity_view(request, pk):
                 line=line, quantity=form.cleaned_data["quantity"]
             )
         except DeliveryError as error:
-            messages.error(request, str(error))
+            messages_add_error(request, error)
         else:
             messages.success(
                 request,

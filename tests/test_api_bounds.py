@@ -53,11 +53,14 @@ def test_a_receipt_beyond_what_stock_can_hold_is_400(api):
         format="json",
     )
     assert response.status_code == 400
+    message = (
+        f"Cannot add {BIG} to BRG-1001: on hand would be 10000000000019, "
+        "more than the largest stock that can be stored (9999999999999.99)."
+    )
     assert response.json() == {
-        "quantity": [
-            f"Cannot add {BIG} to BRG-1001: on hand would be 10000000000019, "
-            "more than the largest stock that can be stored (9999999999999.99)."
-        ]
+        "detail": message,
+        "code": "stock_overflow",
+        "quantity": [message],
     }
     assert state() == before
     assert_reads_still_work(api)
@@ -105,7 +108,7 @@ def test_money_and_quantities_beyond_their_columns_are_400(api, path, body, fiel
     before = state()
     response = admin.post(API + path, {**valid, **body}, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()) == ["detail", "code", field]
     assert state() == before
     assert_reads_still_work(api)
     assert admin.post(API + path, valid, format="json").status_code == 201
@@ -131,7 +134,7 @@ def test_impossible_occurred_at_is_a_field_error(api, occurred_at, message):
         format="json",
     )  # fmt: skip
     assert response.status_code == 400
-    assert list(response.json()) == ["occurred_at"]
+    assert list(response.json()) == ["detail", "code", "occurred_at"]
     assert message in response.json()["occurred_at"][0]
     assert state() == before
     assert_reads_still_work(api)
@@ -156,7 +159,11 @@ def test_nul_characters_in_text_are_a_field_error(api):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {"note": ["Null characters are not allowed."]}
+    assert response.json() == {
+        "detail": "note: Null characters are not allowed.",
+        "code": "invalid",
+        "note": ["Null characters are not allowed."],
+    }
     assert state() == before
 
 
@@ -172,10 +179,11 @@ def test_a_lead_time_beyond_the_date_window_is_400(api):
         API + "sources/", {**body, "quoted_lead_time_days": 367}, format="json"
     )
     assert response.status_code == 400
+    message = "367 days is longer than 366, the furthest a promised date may lie ahead."
     assert response.json() == {
-        "quoted_lead_time_days": [
-            "367 days is longer than 366, the furthest a promised date may lie ahead."
-        ]
+        "detail": f"quoted_lead_time_days: {message}",
+        "code": "invalid",
+        "quoted_lead_time_days": [message],
     }
     assert state() == before
     response = admin.post(

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
+from inventory_site.db import is_postgresql
 from inventory_site.wsgi import application
 from tests.factories import DeliveryLineFactory, SuperuserFactory, SupplierItemFactory
 
@@ -52,7 +53,7 @@ def seeded(test):
 
 
 def transaction_aborted() -> bool:
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         return False
     import psycopg
 

@@ -25,6 +25,7 @@ from django.urls import reverse
 from bulk.models import ImportRun
 from bulk.readers import read_xlsx
 from bulk.services import import_run_execute
+from inventory_site.db import is_postgresql
 from items.models import Item, StockMovement
 from items.resources import ItemResource
 from tests.factories import ItemFactory
@@ -491,7 +492,7 @@ def refuse_line(sku: str):
         if any(row.values["sku"] == sku for row in rows):
             with connection.cursor() as cursor:  # a real database error
                 cursor.execute("SELECT CAST('x' AS integer) WHERE 1 = %s", [1])
-                if connection.vendor == "sqlite":
+                if not is_postgresql():
                     raise DataError("numeric field overflow")
 
     return write_rows

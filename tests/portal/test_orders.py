@@ -280,3 +280,28 @@ def test_staff_api_shows_the_answers_per_line(client, order, staff_client):
     assert bolt["expected_arrival"] == delivery.promised_date.isoformat()
     client.logout()
     assert client.get("/api/v1/deliveries/PO/26/7/answers/").status_code == 401
+
+
+def test_json_refusals_answer_detail_and_code_with_the_field_errors(client, order):
+    delivery, _ = order
+    url = link_for(delivery.supplier) + "orders/PO/26/7/confirm.json"
+    not_on_order = post_json(client, url, {"lines": [{"sku": "GEAR", "action": "x"}]})
+    refused = post_json(client, url, {"lines": [{"sku": "GEAR", "action": "confirm"}]})
+    not_an_object = post_json(client, url, [])
+    assert not_on_order.status_code == refused.status_code == 400
+    assert not_on_order.json() == {
+        "detail": "Invalid answer.",
+        "code": "invalid",
+        "lines": [{"action": ['"x" is not a valid choice.']}],
+    }
+    assert refused.json() == {
+        "detail": "Invalid answer.",
+        "code": "invalid_answer",
+        "lines": [{"sku": ["'GEAR' is not a line of PO/26/7."]}],
+    }
+    assert not_an_object.status_code == 400
+    assert not_an_object.json() == {
+        "detail": "The body must be a JSON object.",
+        "code": "invalid",
+    }
+    assert not LineConfirmation.objects.exists()

@@ -103,7 +103,7 @@ def test_api_refuses_bad_parameters_with_field_errors(superuser):
         format="json",
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"days", "overrides"}
+    assert set(response.json()) == {"detail", "code", "days", "overrides"}
     response = client.post(
         "/api/v1/backtests/",
         {"overrides": {"delivery_interval_days": {"A": 0}}},

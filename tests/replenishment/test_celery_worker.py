@@ -22,6 +22,7 @@ import redis
 from django.db import connection
 from kombu import Connection
 
+from inventory_site.db import is_postgresql
 from items.models import ClassificationRun, Item
 from replenishment.models import Suggestion
 from replenishment.tasks import nightly_planning_task
@@ -37,7 +38,7 @@ DEADLINE_SECONDS = 180
 def database_url() -> str:
     """The test database this process uses, as a URL for the worker."""
     db = connection.settings_dict
-    if connection.vendor == "sqlite":
+    if not is_postgresql():
         return f"sqlite:///{db['NAME']}"
     auth = quote(db["USER"] or "", safe="")
     if db.get("PASSWORD"):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory_site.dates import week_start
+from inventory_site.db import is_postgresql
 from items.models import ClassificationRun, Item, ItemClassChange
 from items.services import MovementInput, movements_bulk_post
 from replenishment import classification
@@ -256,7 +257,7 @@ def test_a_value_beyond_64_bits_is_exact_on_postgresql_and_refused_on_sqlite():
         unit_cost=D("9999999999.9999"),
         annual_demand=D("9999999999.999"),
     )
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         items_reclassify()
         assert Item.objects.get(sku="HUGE").annual_value == D(
             "99999999999989000000.0000"
@@ -593,7 +594,7 @@ def test_items_are_rewritten_in_place():
             if constraint["index"] and written & set(constraint["columns"])
         }
         assert not indexed
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             cursor.execute(
                 "SELECT reloptions FROM pg_class WHERE oid = 'items_item'::regclass"
             )

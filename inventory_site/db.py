@@ -1,12 +1,49 @@
-"""Small vendor-specific SQL fragments for set-based queries (SQLite, PostgreSQL).
+"""The one place that knows which database it talks to: SQLite or PostgreSQL.
 
-Django stores aware datetimes in UTC; these turn them into the site's local date
-or a number of days, inside hand-written aggregate queries. The set-based
-writers (``insert_rows``, ``update_rows``, ``merge_rows``: COPY into a temporary
-table on PostgreSQL) serve the imports and the ledger's bulk posting alike.
+Most of the code speaks the ORM and never asks. A few hot paths are hand-written
+SQL, set-based (one statement per batch, never one per row), and there the two
+databases differ; every such difference is decided here, by ``dialect()`` /
+``is_postgresql()``, and nowhere else (``tests/test_architecture.py`` fails if
+``connection.vendor`` appears in any other module outside migrations). A domain
+module that keeps its own raw SQL (the classification, the backtest's reads,
+lead-time statistics) asks ``is_postgresql()`` for its plan and takes the
+fragments below for everything the two databases spell differently.
+
+**Invariants.**
+
+- Table and column names come from model metadata (``Model._meta.db_table``,
+  ``field.column``), never literals, so a renamed table cannot leave a query
+  behind. Values are always parameters (``%s``), never formatted into the text.
+- Dates a person means are site-local (``inventory_site.dates``): Django stores
+  aware datetimes in UTC, and ``local_date_sql`` / ``lead_time_days_sql`` /
+  ``days_since_sql`` turn them into the site's calendar date or whole calendar
+  days inside the SQL, exactly as ``inventory_site.dates`` does in Python, so a
+  clock change never makes a 3-day delivery 3.04 days.
+- Decimals stay exact: PostgreSQL computes in ``numeric``; SQLite keeps decimals
+  as 8-byte floats, and the queries that must be exact turn them back into
+  integers of the field's smallest unit (``ROUND(x * 10^k)``).
+
+**Transactions.** Nothing here opens or commits one: every helper runs in the
+caller's transaction (the ledger's batch, an import run, a classification run),
+so a failure rolls back with the rest of the caller's work. The temporary tables
+of the PostgreSQL paths live in ``pg_temp`` and are dropped before the helper
+returns; ``advisory_xact_lock`` holds until the caller's transaction ends.
+
+**The set-based writers** (``insert_rows``, ``update_rows``, ``merge_rows``,
+``update_from_values``) serve the imports and the ledger's bulk posting alike.
+On PostgreSQL the rows are COPied into a temporary table and written with one
+``INSERT … SELECT`` / ``UPDATE … FROM``; on SQLite one ``executemany`` or one
+``UPDATE … FROM (VALUES …)`` per batch. Model instances are never built: at
+100,000 rows Django's ``bulk_create`` / ``bulk_update`` spend far longer
+preparing them than the database spends writing. (No model written this way
+overrides ``save()`` or listens to save signals.)
+
+**Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
+with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,10 +53,26 @@ from django.utils import timezone
 
 CHUNK = 2000  # keys per IN (…) lookup: one query per batch, never one per row
 
+POSTGRESQL = "postgresql"
+SQLITE = "sqlite"
+
+
+def dialect() -> str:
+    """The database vendor of the default connection: ``"postgresql"`` or
+    ``"sqlite"`` (Django's ``connection.vendor``)."""
+    return connection.vendor
+
+
+def is_postgresql() -> bool:
+    return dialect() == POSTGRESQL
+
+
+# --- dates and numbers inside SQL ---------------------------------------------
+
 
 def local_date_sql(column: str) -> tuple[str, list]:
     """SQL for the local (``TIME_ZONE``) calendar date of a datetime column."""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         return f"(({column}) AT TIME ZONE %s)::date", [settings.TIME_ZONE]
     # Registered by Django's SQLite backend for TruncDate.
     return f"django_datetime_cast_date({column}, %s, 'UTC')", [settings.TIME_ZONE]
@@ -32,12 +85,55 @@ def lead_time_days_sql(start: str, end: str) -> tuple[str, list]:
     elapsed hours, so a clock change does not make a 3-day delivery 3.04 days."""
     start_day, start_params = local_date_sql(start)
     end_day, end_params = local_date_sql(end)
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         return f"({end_day} - {start_day})", [*end_params, *start_params]
     return (
         f"CAST(julianday({end_day}) - julianday({start_day}) AS INTEGER)",
         [*end_params, *start_params],
     )
+
+
+def days_since_sql(column: str, start: date) -> tuple[str, list]:
+    """SQL for the number of site-calendar days from the date ``start`` to the
+    local date of a datetime column (0 on ``start`` itself)."""
+    day, params = local_date_sql(column)
+    if is_postgresql():
+        return f"({day} - %s::date)", [*params, start]
+    return (
+        f"CAST(julianday({day}) - julianday(%s) AS INTEGER)",
+        [*params, start.isoformat()],
+    )
+
+
+def list_agg_sql(expression: str) -> str:
+    """SQL for an aggregate joining the group's values as text with commas
+    (``"3,5,4"``; split and parse them in Python), in no particular order."""
+    if is_postgresql():
+        return f"STRING_AGG(CAST({expression} AS TEXT), ',')"
+    return f"GROUP_CONCAT({expression}, ',')"
+
+
+def bigint_type() -> str:
+    """The type to ``CAST(… AS …)`` a 64-bit integer to (SQLite's INTEGER is
+    already 64 bits)."""
+    return "BIGINT" if is_postgresql() else "INTEGER"
+
+
+# --- locks --------------------------------------------------------------------
+
+
+def advisory_xact_lock(key: int) -> None:
+    """Hold the application lock ``key`` until the caller's transaction ends.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` (a second caller waits for the first
+    to commit). SQLite needs none: it lets one writer at a time in, so a second
+    writer waits for (or is refused by) the first's write transaction."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# --- set-based lookups and writes ---------------------------------------------
 
 
 def in_list(values) -> tuple[str, list]:
@@ -67,7 +163,7 @@ def update_from_values(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            if connection.vendor == "postgresql":
+            if is_postgresql():
                 # One array per column: a short statement PostgreSQL parses and
                 # plans at once, however many rows the batch holds.
                 arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
@@ -111,7 +207,7 @@ def filter_in(queryset, field_name: str, values: Iterable, *, sql_type: str = "t
     values = sorted({v for v in values if v not in (None, "")})
     if not values:
         return
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         subquery = RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
         yield queryset.filter(**{f"{field_name}__in": subquery})
         return
@@ -185,7 +281,7 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
     others = _defaults(model, names)
     constants = [value for _, value in others]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             stage = _stage(cursor, given, rows)
             cursor.execute(
                 _insert_from_stage_sql(model, given, others, stage), constants
@@ -227,7 +323,7 @@ def merge_rows(
     ``insert_rows`` and ``update_rows``."""
     if not rows:
         return set(), set()
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         return _merge_rows_compared(model, key, names, rows, touch=touch)
     key_field, fields = model._meta.get_field(key), _fields(model, names)
     quote = connection.ops.quote_name
@@ -301,7 +397,7 @@ def update_rows(
         column = quote(model._meta.get_field(touch).column)
         set_sql += f", {column} = %s"
         now.append(connection.ops.adapt_datetimefield_value(timezone.now()))
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         table = quote(model._meta.db_table)
         with connection.cursor() as cursor:
             stage = _stage(cursor, [model._meta.pk, *fields], rows)
