@@ -33,7 +33,11 @@ from suppliers.models import (
     Supplier,
     SupplierItem,
 )
-from suppliers.selectors import lead_time_stats
+from suppliers.selectors import (
+    ConfirmTimes,
+    lead_time_stats,
+    supplier_confirm_times,
+)
 
 from .forecast import ForecastItem, OpenOrder
 
@@ -162,49 +166,39 @@ class LineAnswerState:
 
 
 def line_states(lines: list[DeliveryLine]) -> dict[int, LineAnswerState]:
-    """Per line: the latest confirmation, the latest ship notice, and the expected
-    arrival = ship-notice arrival, else the confirmed date, else the promised
-    date (None for a rejected line). Two queries whatever the number of lines."""
-    ids = [line.pk for line in lines]
-    latest: dict[int, LineConfirmation] = {}
-    for answer in LineConfirmation.objects.filter(line_id__in=ids).order_by(
-        "line_id", "-created_at", "-id"
-    ):
-        latest.setdefault(answer.line_id, answer)
-    shipped: dict[int, ShipNoticeLine] = {}
-    for ship_line in (
-        ShipNoticeLine.objects.filter(line_id__in=ids)
-        .select_related("notice")
-        .order_by("line_id", "-notice__created_at", "-notice_id")
-    ):
-        shipped.setdefault(ship_line.line_id, ship_line)
-    states = {}
-    for line in lines:
-        answer, ship = latest.get(line.pk), shipped.get(line.pk)
-        promised = line.delivery.promised_date
-        if ship is not None:
-            expected = ship.notice.arrival
-        elif answer is not None:
-            expected = answer.date if answer.action != LineAction.REJECT else None
-        else:
-            expected = promised
-        states[line.pk] = LineAnswerState(
-            action=answer.action if answer else None,
-            confirmed_quantity=answer.quantity if answer else None,
-            confirmed_date=answer.date if answer else None,
-            shipped_quantity=ship.quantity if ship else None,
-            shipped_arrival=ship.notice.arrival if ship else None,
+    """Per line: the supplier's latest answer, what its ship notices shipped and
+    the expected arrival, all as recorded on the line and read through the one
+    rule (``DeliveryLine.objects.with_expected``). One query whatever the number
+    of lines."""
+    rows = (
+        DeliveryLine.objects.with_expected()
+        .filter(pk__in=[line.pk for line in lines])
+        .values_list(
+            "pk", "response", "confirmed_quantity", "confirmed_date",
+            "quantity_shipped", "ship_arrival", "expected_arrival",
+        )
+    )  # fmt: skip
+    return {
+        pk: LineAnswerState(
+            action=response or None,
+            confirmed_quantity=confirmed_quantity,
+            confirmed_date=confirmed_date,
+            shipped_quantity=shipped if arrival is not None else None,
+            shipped_arrival=arrival,
             expected_arrival=expected,
         )
-    return states
+        for pk, response, confirmed_quantity, confirmed_date, shipped, arrival,
+        expected in rows
+    }
 
 
 def expected_arrivals(line_ids: list[int]) -> dict[int, date | None]:
-    """When each delivery line is now expected (see ``line_states``)."""
-    lines = list(
-        DeliveryLine.objects.filter(pk__in=line_ids).select_related("delivery")
+    """When each delivery line is now expected (``with_expected``)."""
+    return dict(
+        DeliveryLine.objects.with_expected()
+        .filter(pk__in=line_ids)
+        .values_list("pk", "expected_arrival")
     )
-    return {pk: state.expected_arrival for pk, state in line_states(lines).items()}
 
 
 def delivery_responses(delivery: Delivery) -> dict:
@@ -333,35 +327,26 @@ def forecast_inputs(
     supplier: Supplier, *, today: date, params: PlanningParams
 ) -> list[ForecastItem]:
     """The supplier's items with their planning figures and the supplier's open
-    order lines on them (open quantity = confirmed or ordered − received; lines
-    the supplier rejected are left out)."""
+    order lines on them: what it will still deliver (``expected_open``: its
+    confirmed quantity, else the ordered one, less what was accepted; rejected
+    lines hold nothing) on the line's ``expected_arrival``."""
     offers = dict(
         SupplierItem.objects.filter(supplier=supplier, active=True).values_list(
             "item_id", "supplier_sku"
         )
     )
-    lines = list(
-        DeliveryLine.objects.filter(
+    open_orders: dict[int, list[OpenOrder]] = defaultdict(list)
+    for item_id, quantity, arrival in (
+        DeliveryLine.objects.with_expected()
+        .filter(
             delivery__supplier=supplier,
             delivery__status__in=OPEN_DELIVERY_STATUSES,
-        ).select_related("delivery")
-    )
-    states = line_states(lines)
-    open_orders: dict[int, list[OpenOrder]] = defaultdict(list)
-    for line in lines:
-        state = states[line.pk]
-        if state.action == LineAction.REJECT:
-            continue
-        ordered = (
-            state.confirmed_quantity
-            if state.confirmed_quantity is not None
-            else line.quantity_ordered
+            expected_open__gt=0,
         )
-        quantity = max(ordered - line.quantity_received, ZERO)
-        if quantity > 0:
-            open_orders[line.item_id].append(
-                OpenOrder(quantity=quantity, arrival=state.expected_arrival)
-            )
+        .order_by("pk")
+        .values_list("item_id", "expected_open", "expected_arrival")
+    ):
+        open_orders[item_id].append(OpenOrder(quantity=quantity, arrival=arrival))
     ids = sorted(set(offers) | set(open_orders))
     figures = item_figures(ids, today=today, params=params)
     return [
@@ -389,28 +374,17 @@ def forecast_latest(
 
 def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
     """For the staff supplier page: usable links, the last access, open lines
-    changed or rejected by the supplier, and how quickly it answers orders
-    (median days from ordering to its first answer per line, last ``days``)."""
+    changed or rejected by the supplier, and how quickly it answers orders (the
+    figure its score stores, computed now: ``supplier_confirm_times``)."""
     since = timezone.now() - timedelta(days=days)
-    first_answers = (
-        LineConfirmation.objects.filter(
-            line__delivery__supplier=supplier,
-            line__delivery__ordered_at__gte=since,
-        )
-        .values("line_id", "line__delivery__ordered_at")
-        .annotate(first=Min("created_at"))
-        .values_list("line__delivery__ordered_at", "first")
+    times = supplier_confirm_times(since=since, supplier_ids=[supplier.pk]).get(
+        supplier.pk, ConfirmTimes()
     )
-    delays = sorted(
-        (first - ordered).total_seconds() / 86400 for ordered, first in first_answers
-    )
-    median = None
-    if delays:
-        mid = len(delays) // 2
-        median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
     open_lines = list(
         DeliveryLine.objects.filter(
-            delivery__supplier=supplier, delivery__status__in=OPEN_DELIVERY_STATUSES
+            delivery__supplier=supplier,
+            delivery__status__in=OPEN_DELIVERY_STATUSES,
+            response__in=(LineAction.CHANGE, LineAction.REJECT),
         ).select_related("delivery", "item")
     )
     states = line_states(open_lines)
@@ -419,13 +393,6 @@ def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
         "supplier": supplier,
         "links": PortalToken.objects.usable().filter(supplier=supplier).count(),
         "last_access": last[0] if last else None,
-        "answered_lines": len(delays),
-        "median_days_to_answer": Decimal(f"{median:.1f}")
-        if median is not None
-        else None,
-        "alerts": [
-            (line, states[line.pk])
-            for line in open_lines
-            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
-        ],
+        "confirm_times": times,
+        "alerts": [(line, states[line.pk]) for line in open_lines],
     }
