@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Min, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -51,7 +51,6 @@ from .models import (
     LineConfirmation,
     PortalToken,
     ShipNotice,
-    ShipNoticeLine,
 )
 
 ZERO = Decimal("0")
@@ -178,18 +177,17 @@ def line_states(lines: list[DeliveryLine]) -> dict[int, LineAnswerState]:
             "quantity_shipped", "ship_arrival", "expected_arrival",
         )
     )  # fmt: skip
-    return {
-        pk: LineAnswerState(
+    states = {}
+    for pk, response, quantity, day, shipped, arrival, expected in rows:
+        states[pk] = LineAnswerState(
             action=response or None,
-            confirmed_quantity=confirmed_quantity,
-            confirmed_date=confirmed_date,
+            confirmed_quantity=quantity,
+            confirmed_date=day,
             shipped_quantity=shipped if arrival is not None else None,
             shipped_arrival=arrival,
             expected_arrival=expected,
         )
-        for pk, response, confirmed_quantity, confirmed_date, shipped, arrival,
-        expected in rows
-    }
+    return states
 
 
 def expected_arrivals(line_ids: list[int]) -> dict[int, date | None]:
@@ -203,8 +201,8 @@ def expected_arrivals(line_ids: list[int]) -> dict[int, date | None]:
 
 def delivery_responses(delivery: Delivery) -> dict:
     """What staff see on the delivery page: every answer and ship notice, newest
-    first, and whether a line was changed or rejected (an ordered line is in the
-    firm zone: the buyer must act)."""
+    first, and the lines the supplier changed or rejected (an ordered line is in
+    the firm zone: the buyer must act)."""
     answers = list(
         LineConfirmation.objects.filter(line__delivery=delivery)
         .select_related("line__item")
@@ -215,18 +213,14 @@ def delivery_responses(delivery: Delivery) -> dict:
         .prefetch_related("lines__line__item")
         .order_by("-created_at", "-id")
     )
-    lines = list(delivery.lines.select_related("item", "delivery").order_by("pk"))
-    states = line_states(lines)
-    return {
-        "answers": answers,
-        "notices": notices,
-        "line_states": [(line, states[line.pk]) for line in lines],
-        "alerts": [
-            line
-            for line in lines
-            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
-        ],
-    }
+    alerts = []
+    if delivery.is_open:
+        alerts = list(
+            delivery.lines.filter(response__in=(LineAction.CHANGE, LineAction.REJECT))
+            .select_related("item")
+            .order_by("pk")
+        )
+    return {"answers": answers, "notices": notices, "alerts": alerts}
 
 
 # --- forecast inputs ---

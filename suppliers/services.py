@@ -706,9 +706,9 @@ def delivery_lines_answer(
         DeliveryLine.objects.bulk_update(
             lines.values(), ["response", "confirmed_quantity", "confirmed_date"]
         )
-        Delivery.objects.filter(
-            pk=delivery.pk, first_response_at__isnull=True
-        ).update(first_response_at=at)
+        Delivery.objects.filter(pk=delivery.pk, first_response_at__isnull=True).update(
+            first_response_at=at
+        )
     return results
 
 
@@ -737,9 +737,9 @@ def delivery_shipment_record(
                 quantity_shipped=F("quantity_shipped") + quantity,
                 ship_arrival=arrival,
             )
-        Delivery.objects.filter(
-            pk=delivery.pk, first_response_at__isnull=True
-        ).update(first_response_at=at)
+        Delivery.objects.filter(pk=delivery.pk, first_response_at__isnull=True).update(
+            first_response_at=at
+        )
 
 
 # --- e-mailing the purchase order ---

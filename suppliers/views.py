@@ -19,7 +19,11 @@ from .forms import (
     ReceiveOptionsForm,
 )
 from .models import OPEN_DELIVERY_STATUSES, Delivery, DeliveryLine, Supplier
-from .selectors import supplier_lead_times, suppliers_riskiest
+from .selectors import (
+    delivery_lines_expected,
+    supplier_lead_times,
+    suppliers_riskiest,
+)
 from .services import (
     DeliveryError,
     InvalidReceipt,
@@ -32,6 +36,7 @@ from .services import (
     delivery_receive,
     delivery_send_order,
     line_receipt_maximum,
+    line_receipt_prefill,
     receipt_tolerance,
 )
 
@@ -111,9 +116,12 @@ def delivery_list(request):
 
 
 def _receipt_formset(delivery, data=None):
-    lines = list(delivery.lines.select_related("item").order_by("pk"))
+    """The receiving form, one row per line, starting from what the supplier's
+    ship notices announced (else the open quantity): ``line_receipt_prefill``."""
+    lines = delivery_lines_expected(delivery)
     initial = [
-        {"line": line.pk, "quantity_received": line.quantity_open} for line in lines
+        {"line": line.pk, "quantity_received": line_receipt_prefill(line)}
+        for line in lines
     ]
     formset = LineReceiptFormSet(data, initial=initial, prefix="lines")
     return lines, formset
@@ -135,6 +143,7 @@ def _detail_context(delivery, lines, formset, options=None, **extra) -> dict:
         "place_form": PlaceOrderForm(),
         "cancel_form": CancelForm(),
         "late": delivery.is_late(),
+        "shipped": any(line.ship_arrival for line in lines),
         **extra,
     }
 
