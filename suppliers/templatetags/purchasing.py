@@ -13,3 +13,13 @@ def money(value) -> str:
     if value is None or value == "":
         return "—"
     return format_money(Decimal(value))
+
+
+@register.inclusion_tag("suppliers/includes/supplier_changes.html")
+def supplier_changes_alert():
+    """The open order lines suppliers changed or rejected (firm zone), for the
+    dashboard: a short indexed query, whatever page includes it."""
+    from suppliers.selectors import lines_changed_by_supplier
+
+    count, lines = lines_changed_by_supplier(limit=10)
+    return {"count": count, "lines": lines}
