@@ -50,11 +50,11 @@ def main() -> None:
 
     from items.models import Item, StockMovement
     from replenishment.backtest import BacktestTotals, backtest_items
+    from replenishment.backtest_runner import backtest_header, backtest_params
     from replenishment.backtest_selectors import (
         backtest_histories,
         backtest_item_ranges,
     )
-    from replenishment.backtest_services import backtest_header, backtest_params
 
     if not args.reuse:
         t = time.perf_counter()

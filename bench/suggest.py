@@ -204,13 +204,13 @@ def main() -> None:
     from django.utils import timezone
 
     from items.models import Item, StockMovement
-    from replenishment.models import Suggestion
-    from replenishment.services import (
+    from replenishment.generation import (
         item_id_ranges,
         planning_params,
         suggestions_generate,
         suggestions_generate_chunk,
     )
+    from replenishment.models import Suggestion
     from suppliers.services import supplier_scores_refresh
 
     if not args.reuse:

@@ -39,7 +39,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from items.models import Item, StockMovement
-    from replenishment.services import suggestions_generate
+    from replenishment.generation import suggestions_generate
     from suppliers.services import supplier_scores_refresh
 
     if not args.reuse:

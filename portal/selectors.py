@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from inventory_site.dates import site_midnight
 from items.models import Item, MovementKind, StockMovement
-from replenishment.planning import ItemFigures, PlanningParams
-from replenishment.services import (
+from replenishment.generation import (
     _consumption_start,
     _demand_stats,
     _on_order,
     _sources,
 )
+from replenishment.planning import ItemFigures, PlanningParams
 from suppliers.models import (
     OPEN_DELIVERY_STATUSES,
     Delivery,
@@ -242,7 +242,7 @@ def item_figures(
     item_ids: list[int], *, today: date, params: PlanningParams
 ) -> dict[int, ItemFigures]:
     """The planning figures of these items exactly as the suggestion run builds
-    them (``replenishment.services.suggestions_generate_chunk``), read with the
+    them (``replenishment.generation.suggestions_generate_chunk``), read with the
     same helpers."""
     if not item_ids:
         return {}

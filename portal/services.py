@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from inventory_site.locks import job_lock
 from jobs.services import job_enqueue
-from replenishment.services import planning_params
+from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
 from suppliers.services import (
     InvalidTransition,

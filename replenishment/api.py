@@ -10,7 +10,7 @@ from items.models import ClassificationRun
 from items.serializers import ClassificationRunSerializer
 from suppliers.models import Supplier
 
-from .backtest_services import BacktestError, backtest_request
+from .backtest_runner import BacktestError
 from .models import Backtest, Suggestion
 from .serializers import (
     AcceptOneSerializer,
@@ -23,6 +23,7 @@ from .serializers import (
 )
 from .services import (
     SuggestionError,
+    backtest_request,
     classification_run_request,
     suggestion_dismiss,
     suggestions_accept,

@@ -30,8 +30,8 @@ from items.sql import lead_time_days_sql, local_date_sql
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
 from .backtest import ItemHistory
+from .generation import _sources
 from .planning import choose_source
-from .services import _sources
 
 CHUNK_SIZE = 1000
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .backtest_services import CLASSES, DEFAULT_DAYS, DEFAULT_SEED
+from .backtest_runner import CLASSES, DEFAULT_DAYS, DEFAULT_SEED
 
 
 class BacktestForm(forms.Form):

@@ -28,14 +28,16 @@ from inventory_site.locks import job_lock, lock_add
 from items.models import ClassificationRun
 from suppliers.services import supplier_scores_refresh
 
-from .backtest_services import backtest_fail, backtest_run_chunk, backtest_start
-from .classification import (
+from .classification import items_reclassify
+from .generation import item_id_ranges, suggestions_generate_chunk
+from .models import Backtest, BacktestStatus
+from .services import (
+    backtest_fail,
+    backtest_run_chunk,
+    backtest_start,
     classification_run_skip,
     classification_runs_fail_stale,
-    items_reclassify,
 )
-from .models import Backtest, BacktestStatus
-from .services import item_id_ranges, suggestions_generate_chunk
 
 logger = logging.getLogger(__name__)
 

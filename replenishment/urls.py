@@ -4,7 +4,6 @@ from . import views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    path("items/<path:sku>/", views.item_detail, name="item_detail"),
     path("suggestions/", views.suggestion_list, name="suggestion_list"),
     path(
         "suggestions/accept/", views.suggestions_accept_view, name="suggestions_accept"

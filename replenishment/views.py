@@ -15,25 +15,17 @@ from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
 from suppliers.services import DeliveryError
 
-from .backtest_services import (
-    BacktestError,
-    backtest_item_series,
-    backtest_request,
-)
+from .backtest_runner import BacktestError, backtest_item_series, item_replay
 from .forms import BacktestForm
+from .generation import planning_params
 from .models import Backtest, Suggestion
-from .selectors import (
-    dashboard,
-    item_page,
-    suggestions_by_supplier,
-    suggestions_due_counts,
-    suggestions_open,
-)
+from .pages import dashboard, item_page
+from .selectors import suggestions_by_supplier, suggestions_due_counts, suggestions_open
 from .services import (
     SuggestionError,
+    backtest_request,
     classification_run_request,
     draft_line_remove,
-    planning_params,
     suggestion_dismiss,
     suggestions_accept,
     suggestions_accept_due,
@@ -50,6 +42,12 @@ def overview(request):
 def item_detail(request, sku):
     item = get_object_or_404(items_for_list(), sku=sku)
     context = {"item": item, "form": MovementForm(), **item_page(item)}
+    replay = item_replay(item)
+    if replay:
+        context["replay"] = replay["run"]
+        context["replay_chart"] = replay_chart(
+            start=replay["start"], series=replay["series"]
+        )
     return render(request, "replenishment/item_detail.html", context)
 
 

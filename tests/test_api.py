@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from items.models import ClassificationRun, Item, StockMovement
 from items.services import stock_receive
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion
-from replenishment.services import suggestions_generate
 from tests.factories import (
     DeliveryLineFactory,
     ItemFactory,

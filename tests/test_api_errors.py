@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from items.models import Item, StockMovement
 from items.services import stock_receive
-from replenishment.services import suggestions_generate
+from replenishment.generation import suggestions_generate
 from suppliers.models import Delivery, Supplier, SupplierItem
 from tests.factories import (
     DeliveryLineFactory,

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from items.models import Item, StockMovement
 from items.services import stock_receive
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion
-from replenishment.services import suggestions_generate
 from suppliers.models import DeliveryStatus, SupplierScore
 from tests.factories import (
     DeliveryLineFactory,

@@ -235,7 +235,7 @@ def test_item_page_shows_on_order_and_late_since(staff_client):
 
 
 def test_late_delivery_is_not_projected_to_arrive_today(staff_client):
-    from replenishment.selectors import item_page
+    from replenishment.pages import item_page
 
     today = timezone.localdate()
     src = SupplierItemFactory(item__avg_daily_demand=D("1"))

@@ -5,8 +5,8 @@ from decimal import Decimal as D
 import pytest
 
 from items.services import stock_receive
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion
-from replenishment.services import suggestions_generate
 from suppliers.models import DeliveryStatus
 from tests.factories import DeliveryLineFactory, SupplierItemFactory, UserFactory
 

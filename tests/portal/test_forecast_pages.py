@@ -14,8 +14,9 @@ from inventory_site.dates import week_start
 from items.services import MovementInput, movements_bulk_post, stock_issue
 from portal.models import ForecastRevision
 from portal.services import forecast_refresh
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion, SuggestionStatus
-from replenishment.services import suggestions_accept, suggestions_generate
+from replenishment.services import suggestions_accept
 from suppliers.services import LineReceipt, delivery_place_order, delivery_receive
 from tests.factories import SupplierItemFactory, UserFactory
 from tests.portal.conftest import BERLIN, NOW, link_for

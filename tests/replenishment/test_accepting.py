@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion, SuggestionStatus
 from replenishment.services import (
     SuggestionError,
@@ -15,7 +16,6 @@ from replenishment.services import (
     suggestion_accept,
     suggestions_accept,
     suggestions_accept_due,
-    suggestions_generate,
 )
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 from suppliers.services import (

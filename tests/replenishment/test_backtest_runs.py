@@ -10,14 +10,9 @@ from rest_framework.test import APIClient
 
 from items.services import MovementInput, movements_bulk_post
 from jobs.models import Job
-from replenishment.backtest_services import (
-    backtest_item_series,
-    backtest_request,
-    backtest_run,
-    backtest_run_chunk,
-    backtest_start,
-)
+from replenishment.backtest_runner import backtest_item_series, backtest_run
 from replenishment.models import Backtest, BacktestChunk
+from replenishment.services import backtest_request, backtest_run_chunk, backtest_start
 from tests.factories import ItemFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +192,29 @@ def test_tradeoff_chart_places_each_run_and_escapes_labels():
     # 95 % is the lowest fill: ⌈(102 − 95 + 1)/4⌉ = 2, so 94, 96, …, 102 %
     assert ">94 %<" in svg and ">98 %<" in svg and ">102 %<" in svg
     assert "policy, all: on hand 100, fill 95.0 %" in svg
+
+
+@time_machine.travel(NOW, tick=False)
+def test_item_page_shows_the_replay_of_the_newest_run_that_covers_it(
+    admin_client_logged,
+):
+    make_items(3)
+    assert b"item-replay" not in admin_client_logged.get("/items/BT-1/").content
+    covering = Backtest.objects.create(
+        days=60, seed=2, today=TODAY, status="succeeded", results={"by_class": {}}
+    )
+    # A newer run limited to another SKU, and a newer one still running: neither
+    # replayed BT-1 as finished.
+    Backtest.objects.create(days=30, today=TODAY, status="succeeded", skus=["BT-2"])
+    Backtest.objects.create(days=30, today=TODAY, status="running")
+    body = admin_client_logged.get("/items/BT-1/").content.decode()
+    assert 'data-testid="item-replay"' in body
+    assert "Stock on hand, replayed" in body
+    assert f'href="/backtests/{covering.pk}/?sku=BT-1"' in body
+    assert "60 days to 10 Mar 2026" in body
+    # What the page draws is the run's own replay of that item.
+    replayed = backtest_item_series(run=covering, sku="BT-1")
+    assert len(replayed["series"]["policy"]) == 60
+    # An item the run cannot replay (no source, no demand) shows no section.
+    ItemFactory(sku="BT-LONE")
+    assert b"item-replay" not in admin_client_logged.get("/items/BT-LONE/").content

@@ -13,12 +13,8 @@ from django.core.management.base import CommandError
 
 from items.models import Item, MovementKind
 from items.services import MovementInput, movements_bulk_post
+from replenishment.backtest_runner import BacktestError, backtest_params, backtest_run
 from replenishment.backtest_selectors import backtest_histories
-from replenishment.backtest_services import (
-    BacktestError,
-    backtest_params,
-    backtest_run,
-)
 from suppliers.models import DeliveryStatus
 from tests.factories import (
     DeliveryLineFactory,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from items.services import MovementInput, movements_bulk_post
-from replenishment.backtest_services import backtest_run
+from replenishment.backtest_runner import backtest_run
 from replenishment.models import Backtest
 from replenishment.tasks import backtest_task
 from tests.factories import ItemFactory, SupplierItemFactory

@@ -146,7 +146,7 @@ def test_chunked_suggestions_on_a_real_worker_equal_the_single_run(
     from django.utils import timezone
 
     from items.services import MovementInput, movements_bulk_post
-    from replenishment.services import suggestions_generate
+    from replenishment.generation import suggestions_generate
     from replenishment.tasks import suggestions_generate_task
 
     now = timezone.now()

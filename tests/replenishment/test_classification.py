@@ -18,13 +18,9 @@ from inventory_site.dates import week_start
 from items.models import ClassificationRun, Item, ItemClassChange
 from items.services import MovementInput, movements_bulk_post
 from replenishment import classification
-from replenishment.classification import (
-    ClassificationError,
-    abc_seed,
-    classification_run_skip,
-    items_reclassify,
-)
+from replenishment.classification import ClassificationError, abc_seed, items_reclassify
 from replenishment.models import PolicyParameters
+from replenishment.services import classification_run_skip
 from tests.factories import ItemFactory, SupplierFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db

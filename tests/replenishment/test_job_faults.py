@@ -29,8 +29,8 @@ from inventory_site import locks
 from inventory_site.locks import KEY_PREFIX, LockResult
 from items.models import ClassificationRun, Item
 from replenishment import tasks
-from replenishment.classification import STALE_RUN_ERROR
 from replenishment.models import Suggestion
+from replenishment.services import STALE_RUN_ERROR
 from tests.factories import ItemFactory, SupplierItemFactory
 from tests.replenishment.test_celery_worker import database_url
 

@@ -14,8 +14,8 @@ from inventory_site.dates import site_midnight
 from items.models import BillOfMaterialsLine, PlannedDemand
 from items.selectors import planned_demand_open
 from items.services import stock_issue, stock_receive
+from replenishment.generation import suggestions_generate
 from replenishment.models import Suggestion
-from replenishment.services import suggestions_generate
 from tests.factories import ItemFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,14 +13,16 @@ from django.utils import timezone
 
 from items.models import Item
 from items.services import MovementInput, movements_bulk_post
+from replenishment.generation import (
+    planning_params,
+    suggestions_generate,
+    suggestions_generate_chunk,
+)
 from replenishment.models import PolicyParameters, Suggestion
 from replenishment.services import (
     SuggestionError,
-    planning_params,
     suggestion_dismiss,
     suggestions_accept,
-    suggestions_generate,
-    suggestions_generate_chunk,
 )
 from suppliers.models import Delivery, DeliveryStatus, SupplierScore
 from tests.factories import (

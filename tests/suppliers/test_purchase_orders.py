@@ -359,7 +359,7 @@ def test_whole_unit_items_refuse_fractional_receipts(received, rejected):
 def test_open_quantity_for_planning_counts_rejected_parts_as_owed():
     from django.db.models import Q
 
-    from replenishment.services import _on_order
+    from replenishment.generation import _on_order
 
     line = DeliveryLineFactory(quantity_ordered=D("40"))
     delivery_receive(

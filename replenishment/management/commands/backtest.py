@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from replenishment.backtest import RUNS
-from replenishment.backtest_services import (
+from replenishment.backtest_runner import (
     DEFAULT_DAYS,
     DEFAULT_SEED,
     BacktestError,

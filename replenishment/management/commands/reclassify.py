@@ -2,13 +2,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory_site.locks import TimeLimitExceeded, job_lock, time_limit
-from replenishment.classification import (
-    ClassificationError,
+from replenishment.classification import ClassificationError, items_reclassify
+from replenishment.models import JitScope
+from replenishment.services import (
     classification_run_skip,
     classification_runs_fail_stale,
-    items_reclassify,
 )
-from replenishment.models import JitScope
 from replenishment.tasks import RECLASSIFY_LOCK
 
 

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from inventory_site.locks import TimeLimitExceeded, job_lock, time_limit
+from replenishment.generation import suggestions_generate
 from replenishment.selectors import suggestions_open
-from replenishment.services import suggestions_generate
 from replenishment.tasks import SUGGESTIONS_LOCK, SUPPLIER_SCORES_LOCK
 from suppliers.services import supplier_scores_refresh
 

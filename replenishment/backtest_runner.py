@@ -18,16 +18,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from statistics import NormalDist
 
-from django.db import transaction
 from django.utils import timezone
-
-from jobs.services import job_enqueue
 
 from .backtest import BacktestTotals, backtest_items
 from .backtest_selectors import CHUNK_SIZE, backtest_histories, backtest_item_ranges
-from .models import Backtest, BacktestChunk, BacktestStatus
+from .generation import planning_params
+from .models import Backtest, BacktestStatus
 from .planning import PlanningParams
-from .services import planning_params
 
 DEFAULT_DAYS = 365
 DEFAULT_SEED = 0
@@ -179,109 +176,6 @@ def backtest_run(
     )
 
 
-# --- stored runs (the page, the API, the Celery task) ---
-
-
-def backtest_request(
-    *,
-    days: int = DEFAULT_DAYS,
-    seed: int = DEFAULT_SEED,
-    skus: list[str] | None = None,
-    overrides: dict | None = None,
-    requested_by=None,
-) -> Backtest:
-    """Record a pending backtest and queue it for a worker (through the jobs
-    outbox, as classification runs are)."""
-    check_days(days)
-    overrides = check_overrides(overrides)
-    with transaction.atomic():
-        run = Backtest.objects.create(
-            days=days,
-            seed=seed,
-            skus=skus or [],
-            overrides=overrides,
-            today=timezone.localdate(),
-            requested_by=requested_by
-            if requested_by is not None and requested_by.is_authenticated
-            else None,
-        )
-        job_enqueue(task_name="replenishment.tasks.backtest_task", args=[run.pk])
-    return run
-
-
-def backtest_start(*, run: Backtest, chunk_size: int = CHUNK_SIZE) -> list:
-    """Mark a run started and return its chunks (id ranges); a run with no
-    items to replay finishes at once."""
-    ranges = backtest_item_ranges(skus=run.skus or None, chunk_size=chunk_size)
-    run.status = BacktestStatus.RUNNING
-    run.started_at = timezone.now()
-    run.chunks_total, run.chunks_done = len(ranges), 0
-    if not ranges:
-        backtest_finish(run=run, totals=BacktestTotals(days=run.days))
-    run.save()
-    return ranges
-
-
-def backtest_run_chunk(*, run: Backtest, first_id: int, last_id: int) -> Backtest:
-    """Replay one chunk of a stored run and keep its totals; the chunk that
-    completes the count merges them all into the report. Chunks finish in any
-    order on any worker; one delivered twice is stored and counted once."""
-    params = backtest_params(run.overrides)
-    totals = backtest_chunk(
-        first_id=first_id,
-        last_id=last_id,
-        today=run.today,
-        days=run.days,
-        params=params,
-        seed=run.seed,
-        skus=run.skus or None,
-    )
-    with transaction.atomic():
-        # The run's row lock makes chunks count one at a time; a chunk arriving
-        # after the run has finished (or failed) changes nothing.
-        run = Backtest.objects.select_for_update().get(pk=run.pk)
-        if run.status != BacktestStatus.RUNNING:
-            return run
-        _, created = BacktestChunk.objects.get_or_create(
-            backtest=run,
-            first_id=first_id,
-            defaults={"last_id": last_id, "totals": totals.to_json()},
-        )
-        if not created:
-            return run
-        run.chunks_done += 1
-        if run.chunks_done >= run.chunks_total:
-            merged = BacktestTotals(days=run.days)
-            for chunk in run.chunks.order_by("first_id"):
-                merged.merge(BacktestTotals.from_json(chunk.totals))
-            backtest_finish(run=run, totals=merged)
-            run.chunks.all().delete()
-        run.save()
-    return run
-
-
-def backtest_finish(*, run: Backtest, totals: BacktestTotals) -> None:
-    """Write the report onto ``run`` (the caller saves it)."""
-    params = backtest_params(run.overrides)
-    run.results = totals.report(
-        **backtest_header(
-            today=run.today,
-            days=run.days,
-            seed=run.seed,
-            params=params,
-            overrides=run.overrides,
-        )
-    )
-    run.status = BacktestStatus.SUCCEEDED
-    run.finished_at = timezone.now()
-
-
-def backtest_fail(*, run_id: int, message: str) -> None:
-    Backtest.objects.filter(pk=run_id).update(
-        status=BacktestStatus.FAILED, error=message[:500], finished_at=timezone.now()
-    )
-
-
 def backtest_item_series(*, run: Backtest, sku: str) -> dict | None:
     """One item's end-of-day stock in a stored run, per day, for policy, baseline
     and actual (replayed again on its own: the same seed, parameters and period
@@ -313,3 +207,35 @@ def backtest_item_series(*, run: Backtest, sku: str) -> dict | None:
         with_series=True,
     )
     return {"start": start, "series": result.series}
+
+
+def backtest_latest_for(item) -> Backtest | None:
+    """The newest finished backtest that replayed ``item`` (a run limited to other
+    SKUs does not count)."""
+    runs = Backtest.objects.filter(status=BacktestStatus.SUCCEEDED).only(
+        "pk", "skus", "today", "days", "seed", "overrides", "finished_at"
+    )
+    for run in runs[:20]:
+        if not run.skus or item.sku in run.skus:
+            return run
+    return None
+
+
+def item_replay(item) -> dict | None:
+    """For the item page: the item's replayed stock in the newest finished backtest
+    beside what actually happened, ``{"run", "start", "series"}``; None when no run
+    replayed it. A run never changes once finished, so the series is cached per run
+    and item (a replay reads the item's ledger: a few queries and milliseconds)."""
+    from django.core.cache import cache
+
+    run = backtest_latest_for(item)
+    if run is None:
+        return None
+    key = f"backtest:{run.pk}:item:{item.pk}"
+    replayed = cache.get(key)
+    if replayed is None:
+        replayed = backtest_item_series(run=run, sku=item.sku) or {}
+        cache.set(key, replayed, 24 * 3600)
+    if not replayed:
+        return None
+    return {"run": run, **replayed}

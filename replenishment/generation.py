@@ -1,0 +1,538 @@
+"""Suggestion generation: plan every active item, chunk by chunk.
+
+Generation reads everything a chunk needs with a fixed number of queries (items
+with their first consumption, demand, lead times, stock on order, sources, open
+and snoozed suggestions), each an index range scan over the chunk, does the
+arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
+superseded suggestions, one INSERT for new ones, one UPDATE … FROM for the planning
+figures stored on items whose figures changed. An unchanged suggestion is left
+alone, so regeneration is idempotent and never nags twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models import DecimalField as DecimalOutput
+from django.db.models.functions import FirstValue, RowNumber, TruncDate
+from django.utils import timezone
+
+from inventory_site.dates import site_date, site_midnight
+from items.limits import column_max
+from items.models import Item, MovementKind, StockMovement
+from items.selectors import planned_demand_open
+from items.services import items_store_planning_figures
+from items.sql import local_date_sql
+from suppliers.models import (
+    DeliveryLine,
+    DeliveryStatus,
+    RiskLevel,
+    SupplierItem,
+    SupplierScore,
+)
+from suppliers.selectors import lead_time_stats
+
+from .models import PolicyParameters, Suggestion, SuggestionStatus
+from .planning import (
+    MEASURED_MIN_SAMPLES,
+    ItemFigures,
+    Plan,
+    PlanningParams,
+    SourceFigures,
+    plan_item,
+)
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0")
+Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
+CHUNK_SIZE = 1000
+ON_ORDER_STATUSES = (
+    DeliveryStatus.DRAFT,
+    DeliveryStatus.ORDERED,
+    DeliveryStatus.PARTIALLY_RECEIVED,
+)
+COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
+
+
+@dataclass
+class GenerationResult:
+    items: int = 0
+    created: int = 0
+    kept: int = 0
+    superseded: int = 0
+
+    def add(self, other: GenerationResult) -> None:
+        self.items += other.items
+        self.created += other.created
+        self.kept += other.kept
+        self.superseded += other.superseded
+
+
+def planning_params(parameters: PolicyParameters | None = None) -> PlanningParams:
+    p = parameters or PolicyParameters.current()
+    return PlanningParams(
+        delivery_interval_days={
+            "A": p.delivery_interval_a_days,
+            "B": p.delivery_interval_b_days,
+            "C": p.delivery_interval_c_days,
+        },
+        min_safety_time_days={
+            "A": p.min_safety_time_a_days,
+            "B": p.min_safety_time_b_days,
+            "C": p.min_safety_time_c_days,
+        },
+        z=p.service_level_z,
+        demand_window_days=p.demand_window_days,
+        planning_horizon_days=p.planning_horizon_days,
+    )
+
+
+def item_id_ranges(chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
+    """Chunks of active items as (first id, last id) ranges of ``chunk_size`` items.
+
+    Ranges keep every per-chunk query a cheap index range scan (no long ``IN``
+    lists) and can be handed to Celery workers as two integers."""
+    ids = list(Item.objects.active().order_by("pk").values_list("pk", flat=True))
+    return [
+        (ids[start], ids[min(start + chunk_size, len(ids)) - 1])
+        for start in range(0, len(ids), chunk_size)
+    ]
+
+
+def suggestions_generate(
+    *, today: date | None = None, chunk_size: int = CHUNK_SIZE
+) -> GenerationResult:
+    """Regenerate suggestions for every active item, chunk by chunk."""
+    today = today or timezone.localdate()
+    params = planning_params()
+    result = GenerationResult()
+    for first_id, last_id in item_id_ranges(chunk_size):
+        result.add(
+            suggestions_generate_chunk(
+                first_id=first_id, last_id=last_id, today=today, params=params
+            )
+        )
+    return result
+
+
+# --- reading a chunk ---
+
+
+def _window_start(today: date, days: int) -> datetime:
+    """Local midnight ``days`` site dates before ``today``."""
+    return site_midnight(today - timedelta(days=days))
+
+
+def _consumption_start(*, today: date, window_days: int) -> dict:
+    """Annotations for the chunk's item query: whether the item was consumed on or
+    before the window start, and if not, its first consumption inside the window.
+
+    Index probes on the issue index (``move_issue_item_at``), one or two per item;
+    the first consumption is read only for items new to the window, so nothing is
+    parsed for the others."""
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    issues = StockMovement.objects.filter(
+        item_id=OuterRef("pk"), kind=MovementKind.ISSUE
+    ).order_by()
+    earlier = Exists(issues.filter(occurred_at__lte=window_start))
+    first_in_window = Subquery(
+        issues.filter(occurred_at__gt=window_start, occurred_at__lt=end)
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return {
+        "consumed_earlier": earlier,
+        "first_issue": Case(
+            When(earlier, then=Value(None)),
+            default=first_in_window,
+            output_field=DateTimeField(),
+        ),
+    }
+
+
+def _demand_stats(
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    window_days: int,
+    first_issue: dict[int, datetime],
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """(d, σd) per item from daily issued quantities over the window.
+
+    Days without issues count as zero demand, but days before the item's first
+    consumption do not (a new item's window starts there, at least 7 days):
+    ``first_issue`` holds the first consumption of items new to the window. One
+    query: daily sums, grouped again per item.
+    """
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    if connection.vendor == "postgresql":
+        # Per item (LATERAL), a range scan of the issue index for exactly its
+        # window: no filtering of the chunk's older issues, and small groups.
+        day, day_params = local_date_sql("m.occurred_at")
+        sql = f"""
+            SELECT i.id, CAST(s.total AS DOUBLE PRECISION),
+                   CAST(s.squares AS DOUBLE PRECISION)
+              FROM {Item._meta.db_table} i
+             CROSS JOIN LATERAL (
+                   SELECT SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares
+                     FROM (SELECT SUM(m.quantity) AS qty
+                             FROM {StockMovement._meta.db_table} m
+                            WHERE m.item_id = i.id AND m.kind = %s
+                              AND m.occurred_at >= %s AND m.occurred_at < %s
+                            GROUP BY {day}) t
+             ) s
+             WHERE i.id BETWEEN %s AND %s AND i.active AND s.total IS NOT NULL
+        """
+        params = [MovementKind.ISSUE, window_start, end, *day_params]
+        params += [first_id, last_id]
+    else:
+        daily = (
+            StockMovement.objects.filter(
+                item_id__gte=first_id,
+                item_id__lte=last_id,
+                kind=MovementKind.ISSUE,
+                occurred_at__gte=window_start,
+                occurred_at__lt=end,
+            )
+            .annotate(day=TruncDate("occurred_at"))
+            .values("item_id", "day")
+            .annotate(qty=Sum("quantity"))
+            .values("item_id", "day", "qty")
+        )
+        inner, params = daily.query.sql_with_params()
+        sql = f"""
+            SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty)
+              FROM ({inner}) t
+          GROUP BY t.item_id
+        """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    stats: dict[int, tuple[Decimal, Decimal]] = {}
+    for item_id, total, squares in rows:
+        days = window_days
+        first = first_issue.get(item_id)
+        if first is not None and first > window_start:
+            days = max((today - site_date(first)).days, 7)
+        mean = -float(total) / days  # issues are negative in the ledger
+        variance = max(float(squares) / days - mean * mean, 0.0)
+        stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
+    return stats
+
+
+def _d4(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+def _on_order(chunk: Q) -> dict[int, Decimal]:
+    # Rejected parts are still owed (DESIGN §5): open = ordered − accepted.
+    accepted = F("quantity_received") - F("quantity_rejected")
+    open_quantity = Case(
+        When(
+            quantity_ordered__gt=accepted,
+            then=F("quantity_ordered") - accepted,
+        ),
+        default=ZERO,
+        output_field=DecimalOutput(max_digits=16, decimal_places=3),
+    )
+    rows = (
+        DeliveryLine.objects.filter(chunk, delivery__status__in=ON_ORDER_STATUSES)
+        .values("item_id")
+        .annotate(open=Sum(open_quantity))
+        .values_list("item_id", "open")
+    )
+    return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
+
+
+def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]:
+    """Per item, the sources a plan can choose from, primary first, and the
+    number of active sources. A plan orders from the primary unless its supplier is
+    high risk (``planning.choose_source``), so the other sources are read only for
+    those items. One query."""
+    high_risk = SupplierScore.objects.filter(
+        supplier_id=OuterRef("supplier_id"),
+        risk_level=RiskLevel.HIGH,
+        history_sufficient=True,
+    ).order_by()
+    by_priority = {
+        "partition_by": F("item_id"),
+        "order_by": [F("priority").asc(), F("pk").asc()],
+    }
+    rows = (
+        SupplierItem.objects.filter(chunk, active=True, supplier__active=True)
+        .annotate(
+            high_risk=Exists(high_risk),
+            rank=Window(RowNumber(), **by_priority),
+            primary_high_risk=Window(FirstValue("high_risk"), **by_priority),
+            count=Window(Count("pk"), partition_by=F("item_id")),
+        )
+        .filter(Q(rank=1) | Q(primary_high_risk=True))
+        .order_by("item_id", "priority", "pk")
+        .values_list(
+            "pk",
+            "item_id",
+            "supplier_id",
+            "supplier__code",
+            "priority",
+            "quoted_lead_time_days",
+            "min_order_qty",
+            "order_multiple",
+            "high_risk",
+            "count",
+        )
+    )
+    sources: dict[int, tuple[list[SourceFigures], int]] = {}
+    unmeasured = (0, None, None)
+    for (
+        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count
+    ) in rows:  # fmt: skip
+        n, mean, std = lead_times.get((supplier_id, item_id), unmeasured)
+        measured = n >= MEASURED_MIN_SAMPLES
+        source = SourceFigures(
+            pk,
+            supplier_id,
+            code,
+            priority,
+            quoted,
+            moq,
+            multiple,
+            n,
+            _d4(mean) if measured else None,
+            _d4(std) if measured else None,
+            risky,
+        )
+        if item_id in sources:
+            sources[item_id][0].append(source)
+        else:
+            sources[item_id] = ([source], count)
+    return sources
+
+
+def _open_and_snoozed(chunk: Q, *, today: date) -> tuple[dict[int, tuple], set[int]]:
+    """The chunk's open suggestions by item, and the items snoozed by a dismissal.
+    One query."""
+    rows = (
+        Suggestion.objects.filter(chunk)
+        .filter(
+            Q(status=SuggestionStatus.OPEN)
+            | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
+        )
+        .order_by()
+        .values_list(
+            "pk", "item_id", "source_id", "quantity", "order_by", "policy", "status"
+        )
+    )
+    open_by_item, snoozed = {}, set()
+    for row in rows:
+        if row[6] == SuggestionStatus.OPEN:
+            open_by_item[row[1]] = row[:6]
+        else:
+            snoozed.add(row[1])
+    return open_by_item, snoozed
+
+
+# --- one chunk ---
+
+
+def suggestions_generate_chunk(
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    params: PlanningParams | None = None,
+) -> GenerationResult:
+    """Plan the active items with ids in [first_id, last_id]: store their planning
+    figures and make their open suggestions match the plan. A constant number of
+    queries per chunk, whatever its size."""
+    params = params or planning_params()
+    chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+    window_days = params.demand_window_days
+    items = list(
+        Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True)
+        .annotate(**_consumption_start(today=today, window_days=window_days))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "sku",
+            "unit",
+            "abc_class",
+            "policy",
+            "policy_override",
+            "on_hand",
+            "annual_demand",
+            "shelf_life_days",
+            "safety_time_days",
+            "avg_daily_demand",
+            "daily_demand_std",
+            "reorder_point",
+            "consumed_earlier",
+            "first_issue",
+        )
+    )
+    demand = _demand_stats(
+        first_id=first_id,
+        last_id=last_id,
+        today=today,
+        window_days=window_days,
+        first_issue={row[0]: row[-1] for row in items if row[-1] is not None},
+    )
+    on_order = _on_order(chunk)
+    sources = _sources(chunk, lead_time_stats(first_id=first_id, last_id=last_id))
+    open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
+    # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
+    planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
+
+    plans: dict[int, Plan] = {}
+    changed_figures = []
+    no_demand, no_sources = (ZERO, ZERO), ((), 0)
+    for (
+        pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
+        shelf_life, safety_time, stored_d, stored_sd, stored_rop,
+        consumed_earlier, first_issue,
+    ) in items:  # fmt: skip
+        if consumed_earlier or first_issue is not None:
+            d, sd = demand.get(pk, no_demand)
+        else:  # never consumed: the planned annual demand
+            d, sd = (annual_demand / 365).quantize(Q4), ZERO
+        choices, count = sources.get(pk, no_sources)
+        figures = ItemFigures(
+            item_id=pk,
+            sku=sku,
+            unit=unit,
+            abc_class=abc_class or "C",
+            policy=override or policy,
+            on_hand=on_hand,
+            on_order=on_order.get(pk, ZERO),
+            daily_demand=d,
+            daily_demand_std=sd,
+            sources=tuple(choices),
+            shelf_life_days=shelf_life,
+            safety_time_days=safety_time,
+            source_count=count,
+            planned=tuple(planned.get(pk, ())),
+        )
+        try:
+            plan = plan_item(figures, params=params, today=today)
+        except OverflowError:  # a date beyond year 9999
+            plan = None
+        if plan is None or not _plan_fits(plan):
+            logger.warning(
+                "%s: planning figures beyond what can be stored; no suggestion.", sku
+            )
+            continue
+        rop = plan.reorder_point.quantize(Q3)
+        if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
+            changed_figures.append((pk, d, sd, rop))
+        if plan.quantity is not None and pk not in snoozed:
+            plans[pk] = plan
+
+    result = GenerationResult(items=len(items))
+    now = timezone.now()
+    stale = []
+    for item_id, current in open_by_item.items():
+        planned = plans.get(item_id)
+        if planned is not None and _same(current, planned):
+            result.kept += 1
+            del plans[item_id]
+        else:
+            stale.append(current[0])
+    new = [_suggestion(plan, now=now) for plan in plans.values()]
+    with transaction.atomic():
+        if stale:
+            Suggestion.objects.filter(
+                pk__in=stale, status=SuggestionStatus.OPEN
+            ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
+        Suggestion.objects.bulk_create(new, batch_size=1000)
+        items_store_planning_figures(rows=changed_figures, planned_at=now)
+    result.created = len(new)
+    result.superseded = len(stale)
+    return result
+
+
+#: Plan figure → the suggestion column that stores it (items.limits).
+_PLAN_COLUMNS = {
+    "quantity": "quantity",
+    "daily_demand": "avg_daily_demand",
+    "daily_demand_std": "daily_demand_std",
+    "lead_time_days": "lead_time_days",
+    "lead_time_std_days": "lead_time_std_days",
+    "on_hand": "on_hand",
+    "on_order": "on_order",
+    "inventory_position": "inventory_position",
+    "reorder_point": "reorder_point",
+    "order_up_to": "order_up_to",
+}
+_PLAN_LIMITS = {
+    figure: column_max(Suggestion, column) for figure, column in _PLAN_COLUMNS.items()
+}
+_SMALLINT = 32767
+
+
+def _plan_fits(plan: Plan) -> bool:
+    """Every figure of the plan fits its column: one item with absurd figures
+    (huge demand times a long lead time, or many huge open orders) gets no
+    suggestion instead of failing the run for every item."""
+    for figure, limit in _PLAN_LIMITS.items():
+        value = getattr(plan, figure)
+        if value is not None and abs(value) > limit:
+            return False
+    return max(plan.safety_time_days, plan.delivery_interval_days) <= _SMALLINT
+
+
+def _same(current: tuple, plan: Plan) -> bool:
+    _, _, source_id, quantity, order_by, policy = current
+    return (source_id, quantity, order_by, policy) == (
+        plan.source.source_id,
+        plan.quantity,
+        plan.order_by,
+        plan.policy,
+    )
+
+
+def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
+    q3, q2, q4 = Q3, Decimal("0.01"), Q4
+    return Suggestion(
+        item_id=plan.item_id,
+        source_id=plan.source.source_id,
+        supplier_id=plan.source.supplier_id,
+        policy=plan.policy,
+        quantity=plan.quantity,
+        order_by=plan.order_by,
+        expected_arrival=plan.expected_arrival,
+        reason=plan.reason,
+        avg_daily_demand=plan.daily_demand.quantize(q4),
+        daily_demand_std=plan.daily_demand_std.quantize(q4),
+        lead_time_days=plan.lead_time_days.quantize(q2),
+        lead_time_std_days=plan.lead_time_std_days.quantize(q2),
+        lead_time_samples=plan.source.lead_time_samples,
+        safety_time_days=plan.safety_time_days,
+        delivery_interval_days=plan.delivery_interval_days,
+        on_hand=plan.on_hand.quantize(q3),
+        on_order=plan.on_order.quantize(q3),
+        inventory_position=plan.inventory_position.quantize(q3),
+        reorder_point=plan.reorder_point.quantize(q3),
+        order_up_to=plan.order_up_to.quantize(q3),
+        single_source_risk=plan.single_source_risk,
+        switched_source=plan.switched_source,
+        created_at=now,
+    )
