@@ -18,13 +18,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_midnight
-from items.models import Item, MovementKind, StockMovement
-from replenishment.generation import (
-    _consumption_start,
-    _demand_stats,
-    _on_order,
-    _sources,
-)
+from items.models import MovementKind, StockMovement
+from replenishment.generation import planning_figures
 from replenishment.planning import ItemFigures, PlanningParams
 from suppliers.models import (
     OPEN_DELIVERY_STATUSES,
@@ -33,18 +28,9 @@ from suppliers.models import (
     Supplier,
     SupplierItem,
 )
-from suppliers.selectors import (
-    ConfirmTimes,
-    lead_time_stats,
-    supplier_confirm_times,
-)
+from suppliers.selectors import ConfirmTimes, supplier_confirm_times
 
 from .forecast import ForecastItem, OpenOrder
-
-try:  # Planned demand (DESIGN §8), read exactly as the suggestion run reads it.
-    from items.selectors import planned_demand_open
-except ImportError:  # a main without planned demand: nothing to read
-    planned_demand_open = None
 from .models import (
     ForecastRevision,
     LineAction,
@@ -226,95 +212,17 @@ def delivery_responses(delivery: Delivery) -> dict:
 # --- forecast inputs ---
 
 
-def _id_runs(ids: list[int], gap: int = 200) -> list[tuple[int, int]]:
-    """Sorted ids as [first, last] ranges that skip gaps wider than ``gap``, so
-    the engine's range queries read few other items."""
-    runs: list[tuple[int, int]] = []
-    for pk in sorted(ids):
-        if runs and pk - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], pk)
-        else:
-            runs.append((pk, pk))
-    return runs
-
-
 def item_figures(
     item_ids: list[int], *, today: date, params: PlanningParams
 ) -> dict[int, ItemFigures]:
     """The planning figures of these items exactly as the suggestion run builds
-    them (``replenishment.generation.suggestions_generate_chunk``), read with the
-    same helpers."""
-    if not item_ids:
-        return {}
-    from django.db.models import Q
-
-    chunk = Q(item_id__in=item_ids)
-    window_days = params.demand_window_days
-    items = list(
-        Item.objects.filter(pk__in=item_ids, active=True)
-        .annotate(**_consumption_start(today=today, window_days=window_days))
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "sku",
-            "unit",
-            "abc_class",
-            "policy",
-            "policy_override",
-            "on_hand",
-            "annual_demand",
-            "shelf_life_days",
-            "safety_time_days",
-            "consumed_earlier",
-            "first_issue",
+    them (``replenishment.generation.planning_figures``, which it plans on)."""
+    return {
+        figures.item_id: figures
+        for figures, _ in planning_figures(
+            today=today, params=params, item_ids=item_ids
         )
-    )
-    first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
-    demand: dict[int, tuple[Decimal, Decimal]] = {}
-    for first_id, last_id in _id_runs(item_ids):
-        demand.update(
-            _demand_stats(
-                first_id=first_id,
-                last_id=last_id,
-                today=today,
-                window_days=window_days,
-                first_issue=first_issue,
-            )
-        )
-    on_order = _on_order(chunk)
-    sources = _sources(chunk, lead_time_stats(item_ids))
-    planned = (
-        planned_demand_open(today=today, item_ids=item_ids)
-        if planned_demand_open is not None
-        else None
-    )
-    figures = {}
-    for (
-        pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
-        shelf_life, safety_time, consumed_earlier, first,
-    ) in items:  # fmt: skip
-        if consumed_earlier or first is not None:
-            d, sd = demand.get(pk, (ZERO, ZERO))
-        else:  # never consumed: the planned annual demand
-            d, sd = (annual_demand / 365).quantize(Q4), ZERO
-        choices, count = sources.get(pk, ((), 0))
-        figures[pk] = ItemFigures(
-            item_id=pk,
-            sku=sku,
-            unit=unit,
-            abc_class=abc_class or "C",
-            policy=override or policy,
-            on_hand=on_hand,
-            on_order=on_order.get(pk, ZERO),
-            daily_demand=d,
-            daily_demand_std=sd,
-            sources=tuple(choices),
-            shelf_life_days=shelf_life,
-            safety_time_days=safety_time,
-            source_count=count,
-            **({} if planned is None else {"planned": tuple(planned.get(pk, ()))}),
-        )
-    return figures
+    }
 
 
 def forecast_inputs(

@@ -168,7 +168,8 @@ def check_line_answers(
 ) -> None:
     """Raise ``PortalInputError`` unless every answer names a line of this
     delivery once and carries what its action needs: a change a reason and a new
-    quantity (> 0) or date; a rejection a reason; no date before today."""
+    quantity (> 0) or date; a rejection a reason, and no goods of the line on
+    their way (on a ship notice, not received); no date before today."""
     lines = _lines_by_sku(delivery)
     errors: list[dict] = []
     seen: set[str] = set()
@@ -184,8 +185,16 @@ def check_line_answers(
                 error["quantity"] = ["A change needs a new quantity or date."]
             if not answer.reason.strip():
                 error["reason"] = ["A change needs a reason."]
-        elif answer.action == LineAction.REJECT and not answer.reason.strip():
-            error["reason"] = ["A rejection needs a reason."]
+        elif answer.action == LineAction.REJECT:
+            if not answer.reason.strip():
+                error["reason"] = ["A rejection needs a reason."]
+            line = lines.get(answer.sku)
+            if line is not None and line.quantity_announced > 0:
+                error["action"] = [
+                    f"{answer.sku} is on its way "
+                    f"({line.quantity_announced.normalize():f} on a ship notice): "
+                    "change the quantity instead of rejecting the line."
+                ]
         if answer.quantity is not None and answer.quantity <= 0:
             error["quantity"] = [
                 "The quantity must be more than 0 (reject the line instead)."

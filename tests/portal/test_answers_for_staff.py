@@ -180,6 +180,23 @@ def test_a_ship_notice_cannot_announce_more_than_is_open_and_unannounced(client,
     assert ship(client, delivery, arrival, ("NUT", "5")).status_code == 201
 
 
+def test_a_line_on_its_way_cannot_be_rejected(client, order):
+    delivery, lines = order
+    ship(client, delivery, TODAY + timedelta(days=1), ("NUT", "5"))
+    response = post_json(
+        client,
+        link_for(delivery.supplier) + "orders/PO/26/9/confirm.json",
+        {"lines": [{"sku": "NUT", "action": "reject", "reason": "Gone"}]},
+    )
+    assert response.status_code == 400
+    assert response.json()["lines"][0]["action"] == [
+        "NUT is on its way (5 on a ship notice): change the quantity instead of "
+        "rejecting the line."
+    ]
+    lines["NUT"].refresh_from_db()
+    assert lines["NUT"].response == ""
+
+
 def test_a_rejected_line_cannot_be_shipped(client, order):
     delivery, lines = order
     post_json(
