@@ -311,8 +311,8 @@ def ship_notice_create(
                     f"{shipped.sku} was rejected: confirm or change the line "
                     "before shipping it."
                 ]
-            elif shipped.quantity > line.quantity_open - line.quantity_announced:
-                still = line.quantity_open - line.quantity_announced
+            elif shipped.quantity > line.quantity_unannounced:
+                still = line.quantity_unannounced
                 announced = (
                     f" and not on an earlier ship notice "
                     f"({line.quantity_announced.normalize():f} already is)"

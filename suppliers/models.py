@@ -344,6 +344,11 @@ class DeliveryLine(models.Model):
         )
 
     @property
+    def quantity_unannounced(self) -> Decimal:
+        """Still open and not on a ship notice: what a new notice may ship."""
+        return self.quantity_open - self.quantity_announced
+
+    @property
     def line_total(self) -> Decimal | None:
         if self.unit_price is None:
             return None
