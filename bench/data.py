@@ -61,10 +61,9 @@ def setup_django(dbname: str, *, fresh: bool = True) -> None:
     import django
 
     django.setup()
-    if fresh:
-        from django.core.management import call_command
+    from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0)  # a reused database gets new migrations
 
 
 def drop_database(dbname: str) -> None:

@@ -272,7 +272,12 @@ def planned_demand_open(
         move_filter = direct_filter
     by_item: dict[int, list[OpenPlannedLine]] = {}
     for item_id, day, quantity, status, reference in (
-        PlannedDemand.objects.filter(direct_filter, date__gte=since, date__lte=until)
+        # Lines before today matter only when a reference may use them up.
+        PlannedDemand.objects.filter(
+            direct_filter,
+            Q(date__gte=today) | (Q(date__gte=since) & ~Q(reference="")),
+            date__lte=until,
+        )
         .order_by("item_id", "date")
         .values_list("item_id", "date", "quantity", "status", "reference")
     ):
