@@ -230,13 +230,16 @@ class ItemAdmin(BulkImportAdmin):
         "on_hand",
         "abc_class",
         "xyz_class",
+        "demand_pattern",
         "policy",
         "policy_override",
         "jit_pilot",
         "reorder_point",
         "active",
     ]
-    list_filter = ["abc_class", "xyz_class", "policy", "jit_pilot", "active"]
+    list_filter = [
+        "abc_class", "xyz_class", "demand_pattern", "policy", "jit_pilot", "active",
+    ]  # fmt: skip
     search_fields = ["sku", "name"]
     list_per_page = 100
     show_full_result_count = False
@@ -244,6 +247,7 @@ class ItemAdmin(BulkImportAdmin):
         "on_hand",
         "abc_class",
         "xyz_class",
+        "demand_pattern",
         "policy",
         "annual_value",
         "abc_cumulative_share",
@@ -276,6 +280,7 @@ class ItemAdmin(BulkImportAdmin):
                     "on_hand",
                     "abc_class",
                     "xyz_class",
+                    "demand_pattern",
                     "policy",
                     "annual_value",
                     "abc_cumulative_share",

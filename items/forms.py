@@ -8,7 +8,7 @@ from import_export.forms import ImportForm
 
 from .imports import SUPPORTED_EXTENSIONS
 from .limits import column_max
-from .models import AbcClass, MovementKind, Policy, StockMovement
+from .models import AbcClass, DemandPattern, MovementKind, Policy, StockMovement
 
 
 def new_key() -> str:
@@ -36,6 +36,11 @@ class ItemFilterForm(forms.Form):
     abc_class = forms.ChoiceField(
         label="ABC class", required=False, choices=[("", "Any"), *AbcClass.choices]
     )
+    demand_pattern = forms.ChoiceField(
+        label="Demand pattern",
+        required=False,
+        choices=[("", "Any"), *DemandPattern.choices],
+    )
     policy = forms.ChoiceField(required=False, choices=[("", "Any"), *Policy.choices])
     pilot = forms.ChoiceField(
         label="JIT pilot",
@@ -55,6 +60,8 @@ class ItemFilterForm(forms.Form):
             )
         if data["abc_class"]:
             queryset = queryset.filter(abc_class=data["abc_class"])
+        if data["demand_pattern"]:
+            queryset = queryset.filter(demand_pattern=data["demand_pattern"])
         if data["policy"]:
             queryset = queryset.filter(policy=data["policy"])
         if data["pilot"]:

@@ -32,6 +32,16 @@ class XyzClass(models.TextChoices):
     Z = "Z", "Z (volatile)"
 
 
+class DemandPattern(models.TextChoices):
+    """Syntetos–Boylan demand patterns (DESIGN §7), from the demand window's
+    daily demand: ADI (days per day with demand) and CV² of the non-zero days."""
+
+    SMOOTH = "smooth", "Smooth"
+    ERRATIC = "erratic", "Erratic"
+    INTERMITTENT = "intermittent", "Intermittent"
+    LUMPY = "lumpy", "Lumpy"
+
+
 class Policy(models.TextChoices):
     JIT = "jit", "JIT (small frequent batches)"
     REORDER_POINT = "reorder_point", "Reorder point"
@@ -108,6 +118,14 @@ class Item(models.Model):
         default="",
         help_text="Blank while there is too little history (unknown).",
     )
+    demand_pattern = models.CharField(
+        max_length=12,
+        choices=DemandPattern.choices,
+        blank=True,
+        default="",
+        help_text="From the demand window's daily demand (nightly); blank without "
+        "demand. Intermittent and lumpy items are never JIT.",
+    )
     policy = models.CharField(
         max_length=16, choices=Policy.choices, default=Policy.REORDER_POINT
     )
@@ -163,6 +181,7 @@ class Item(models.Model):
             ),
         ]
         # No index on the classification columns (abc_class, xyz_class, policy,
+        # demand_pattern,
         # annual_value, abc_cumulative_share): the nightly run rewrites them, and
         # with none of them indexed (and free space on every page, see migration
         # items 0005) PostgreSQL updates the rows in place (HOT) without touching

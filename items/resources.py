@@ -1,10 +1,11 @@
 """Import and export of items and stock movements (admin and ``import_data``).
 
 Columns (DESIGN §4): items ``sku,name,unit_cost,annual_demand[,unit,
-shelf_life_days,jit_pilot]`` — the export adds ``abc_class,xyz_class,policy,
-on_hand``, which an import accepts and ignores (stock changes only through the
-ledger); movements ``sku,kind,quantity,occurred_at[,note,reference]``; planned
-demand ``sku,date,quantity[,status,reference]``.
+shelf_life_days,jit_pilot]`` — the export adds ``abc_class,xyz_class,
+demand_pattern,policy,on_hand``, which an import accepts and ignores (stock
+changes only through the ledger); movements
+``sku,kind,quantity,occurred_at[,note,reference]``; planned demand
+``sku,date,quantity[,status,reference]``.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class ItemResource(BulkResource):
     )
     abc_class = text_field("abc_class", 1, escape=False)
     xyz_class = text_field("xyz_class", 1, escape=False)
+    demand_pattern = text_field("demand_pattern", 12, escape=False)
     policy = text_field("policy", 16, escape=False)
     on_hand = Field(
         attribute="on_hand",
@@ -102,7 +104,7 @@ class ItemResource(BulkResource):
 
     required_columns = ("sku", "name", "unit_cost", "annual_demand")
     optional_columns = ("unit", "shelf_life_days", "jit_pilot")
-    readonly_columns = ("abc_class", "xyz_class", "policy", "on_hand")
+    readonly_columns = ("abc_class", "xyz_class", "demand_pattern", "policy", "on_hand")
     key_columns = ("sku",)
 
     #: Model value of a blank cell in a present column (text columns: "").
@@ -120,6 +122,7 @@ class ItemResource(BulkResource):
             "jit_pilot",
             "abc_class",
             "xyz_class",
+            "demand_pattern",
             "policy",
             "on_hand",
         )

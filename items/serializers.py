@@ -25,12 +25,14 @@ class ItemSerializer(serializers.ModelSerializer):
         model = Item
         fields = [
             "sku", "name", "unit", "unit_cost", "annual_demand", "on_hand",
-            "abc_class", "xyz_class", "policy", "policy_override", "jit_pilot",
+            "abc_class", "xyz_class", "demand_pattern", "policy", "policy_override",
+            "jit_pilot",
             "safety_time_days", "shelf_life_days", "active", "annual_value",
             "avg_daily_demand", "daily_demand_std", "reorder_point", "days_of_cover",
         ]  # fmt: skip
         read_only_fields = [
-            "on_hand", "abc_class", "xyz_class", "policy", "annual_value",
+            "on_hand", "abc_class", "xyz_class", "demand_pattern", "policy",
+            "annual_value",
             "avg_daily_demand", "daily_demand_std", "reorder_point",
         ]  # fmt: skip
         extra_kwargs = {

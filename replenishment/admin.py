@@ -29,10 +29,19 @@ class PolicyParametersAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Service targets (fill rate per class; z = Φ⁻¹(target))",
+            {
+                "fields": [
+                    "service_target_a",
+                    "service_target_b",
+                    "service_target_c",
+                ]
+            },
+        ),
+        (
             "Demand and horizon",
             {
                 "fields": [
-                    "service_level_z",
                     "demand_window_days",
                     "planning_horizon_days",
                     "snooze_days",

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -82,10 +83,18 @@ from itertools import accumulate
 
 from .planning import (
     MEASURED_MIN_SAMPLES,
+    SENSING_DAYS,
+    SENSING_RECENT_DAYS,
+    SPORADIC,
+    DemandStats,
     ItemFigures,
     PlanningParams,
     SourceFigures,
+    demand_estimate,
+    demand_pattern,
+    lead_time_figures,
     plan_item,
+    sensing_applies,
 )
 
 BASELINE_SAFETY_DAYS = 14
@@ -385,6 +394,7 @@ class Nightly:
     ns: list[int] | None = None  # the days each night's window counts
     window: int = 0
     first: int | None = None
+    series: list[int] | None = None
 
     def std(self, t: int) -> float:
         d = self.d[t]
@@ -397,6 +407,43 @@ class Nightly:
     @property
     def sd(self) -> list[float]:
         return [self.std(t) for t in range(len(self.d))]
+
+    # The policy's own figures (DESIGN §7), beside the baseline's above: per
+    # night, the demand the policy plans with (sensed, when sensing applies) and
+    # its pattern, and the lead time as ``planning.lead_time_figures`` makes it
+    # (outliers clipped, negative ones left out; 1–2 deliveries blended later by
+    # ``SourceFigures``): (n, mean, std, clipped), mean and std None when n = 0.
+    policy_d: list[float] = field(default_factory=list)
+    policy_sd: list[float] = field(default_factory=list)
+    pattern: list[str] = field(default_factory=list)
+    policy_lead: list[tuple] = field(default_factory=list)
+    counts: list[int] | None = None  # prefix counts of days with demand
+    totals: list[int] | None = None  # prefix sums of daily demand
+    nonzero: list[int] | None = None  # series indexes of days with demand
+
+    def stats(self, t: int) -> DemandStats:
+        """The window sums of night t, as ``planning.demand_estimate`` takes them
+        (the events only for sporadic demand, where Croston needs them)."""
+        w, n = self.window, self.ns[t]
+        # sums over the whole window, as d (days before the first consumption
+        # hold no demand); Croston's day offsets count from the window's start
+        hi, lo, start = t + w, t, t + w - n
+        totals, squares = self.totals, self.squares
+        events = None
+        if self.pattern[t] in SPORADIC:
+            nonzero, series = self.nonzero, self.series
+            first, last = bisect_left(nonzero, lo), bisect_left(nonzero, hi)
+            events = tuple((k - start, series[k] / 1000) for k in nonzero[first:last])
+        return DemandStats(
+            days=n,
+            total=(totals[hi] - totals[lo]) / 1000,
+            squares=(squares[hi] - squares[lo]) / 1e6,
+            demand_days=self.counts[hi] - self.counts[lo],
+            recent_total=(totals[hi] - totals[max(hi - SENSING_RECENT_DAYS, 0)]) / 1000,
+            sensing_total=(totals[hi] - totals[max(hi - SENSING_DAYS, 0)]) / 1000,
+            sensing_squares=(squares[hi] - squares[max(hi - SENSING_DAYS, 0)]) / 1e6,
+            events=events,
+        )
 
 
 def nightly_figures(
@@ -412,12 +459,15 @@ def nightly_figures(
     if series is None:
         series = [issued.get(k, 0) for k in range(-window, days)]
     planned = float((history.annual_demand / 365).quantize(Q4))
-    squares = ns = None
+    squares = ns = totals = counts = nonzero = None
+    policy_d, policy_sd, pattern = [planned] * days, [0.0] * days, [""] * days
     if first is None or first >= days - 1:
         d_list = [planned] * days
     else:
         totals = list(accumulate(series, initial=0))
         squares = list(accumulate((q * q for q in series), initial=0))
+        counts = list(accumulate((1 if q > 0 else 0 for q in series), initial=0))
+        nonzero = [k for k, q in enumerate(series) if q > 0]
         # n: the window, or the days since the first consumption (at least 7):
         # 7 up to first+7, then t − first up to first+W, then W
         a = min(max(first + MIN_NEW_ITEM_DAYS + 1, 0), days)
@@ -428,10 +478,37 @@ def nightly_figures(
             (totals[t + window] - totals[t]) / 1000 / n if first < t else planned
             for t, n in zip(range(days), ns, strict=True)
         ]
+        # The policy's demand each night, as ``planning.demand_estimate`` makes
+        # it (the same pattern and sensing tests); sporadic nights are planned
+        # by Croston there (the screen asks plan_item on every such night).
+        for t in range(max(first + 1, 0), days):
+            n, hi = ns[t], t + window
+            total = (totals[hi] - totals[t]) / 1000
+            if total <= 0:
+                policy_d[t] = 0.0
+                continue
+            sq = (squares[hi] - squares[t]) / 1e6
+            kind = demand_pattern(
+                days=n, demand_days=counts[hi] - counts[t], total=total, squares=sq
+            )
+            pattern[t] = kind
+            mean = total / n
+            std = math.sqrt(max(sq / n - mean * mean, 0.0))
+            recent = (totals[hi] - totals[max(hi - SENSING_RECENT_DAYS, 0)]) / 1000
+            if kind not in SPORADIC and sensing_applies(
+                days=n, mean=mean, std=std, recent_total=recent
+            ):
+                low = max(hi - SENSING_DAYS, 0)
+                mean = (totals[hi] - totals[low]) / 1000 / SENSING_DAYS
+                sq28 = (squares[hi] - squares[low]) / 1e6 / SENSING_DAYS
+                std = math.sqrt(max(sq28 - mean * mean, 0.0))
+            policy_d[t], policy_sd[t] = mean, std
 
     source = history.sources[0] if history.sources else None
     quote = float(source.quoted_lead_time_days) if source else 0.0
     lead, lead_sd, samples = [quote] * days, [0.0] * days, [0] * days
+    unmeasured = (0, None, None, 0)
+    policy_lead = [unmeasured] * days
     deliveries = history.deliveries
     # A delivery received on day r counts from night r+1 on; between changes
     # the figures are constant, so they are filled a stretch at a time.
@@ -452,14 +529,20 @@ def nightly_figures(
             figures = (round(mean, 4), round(math.sqrt(var * n / (n - 1)), 4), n)
         else:
             figures = (quote, 0.0, n)
-        changes.append((t, figures))
-    for k, (t, (mean, std, n)) in enumerate(changes):
+        m, mean, std, clipped = lead_time_figures(last)
+        robust = (m, round(mean, 4), round(std, 4), clipped) if m else unmeasured
+        changes.append((t, figures, robust))
+    for k, (t, (mean, std, n), robust) in enumerate(changes):
         stop = changes[k + 1][0] if k + 1 < len(changes) else days
         width = stop - t
         lead[t:stop] = [mean] * width
         lead_sd[t:stop] = [std] * width
         samples[t:stop] = [n] * width
-    return Nightly(d_list, lead, lead_sd, samples, squares, ns, window, first)
+        policy_lead[t:stop] = [robust] * width
+    return Nightly(
+        d_list, lead, lead_sd, samples, squares, ns, window, first, series,
+        policy_d, policy_sd, pattern, policy_lead, counts, totals, nonzero,
+    )  # fmt: skip
 
 
 class LeadTimeDraws:
@@ -499,57 +582,57 @@ class PolicyRule:
             if history.safety_time_days is not None
             else params.min_safety_time(abc)
         )
-        z = float(params.z)
+        z = float(params.z_for(abc))
+        self.source = source
+        self.sources: dict[tuple, SourceFigures] = {}
         # The screen, per night: plan_item orders today only when
         # floor((IP − trigger)/d) ≤ 0, i.e. IP < trigger + d. The trigger in floats
         # from the unrounded d, σd differs from plan_item's (d, σd rounded to 4
-        # places) by at most 5e-5·(L + ST + z·(√L + σL)); the margin covers it.
+        # places) by at most 5e-5·(L + ST + z·(√(L + ST) + σL)); the margin covers
+        # it. Sporadic nights (Croston, a quantile) are always asked.
         inf = math.inf
-        constants = {}  # (L, σL) → (margin, L + ST + 1): change only with deliveries
-        for lead, lead_sd in set(zip(nightly.lead, nightly.lead_sd, strict=True)):
+        constants = {}  # lead-time figures → (L, σL, margin, L + ST)
+        for key in set(nightly.policy_lead):
+            lead, lead_sd = self._source(key).lead_time
+            lead, lead_sd = float(lead), float(lead_sd)
             st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
-            margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead) + lead_sd + 1))
-            constants[lead, lead_sd] = (margin + 1e-6, lead + st + 1)
-        per_day = [
-            constants[k] for k in zip(nightly.lead, nightly.lead_sd, strict=True)
-        ]
+            margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead + st) + lead_sd + 1))
+            constants[key] = (lead, lead_sd, margin + 1e-6, lead + st)
+        per_day = [constants[k] for k in nightly.policy_lead]
+        rows = zip(
+            nightly.policy_d, nightly.policy_sd, nightly.pattern, per_day, strict=True
+        )
         if not screen:
-            threshold = [inf if d > 0 else -inf for d in nightly.d]
+            threshold = [inf if d > 0 else -inf for d in nightly.policy_d]
         elif policy == "reorder_point":  # d·L + z·√(L·σd² + d²·σL²) + d
             threshold = [
-                d * lead
+                -inf
+                if d <= 0
+                else inf
+                if kind in SPORADIC
+                else d * lead
                 + z * math.sqrt(lead * sd * sd + d * d * lead_sd * lead_sd)
                 + d
                 + margin
-                if d > 0
-                else -inf
-                for d, sd, lead, lead_sd, (margin, _) in zip(
-                    nightly.d,
-                    nightly.sd,
-                    nightly.lead,
-                    nightly.lead_sd,
-                    per_day,
-                    strict=True,
-                )
+                for d, sd, kind, (lead, lead_sd, margin, _) in rows
             ]
-        else:  # d·(L + ST) + d
+        else:  # d·(L + ST) + z·σd·√(L + ST) + d
             threshold = [
-                d * factor + margin if d > 0 else -inf
-                for d, (margin, factor) in zip(nightly.d, per_day, strict=True)
+                -inf
+                if d <= 0
+                else inf
+                if kind in SPORADIC
+                else d * (protection + 1) + z * sd * math.sqrt(protection) + margin
+                for d, sd, kind, (_, _, margin, protection) in rows
             ]
         self.threshold = threshold
         self.interval = interval
-        self.source = source
-        self.sources: dict[tuple, SourceFigures] = {}
 
-    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
-        n = self.n
-        d = n.d[t]
-        h = self.history
-        key = (n.samples[t], n.lead[t], n.lead_sd[t])
+    def _source(self, key: tuple) -> SourceFigures:
+        """The source as measured that night (changes rarely)."""
         source = self.sources.get(key)
-        if source is None:  # the source as measured that night (changes rarely)
-            measured = key[0] >= MEASURED_MIN_SAMPLES
+        if source is None:
+            n, mean, std, clipped = key
             s = self.source
             source = self.sources[key] = SourceFigures(
                 s.source_id,
@@ -559,11 +642,17 @@ class PolicyRule:
                 s.quoted_lead_time_days,
                 s.min_order_qty,
                 s.order_multiple,
-                key[0],
-                _d4(key[1]) if measured else None,
-                _d4(key[2]) if measured else None,
+                n,
+                None if mean is None else _d4(mean),
+                None if std is None else _d4(std),
                 False,
+                clipped,
             )
+        return source
+
+    def order(self, t: int, on_hand: float, on_order: float) -> float | None:
+        n = self.n
+        h = self.history
         figures = ItemFigures(
             item_id=h.item_id,
             sku=h.sku,
@@ -571,14 +660,16 @@ class PolicyRule:
             policy=h.policy,
             on_hand=_d3(on_hand),
             on_order=_d3(on_order),
-            daily_demand=_d4(d),
-            daily_demand_std=_d4(n.std(t)),
-            sources=(source,),
+            daily_demand=_d4(n.policy_d[t]),
+            daily_demand_std=ZERO,
+            sources=(self._source(n.policy_lead[t]),),
             unit=h.unit,
             shelf_life_days=h.shelf_life_days,
             safety_time_days=h.safety_time_days,
             source_count=h.source_count,
         )
+        if n.first is not None and n.first < t and n.totals is not None:
+            figures.with_demand(demand_estimate(n.stats(t)))
         today = self.start + timedelta(days=t)
         plan = plan_item(figures, params=self.params, today=today)
         if plan.quantity is None or plan.order_by != today:

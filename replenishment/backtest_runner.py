@@ -89,7 +89,8 @@ def backtest_params(overrides: dict | None = None) -> PlanningParams:
 
 def params_json(params: PlanningParams) -> dict:
     data = dataclasses.asdict(params)
-    data["z"] = str(params.z)
+    data["z"] = None if params.z is None else str(params.z)
+    data["service_targets"] = {k: str(v) for k, v in params.service_targets.items()}
     return data
 
 

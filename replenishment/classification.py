@@ -99,6 +99,7 @@ from items.models import (
 )
 
 from .models import JitScope, PolicyParameters
+from .planning import ADI_CUTOFF, CV2_CUTOFF
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class ClassificationParams:
     min_weeks: int
     max_weeks: int
     jit_scope: str
+    demand_window_days: int = 90
 
     def as_json(self) -> dict:
         values = asdict(self)
@@ -134,6 +136,7 @@ def check_classification_params(
 ) -> ClassificationParams:
     """Parameters from the arguments, else settings and the policy parameters;
     raise ``ClassificationError`` when they do not make sense."""
+    policy = PolicyParameters.current()
     params = ClassificationParams(
         a_threshold=(
             settings.ABC_A_THRESHOLD_PERCENT if a_threshold is None else a_threshold
@@ -145,7 +148,8 @@ def check_classification_params(
         y_max_cv=Decimal(str(settings.XYZ_Y_MAX_CV)),
         min_weeks=settings.XYZ_MIN_WEEKS,
         max_weeks=settings.XYZ_MAX_WEEKS,
-        jit_scope=jit_scope or PolicyParameters.current().jit_scope,
+        jit_scope=jit_scope or policy.jit_scope,
+        demand_window_days=policy.demand_window_days,
     )
     a, b = params.a_threshold, params.b_threshold
     if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b <= 100):
@@ -215,8 +219,13 @@ POSTGRESQL = {
     "days_before_week": (
         "(CAST(%(week_end_day)s AS date) - ({column} AT TIME ZONE %(tz)s)::date)"
     ),
+    "days_before_today": (
+        "(CAST(%(today_day)s AS date) - ({column} AT TIME ZONE %(tz)s)::date)"
+    ),
     "least": "LEAST",
+    "greatest": "GREATEST",
     "squares": "SUM(w.qty * w.qty)",
+    "daily_squares": "SUM(dd.qty * dd.qty)",
     "collate": 'COLLATE "C"',
     "share": "ROUND(SUM(value) OVER w * %(share_factor)s, 3)",
     "stored_value": "ROUND(value, 4)",
@@ -244,8 +253,15 @@ SQLITE = {
         " - julianday(django_datetime_cast_date({column}, %(tz)s, 'UTC'))"
         " AS INTEGER)"
     ),
+    "days_before_today": (
+        "CAST(julianday(%(today_day)s)"
+        " - julianday(django_datetime_cast_date({column}, %(tz)s, 'UTC'))"
+        " AS INTEGER)"
+    ),
     "least": "MIN",
+    "greatest": "MAX",
     "squares": "TOTAL(1.0 * w.qty * w.qty)",
+    "daily_squares": "TOTAL(1.0 * dd.qty * dd.qty)",
     "collate": "",  # BINARY: code-point order, as Python sorts str
     "share": "ROUND(SUM(value) OVER w * %(share_factor)s, 3)",
     "stored_value": "ROUND(value / 10000000.0, 4)",  # value in units of 10^-7
@@ -273,6 +289,8 @@ def _history_sql(sql: dict[str, str]) -> str:
     weeks_since_first = f"({days_since_first}) / 7"
     days_of_movement = sql["days_before_week"].format(column="m.occurred_at")
     week_of_movement = f"(({days_of_movement}) - 1) / 7"
+    days_since_first_issue = sql["days_before_today"].format(column="s.first_issue_at")
+    day_of_movement = sql["days_before_today"].format(column="m.occurred_at")
     return f"""
         CREATE {sql["history_table"]} {HISTORY_TABLE} AS
         WITH movement_stats AS (
@@ -280,6 +298,8 @@ def _history_sql(sql: dict[str, str]) -> str:
             -- quantity issued over the trailing 365 days.
             SELECT m.item_id,
                    MIN(m.occurred_at) AS first_at,
+                   MIN(CASE WHEN m.kind = %(issue)s THEN m.occurred_at END)
+                       AS first_issue_at,
                    MAX(CASE WHEN m.kind = %(issue)s THEN 1 ELSE 0 END) AS consumed,
                    -SUM(CASE WHEN m.kind = %(issue)s AND m.occurred_at >= %(since)s
                              THEN {quantity} ELSE 0 END) AS issued
@@ -289,8 +309,28 @@ def _history_sql(sql: dict[str, str]) -> str:
         ),
         history AS (
             SELECT s.item_id, s.consumed, s.issued,
-                   {sql["least"]}(%(max_weeks)s, {weeks_since_first}) AS weeks
+                   {sql["least"]}(%(max_weeks)s, {weeks_since_first}) AS weeks,
+                   -- the demand window's days: the window, or the days since
+                   -- the first consumption (at least 7), as planning counts them
+                   {sql["least"]}(%(demand_window)s, {sql["greatest"]}(
+                       7, {days_since_first_issue})) AS demand_window
               FROM movement_stats s
+        ),
+        daily AS (
+            -- Issued per item and site-local day over the demand window.
+            SELECT m.item_id, {day_of_movement} AS ago, -SUM({quantity}) AS qty
+              FROM items_stockmovement m
+             WHERE m.kind = %(issue)s
+               AND m.occurred_at >= %(demand_since)s AND m.occurred_at < %(until)s
+             GROUP BY 1, 2
+        ),
+        demand AS (
+            -- Days with demand, Σq and Σq² of the daily demand (DESIGN §7).
+            SELECT dd.item_id, COUNT(*) AS demand_days, SUM(dd.qty) AS total,
+                   {sql["daily_squares"]} AS squares
+              FROM daily dd
+             WHERE dd.qty > 0
+             GROUP BY dd.item_id
         ),
         weekly AS (
             -- Issued per item and week, weeks counted back from today.
@@ -316,9 +356,22 @@ def _history_sql(sql: dict[str, str]) -> str:
                     WHEN v.weeks * v.squares <= %(y_factor)s * v.total * v.total
                     THEN 'Y'
                     ELSE 'Z'
-               END AS xyz
+               END AS xyz,
+               -- Syntetos–Boylan without division, as planning.demand_pattern:
+               -- ADI ≥ 1.32 ⇔ n ≥ 1.32·days with demand;
+               -- CV² ≥ 0.49 ⇔ days with demand·Σq² ≥ 1.49·(Σq)²
+               CASE WHEN dm.total IS NULL OR dm.total <= 0 THEN ''
+                    WHEN h.demand_window >= %(adi_cutoff)s * dm.demand_days THEN
+                         CASE WHEN dm.demand_days * dm.squares
+                                   >= %(cv2_factor)s * dm.total * dm.total
+                              THEN 'lumpy' ELSE 'intermittent' END
+                    WHEN dm.demand_days * dm.squares
+                         >= %(cv2_factor)s * dm.total * dm.total THEN 'erratic'
+                    ELSE 'smooth'
+               END AS pattern
           FROM history h
           LEFT JOIN variability v ON v.item_id = h.item_id
+          LEFT JOIN demand dm ON dm.item_id = h.item_id
     """
 
 
@@ -333,7 +386,9 @@ def _valued_sql(sql: dict[str, str]) -> str:
                    * CASE WHEN h.consumed = 1 THEN h.issued
                           ELSE {sql["planned"].format(column="i.annual_demand")}
                      END AS value,
-                   COALESCE(h.xyz, '') AS new_xyz
+                   COALESCE(h.xyz, '') AS new_xyz,
+                   COALESCE(h.pattern, '') AS new_pattern,
+                   i.demand_pattern
               FROM items_item i
               LEFT JOIN {HISTORY_TABLE} h ON h.item_id = i.id
              WHERE i.active
@@ -405,6 +460,8 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
                    CASE WHEN policy_override <> '' THEN policy_override
                         WHEN new_abc = 'C' THEN %(min_max)s
                         WHEN new_xyz NOT IN ('X', 'Y') THEN %(reorder_point)s
+                        WHEN new_pattern IN ('intermittent', 'lumpy')
+                        THEN %(reorder_point)s
                         WHEN {in_scope} THEN %(jit)s
                         ELSE %(reorder_point)s
                    END AS new_policy
@@ -415,6 +472,7 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
              WHERE abc_class {d} new_abc OR xyz_class {d} new_xyz
                 OR policy {d} new_policy OR annual_value {d} new_value
                 OR abc_cumulative_share {d} new_share
+                OR demand_pattern {d} new_pattern
         )
     """
 
@@ -422,11 +480,12 @@ def _changed_items_sql(sql: dict[str, str], *, scope_all: bool) -> str:
 # What the write needs of a changed row: old values for the history, new ones.
 _CHANGED_COLUMNS = """
     id, abc_class, xyz_class, policy, new_abc, new_xyz, new_policy, new_value,
-    new_share
+    new_share, new_pattern
 """
 _UPDATE_SET = """
     abc_class = c.new_abc, xyz_class = c.new_xyz, policy = c.new_policy,
-    annual_value = c.new_value, abc_cumulative_share = c.new_share
+    annual_value = c.new_value, abc_cumulative_share = c.new_share,
+    demand_pattern = c.new_pattern
 """
 _CHANGE_COLUMNS = """
     run_id, item_id, changed_at, old_abc_class, new_abc_class,
@@ -518,6 +577,17 @@ def _query_params(
         "week_end": adapt(week_end),
         "week_end_day": week_end_day.isoformat(),
         "tz": settings.TIME_ZONE,
+        "today_day": today.isoformat(),
+        "demand_since": adapt(
+            _local_midnight(today - timedelta(days=params.demand_window_days))
+        ),
+        "demand_window": params.demand_window_days,
+        "adi_cutoff": ADI_CUTOFF
+        if connection.vendor != "postgresql"
+        else Decimal(str(ADI_CUTOFF)),
+        "cv2_factor": 1 + CV2_CUTOFF
+        if connection.vendor != "postgresql"
+        else (1 + Decimal(str(CV2_CUTOFF))),
         "min_weeks": params.min_weeks,
         "max_weeks": params.max_weeks,
         "x_factor": x_factor,

@@ -23,7 +23,8 @@ class BacktestForm(forms.Form):
         min_value=Decimal("0.5"),
         max_value=Decimal("0.9999"),
         decimal_places=4,
-        help_text="e.g. 0.98; sets z to the normal quantile (blank: current z).",
+        help_text="e.g. 0.98, for every class; sets z to the normal quantile "
+        "(blank: each class's own target).",
     )
 
     def __init__(self, *args, params=None, **kwargs):
@@ -46,7 +47,11 @@ class BacktestForm(forms.Form):
                 help_text=f"current {current_t}" if params else "",
             )
         if params is not None:
-            self.fields["service_level"].help_text += f" Current z = {params.z}."
+            current = ", ".join(
+                f"{abc} {params.service_target(abc)} (z {params.z_for(abc)})"
+                for abc in CLASSES
+            )
+            self.fields["service_level"].help_text += f" Current: {current}."
 
     def overrides(self) -> dict:
         data = self.cleaned_data

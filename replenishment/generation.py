@@ -12,7 +12,6 @@ alone, so regeneration is idempotent and never nags twice.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -53,11 +52,18 @@ from suppliers.selectors import lead_time_stats
 
 from .models import PolicyParameters, Suggestion, SuggestionStatus
 from .planning import (
-    MEASURED_MIN_SAMPLES,
+    SENSING_DAYS,
+    SENSING_RECENT_DAYS,
+    SPORADIC,
+    DemandEstimate,
+    DemandStats,
     ItemFigures,
     Plan,
     PlanningParams,
     SourceFigures,
+    demand_estimate,
+    demand_pattern,
+    lead_time_figures,
     plan_item,
 )
 
@@ -100,7 +106,9 @@ def planning_params(parameters: PolicyParameters | None = None) -> PlanningParam
             "B": p.min_safety_time_b_days,
             "C": p.min_safety_time_c_days,
         },
-        z=p.service_level_z,
+        service_targets={
+            abc: Decimal(p.service_target(abc)).normalize() for abc in ("A", "B", "C")
+        },
         demand_window_days=p.demand_window_days,
         planning_horizon_days=p.planning_horizon_days,
     )
@@ -176,26 +184,43 @@ def _demand_stats(
     today: date,
     window_days: int,
     first_issue: dict[int, datetime],
-) -> dict[int, tuple[Decimal, Decimal]]:
-    """(d, σd) per item from daily issued quantities over the window.
+) -> dict[int, DemandStats]:
+    """The window's demand sums per item (``planning.DemandStats``), from daily
+    issued quantities: Σq, Σq², the days with demand, and the last 14 and 28
+    days' sums (demand sensing); then, for the items whose pattern is
+    intermittent or lumpy, their demand days (Croston, a second query for
+    those items only — few rows, as they have few demand days).
 
     Days without issues count as zero demand, but days before the item's first
     consumption do not (a new item's window starts there, at least 7 days):
-    ``first_issue`` holds the first consumption of items new to the window. One
-    query: daily sums, grouped again per item.
+    ``first_issue`` holds the first consumption of items new to the window.
     """
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    recent = _window_start(today, SENSING_RECENT_DAYS)
+    sensing = _window_start(today, SENSING_DAYS)
+    # per day: its demand, and the same when the day is among the last 14 / 28
+    # (a day is wholly on one side of a local midnight)
+    day_columns = """SUM(m.quantity) AS qty,
+                     SUM(CASE WHEN m.occurred_at >= %s THEN m.quantity ELSE 0 END)
+                         AS r14,
+                     SUM(CASE WHEN m.occurred_at >= %s THEN m.quantity ELSE 0 END)
+                         AS r28"""
+    sums = """SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares,
+              COUNT(CASE WHEN t.qty <> 0 THEN 1 END) AS days_with,
+              SUM(t.r14) AS r14, SUM(t.r28) AS r28, SUM(t.r28 * t.r28) AS r28sq"""
     if connection.vendor == "postgresql":
         # Per item (LATERAL), a range scan of the issue index for exactly its
         # window: no filtering of the chunk's older issues, and small groups.
         day, day_params = local_date_sql("m.occurred_at")
         sql = f"""
             SELECT i.id, CAST(s.total AS DOUBLE PRECISION),
-                   CAST(s.squares AS DOUBLE PRECISION)
+                   CAST(s.squares AS DOUBLE PRECISION), s.days_with,
+                   CAST(s.r14 AS DOUBLE PRECISION), CAST(s.r28 AS DOUBLE PRECISION),
+                   CAST(s.r28sq AS DOUBLE PRECISION)
               FROM {Item._meta.db_table} i
              CROSS JOIN LATERAL (
-                   SELECT SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares
-                     FROM (SELECT SUM(m.quantity) AS qty
+                   SELECT {sums}
+                     FROM (SELECT {day_columns}
                              FROM {StockMovement._meta.db_table} m
                             WHERE m.item_id = i.id AND m.kind = %s
                               AND m.occurred_at >= %s AND m.occurred_at < %s
@@ -203,8 +228,8 @@ def _demand_stats(
              ) s
              WHERE i.id BETWEEN %s AND %s AND i.active AND s.total IS NOT NULL
         """
-        params = [MovementKind.ISSUE, window_start, end, *day_params]
-        params += [first_id, last_id]
+        params = [recent, sensing, MovementKind.ISSUE, window_start, end]
+        params += [*day_params, first_id, last_id]
     else:
         daily = (
             StockMovement.objects.filter(
@@ -216,28 +241,86 @@ def _demand_stats(
             )
             .annotate(day=TruncDate("occurred_at"))
             .values("item_id", "day")
-            .annotate(qty=Sum("quantity"))
-            .values("item_id", "day", "qty")
+            .annotate(
+                qty=Sum("quantity"),
+                r14=Sum(
+                    Case(
+                        When(occurred_at__gte=recent, then=F("quantity")),
+                        default=Value(ZERO),
+                    )
+                ),
+                r28=Sum(
+                    Case(
+                        When(occurred_at__gte=sensing, then=F("quantity")),
+                        default=Value(ZERO),
+                    )
+                ),
+            )
+            .values("item_id", "day", "qty", "r14", "r28")
         )
         inner, params = daily.query.sql_with_params()
         sql = f"""
-            SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty)
+            SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty),
+                   COUNT(CASE WHEN t.qty <> 0 THEN 1 END), SUM(t.r14), SUM(t.r28),
+                   SUM(t.r28 * t.r28)
               FROM ({inner}) t
           GROUP BY t.item_id
         """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    stats: dict[int, tuple[Decimal, Decimal]] = {}
-    for item_id, total, squares in rows:
+    stats: dict[int, DemandStats] = {}
+    sporadic: list[int] = []
+    for item_id, total, squares, days_with, r14, r28, r28sq in rows:
         days = window_days
         first = first_issue.get(item_id)
         if first is not None and first > window_start:
             days = max((today - site_date(first)).days, 7)
-        mean = -float(total) / days  # issues are negative in the ledger
-        variance = max(float(squares) / days - mean * mean, 0.0)
-        stats[item_id] = (_d4(mean), _d4(math.sqrt(variance)))
+        item_stats = stats[item_id] = DemandStats(  # issues are negative
+            days=days,
+            total=-float(total),
+            squares=float(squares),
+            demand_days=int(days_with),
+            recent_total=-float(r14 or 0),
+            sensing_total=-float(r28 or 0),
+            sensing_squares=float(r28sq or 0),
+        )
+        pattern = demand_pattern(
+            days=days,
+            demand_days=item_stats.demand_days,
+            total=item_stats.total,
+            squares=item_stats.squares,
+        )
+        if pattern in SPORADIC:
+            sporadic.append(item_id)
+    if sporadic:
+        _demand_events(stats, sporadic, today=today, start=window_start, end=end)
     return stats
+
+
+def _demand_events(stats, item_ids, *, today: date, start, end) -> None:
+    """The demand days of sporadic items (Croston): (day offset in the item's
+    window, quantity), oldest first. One query for those items only."""
+    rows = (
+        StockMovement.objects.filter(
+            item_id__in=item_ids,
+            kind=MovementKind.ISSUE,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .annotate(day=TruncDate("occurred_at"))
+        .values("item_id", "day")
+        .annotate(qty=Sum("quantity"))
+        .order_by("item_id", "day")
+        .values_list("item_id", "day", "qty")
+    )
+    events: dict[int, list] = {}
+    for item_id, day, qty in rows:
+        if qty:
+            offset = stats[item_id].days - (today - day).days
+            events.setdefault(item_id, []).append((offset, -float(qty)))
+    for item_id, days in events.items():
+        stats[item_id].events = tuple(days)
 
 
 def _d4(value: float) -> Decimal:
@@ -259,11 +342,14 @@ def _on_order(chunk: Q) -> dict[int, Decimal]:
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
-def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]:
+def _sources(
+    chunk: Q, lead_times, *, values: bool = False
+) -> dict[int, tuple[list[SourceFigures], int]]:
     """Per item, the sources a plan can choose from, primary first, and the
     number of active sources. A plan orders from the primary unless its supplier is
     high risk (``planning.choose_source``), so the other sources are read only for
-    those items. One query."""
+    those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
+    with ``values`` the lead times themselves (``values=True`` there too)."""
     high_risk = SupplierScore.objects.filter(
         supplier_id=OuterRef("supplier_id"),
         risk_level=RiskLevel.HIGH,
@@ -301,8 +387,13 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
     for (
         pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count
     ) in rows:  # fmt: skip
-        n, mean, std = lead_times.get((supplier_id, item_id), unmeasured)
-        measured = n >= MEASURED_MIN_SAMPLES
+        clipped = 0
+        if values:  # the lead times themselves: outliers treated (DESIGN §7)
+            n, mean, std, clipped = lead_time_figures(
+                lead_times.get((supplier_id, item_id), ())
+            )
+        else:
+            n, mean, std = lead_times.get((supplier_id, item_id), unmeasured)
         source = SourceFigures(
             pk,
             supplier_id,
@@ -312,9 +403,10 @@ def _sources(chunk: Q, lead_times) -> dict[int, tuple[list[SourceFigures], int]]
             moq,
             multiple,
             n,
-            _d4(mean) if measured else None,
-            _d4(std) if measured else None,
+            _d4(mean) if n else None,  # 1–2 deliveries blend with the quote
+            _d4(std) if n else None,
             risky,
+            clipped,
         )
         if item_id in sources:
             sources[item_id][0].append(source)
@@ -380,10 +472,11 @@ def planning_figures(
 ) -> list[tuple[ItemFigures, StoredFigures]]:
     """The planning figures of the active items with ids in [first_id, last_id],
     or of ``item_ids``, exactly as suggestion generation plans them: on hand,
-    on order (``_on_order``), demand over the window (or the planned annual
-    demand of an item never consumed), sources with lead times, planned demand;
-    each with the figures stored on the item. In id order; a fixed number of
-    queries for a range (ids: one demand query per run of close ids)."""
+    on order (``_on_order``), the demand estimate over the window (DESIGN §7; the
+    planned annual demand of an item never consumed), sources with lead times,
+    planned demand; each with the figures stored on the item. In id order; a
+    fixed number of queries for a range (ids: one demand query per run of close
+    ids)."""
     if item_ids is not None:
         if not item_ids:
             return []
@@ -418,8 +511,8 @@ def planning_figures(
             "first_issue",
         )
     )
-    first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
-    demand: dict[int, tuple[Decimal, Decimal]] = {}
+    first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
+    demand: dict = {}  # planning.DemandStats per item
     for run_first, run_last in runs:
         demand.update(
             _demand_stats(
@@ -427,29 +520,31 @@ def planning_figures(
                 last_id=run_last,
                 today=today,
                 window_days=window_days,
-                first_issue=first_issue,
+                first_issue=first_issues,
             )
         )
     on_order = _on_order(chunk)
     if item_ids is not None:
-        lead_times = lead_time_stats(ids)
+        lead_times = lead_time_stats(ids, values=True)
         planned = planned_demand_open(today=today, item_ids=ids)
     else:
-        lead_times = lead_time_stats(first_id=first_id, last_id=last_id)
+        lead_times = lead_time_stats(first_id=first_id, last_id=last_id, values=True)
         # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
         planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
-    sources = _sources(chunk, lead_times)
+    sources = _sources(chunk, lead_times, values=True)
     rows = []
-    no_demand, no_sources = (ZERO, ZERO), ((), 0)
+    no_demand = DemandEstimate(ZERO, ZERO)
+    no_sources = ((), 0)
     for (
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
-        consumed_earlier, first,
+        consumed_earlier, first_issue,
     ) in items:  # fmt: skip
-        if consumed_earlier or first is not None:
-            d, sd = demand.get(pk, no_demand)
+        if consumed_earlier or first_issue is not None:
+            item_stats = demand.get(pk)
+            estimate = no_demand if item_stats is None else demand_estimate(item_stats)
         else:  # never consumed: the planned annual demand
-            d, sd = (annual_demand / 365).quantize(Q4), ZERO
+            estimate = DemandEstimate((annual_demand / 365).quantize(Q4), ZERO)
         choices, count = sources.get(pk, no_sources)
         figures = ItemFigures(
             item_id=pk,
@@ -459,14 +554,14 @@ def planning_figures(
             policy=override or policy,
             on_hand=on_hand,
             on_order=on_order.get(pk, ZERO),
-            daily_demand=d,
-            daily_demand_std=sd,
+            daily_demand=estimate.daily_demand,
+            daily_demand_std=estimate.daily_demand_std,
             sources=tuple(choices),
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
             planned=tuple(planned.get(pk, ())),
-        )
+        ).with_demand(estimate)
         rows.append((figures, StoredFigures(stored_d, stored_sd, stored_rop)))
     return rows
 
@@ -600,5 +695,6 @@ def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
         order_up_to=plan.order_up_to.quantize(q3),
         single_source_risk=plan.single_source_risk,
         switched_source=plan.switched_source,
+        problem=plan.problem[:300],
         created_at=now,
     )

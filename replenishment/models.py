@@ -15,6 +15,10 @@ class JitScope(models.TextChoices):
     ALL = "all", "All eligible items"
 
 
+TARGET_MIN = MinValueValidator(Decimal("0.5"))
+TARGET_MAX = MaxValueValidator(Decimal("0.9999"))
+
+
 class PolicyParameters(models.Model):
     """The planning knobs, editable in the admin. A single row (pk=1)."""
 
@@ -24,12 +28,27 @@ class PolicyParameters(models.Model):
     min_safety_time_a_days = models.PositiveSmallIntegerField(default=1)
     min_safety_time_b_days = models.PositiveSmallIntegerField(default=2)
     min_safety_time_c_days = models.PositiveSmallIntegerField(default=3)
-    service_level_z = models.DecimalField(
-        "service-level factor z",
-        max_digits=4,
-        decimal_places=2,
-        default=Decimal("1.65"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
+    service_target_a = models.DecimalField(
+        "service target A (fill rate)",
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.98"),
+        validators=[TARGET_MIN, TARGET_MAX],
+        help_text="e.g. 0.98; z = Φ⁻¹(target) sizes every buffer of A items.",
+    )
+    service_target_b = models.DecimalField(
+        "service target B (fill rate)",
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.97"),
+        validators=[TARGET_MIN, TARGET_MAX],
+    )
+    service_target_c = models.DecimalField(
+        "service target C (fill rate)",
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.95"),
+        validators=[TARGET_MIN, TARGET_MAX],
     )
     demand_window_days = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(7), MaxValueValidator(730)]
@@ -68,6 +87,12 @@ class PolicyParameters(models.Model):
             "A": self.min_safety_time_a_days,
             "B": self.min_safety_time_b_days,
         }.get(abc_class, self.min_safety_time_c_days)
+
+    def service_target(self, abc_class: str) -> Decimal:
+        return {
+            "A": self.service_target_a,
+            "B": self.service_target_b,
+        }.get(abc_class, self.service_target_c)
 
 
 class SuggestionStatus(models.TextChoices):
@@ -122,6 +147,13 @@ class Suggestion(models.Model):
     order_up_to = models.DecimalField(**QTY)
     single_source_risk = models.BooleanField(default=False)
     switched_source = models.BooleanField(default=False)
+    problem = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="A problem staff must act on (e.g. a minimum order that cannot "
+        "be used within shelf life); blank when there is none.",
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)

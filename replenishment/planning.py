@@ -1,20 +1,59 @@
-"""The replenishment arithmetic of DESIGN §3.4, on plain values (no database).
+"""The replenishment arithmetic of DESIGN §3.4 and §7, on plain values (no database).
 
 ``plan_item`` takes one item's figures (demand, stock, sources with their measured
 lead times) and returns the planning figures to store on the item and, when the
 projected inventory position falls to the trigger within the planning horizon, a
-suggestion with its inputs and a readable reason. All arithmetic is ``Decimal``.
+suggestion with its inputs and a readable reason. All arithmetic is ``Decimal``
+(the few distribution functions below work in floats and hand back ``Decimal``).
+
+**Service targets** (§7). Each ABC class has a fill-rate target (defaults A 98 %,
+B 97 %, C 95 %), used as a cycle-service level: z_class = Φ⁻¹(target), to two
+places (A 2.05, B 1.88, C 1.64). It scales every buffer below: safety time, the
+demand-variability term of jit and min/max, the safety stock of reorder point
+and the quantile of intermittent lead-time demand. (``PlanningParams.z``, when
+set, is one factor for every class: a what-if of the backtest.)
 
 Every policy orders *up to* a target one delivery interval above its trigger:
 
-- jit: trigger ROP = d·(L+ST), target S = d·(L+ST+T); Q = S − IP at the order date,
-  which is d·T when ordering right at the crossing (a small batch).
+- safety time ST = max(class minimum, ⌈z·σL⌉) days (the buffer is time);
+- jit: trigger ROP = d·(L+ST) + z·σd·√(L+ST), target S = ROP + d·T; Q = S − IP at
+  the order date, which is d·T when ordering right at the crossing (a small batch);
 - reorder_point: SS = z·√(L·σd² + d²·σL²), ROP = d·L + SS; Q = max(d·T, ROP + d·T −
-  IP at the order date) — d·T at the crossing, more when stock is already short.
-- min_max: min = d·(L+ST), max = min + d·T_C; Q = max − IP at the order date.
+  IP at the order date) — d·T at the crossing, more when stock is already short;
+- min_max: min = d·(L+ST) + z·σd·√(L+ST), max = min + d·T_C; Q = max − IP then.
+
+**Demand patterns** (Syntetos–Boylan, §7). ADI = days in the window ÷ days with
+demand, CV² = squared coefficient of variation of the non-zero daily demands:
+smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32, CV² ≥ 0.49), intermittent
+(ADI ≥ 1.32, CV² < 0.49), lumpy (both high). ``demand_estimate`` works out the
+pattern and the demand rate from the window's sums (``DemandStats``). Intermittent
+and lumpy items are never jit (planned as reorder point; min/max stays min/max)
+and use **Croston/SBA**: demand size ẑ and interval p̂ between demands are
+exponentially smoothed (α 0.1) over the window's demand days, d = 0.95·ẑ/p̂ (the
+Syntetos–Boylan bias correction). Their trigger is a quantile of lead-time
+demand over L + ST (``intermittent_quantile``): a zero-inflated gamma, because
+σd·√L of a normal distribution neither has the point mass at "no demand at all"
+nor the long right tail of demand that comes in lumps.
+
+**Demand sensing** (§7). When the last 14 days' mean is more than 3 standard
+errors (σd/√14) from the window's mean, d and σd come from the last 28 days: a
+step in demand is followed within two weeks, not three months. Not for
+intermittent items (Croston's smoothing follows their level; 14 sparse days say
+little).
+
+**Lead time** (§7). L and σL come from the last 10 deliveries (``lead_time_figures``):
+negative lead times (received before ordered: a data error) are left out; one far
+above the others (beyond median + 3·1.4826·MAD, at least 2 days and half the
+median above it: a disruption) is counted at that limit, so one bad delivery
+does not inflate σL for ten deliveries. With 3 or more deliveries L and σL are
+measured; with 1–2 they are blended with the quote (the quote counts as the
+missing deliveries: L = (Σ measured + (3 − n)·quote)/3, σL the deviation of those
+three values); without, the quote alone.
 
 Then Q is raised to the minimum order quantity, rounded up to the order multiple and
-capped by shelf life (d × shelf-life days, never below the minimum order).
+capped by shelf life: what is still on hand when the order arrives plus Q must be
+used within the shelf life, Q ≤ d·shelf life − stock at arrival. A minimum order
+(or pack) above that cap is ordered but flagged as a problem (``Plan.problem``).
 
 **Planned demand** (DESIGN §8: production schedules, customer orders). For each
 future day, expected demand e(t) = max(d, planned demand of day t); firm and
@@ -27,22 +66,66 @@ first with position(k) ≤ trigger(k), where
     trigger(k)  = ROP + Σ extra(t) for t in [k, k + ⌈protection⌉)
     target(k)   = S + Σ extra(t) for t in [k, k + ⌈protection + T⌉)
 
-and protection is L + ST (jit, min_max) or L (reorder_point). Q = target(k) −
-position(k). Without planned demand this is exactly the closed form above, which
-is what runs then. An item with d = 0 orders only for a real shortfall
-(position < trigger), and its reason names the planned line that drove it.
+and protection is L + ST (jit, min_max, intermittent) or L (reorder_point). Q =
+target(k) − position(k). Without planned demand this is exactly the closed form
+above, which is what runs then. An item with d = 0 orders only for a real
+shortfall (position < trigger), and its reason names the planned line that drove it.
+
+**Reasons** say which rule decided: the demand rule (window, sensing, Croston),
+the policy's trigger with its parts and target, what changed the batch (minimum
+order, pack, shelf life) and any problem.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
+from statistics import NormalDist, median
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
+Q2, Q4 = Decimal("0.01"), Decimal("0.0001")
 MEASURED_MIN_SAMPLES = 3
+LEAD_TIME_DELIVERIES = 10
+
+# Syntetos–Boylan cut-offs and Croston/SBA (DESIGN §7).
+ADI_CUTOFF = 1.32
+CV2_CUTOFF = 0.49
+CROSTON_ALPHA = 0.1
+SBA_FACTOR = 1 - CROSTON_ALPHA / 2  # 0.95
+# Demand sensing: the last 14 days against the window; d then from 28 days.
+SENSING_RECENT_DAYS = 14
+SENSING_DAYS = 28
+SENSING_ERRORS = 3
+
+
+class Pattern:
+    """Demand patterns (the values stored on ``Item.demand_pattern``)."""
+
+    SMOOTH = "smooth"
+    ERRATIC = "erratic"
+    INTERMITTENT = "intermittent"
+    LUMPY = "lumpy"
+
+
+#: Patterns that are planned with Croston/SBA and never as jit.
+SPORADIC = frozenset({Pattern.INTERMITTENT, Pattern.LUMPY})
+
+DEFAULT_SERVICE_TARGETS = {
+    "A": Decimal("0.98"),
+    "B": Decimal("0.97"),
+    "C": Decimal("0.95"),
+}
+
+
+@lru_cache(maxsize=64)
+def z_for_target(target: Decimal) -> Decimal:
+    """Φ⁻¹(target) to two places: 0.98 → 2.05, 0.97 → 1.88, 0.95 → 1.64."""
+    return Decimal(f"{NormalDist().inv_cdf(float(target)):.2f}")
 
 
 @dataclass(slots=True)
@@ -53,9 +136,13 @@ class PlanningParams:
     min_safety_time_days: dict[str, int] = field(
         default_factory=lambda: {"A": 1, "B": 2, "C": 3}
     )
-    z: Decimal = Decimal("1.65")
+    # One z for every class (a what-if); None: z from each class's service target.
+    z: Decimal | None = None
     demand_window_days: int = 90
     planning_horizon_days: int = 7
+    service_targets: dict[str, Decimal] = field(
+        default_factory=lambda: dict(DEFAULT_SERVICE_TARGETS)
+    )
 
     def interval(self, abc_class: str) -> int:
         return self.delivery_interval_days.get(
@@ -64,6 +151,19 @@ class PlanningParams:
 
     def min_safety_time(self, abc_class: str) -> int:
         return self.min_safety_time_days.get(abc_class, self.min_safety_time_days["C"])
+
+    def service_target(self, abc_class: str) -> Decimal:
+        """The class's fill target (with a what-if z: the level that z means)."""
+        if self.z is not None:
+            return Decimal(f"{NormalDist().cdf(float(self.z)):.4f}")
+        return self.service_targets.get(abc_class, self.service_targets["C"])
+
+    def z_for(self, abc_class: str) -> Decimal:
+        if self.z is not None:
+            return self.z
+        return z_for_target(
+            self.service_targets.get(abc_class, self.service_targets["C"])
+        )
 
 
 @dataclass(slots=True)
@@ -79,6 +179,8 @@ class SourceFigures:
     lead_time_mean_days: Decimal | None = None
     lead_time_std_days: Decimal | None = None
     supplier_high_risk: bool = False
+    # deliveries counted at the outlier limit (see ``lead_time_figures``)
+    lead_time_clipped: int = 0
 
     @property
     def measured(self) -> bool:
@@ -88,11 +190,63 @@ class SourceFigures:
         )
 
     @property
+    def blended(self) -> bool:
+        """1–2 deliveries measured: blended with the quote."""
+        return (
+            0 < self.lead_time_samples < MEASURED_MIN_SAMPLES
+            and self.lead_time_mean_days is not None
+        )
+
+    @property
     def lead_time(self) -> tuple[Decimal, Decimal]:
-        """(L, σL): measured when there are enough deliveries, else quoted."""
+        """(L, σL): measured with 3+ deliveries; with 1–2 the quote counts as the
+        missing ones, L = (n·mean + (3 − n)·quote)/3 and σL the sample deviation
+        of those 3 values; else the quote and 0. Never negative."""
+        quote = Decimal(max(self.quoted_lead_time_days, 0))
+        mean = self.lead_time_mean_days
         if self.measured:
-            return self.lead_time_mean_days, self.lead_time_std_days or ZERO
-        return Decimal(self.quoted_lead_time_days), ZERO
+            return max(mean, ZERO), max(self.lead_time_std_days or ZERO, ZERO)
+        if not self.blended:
+            return quote, ZERO
+        n = self.lead_time_samples
+        k = MEASURED_MIN_SAMPLES - n
+        std = self.lead_time_std_days or ZERO
+        lead = (n * mean + k * quote) / MEASURED_MIN_SAMPLES
+        squares = (n - 1) * std * std + n * mean * mean + k * quote * quote
+        variance = (squares - MEASURED_MIN_SAMPLES * lead * lead) / (
+            MEASURED_MIN_SAMPLES - 1
+        )
+        return (
+            max(lead, ZERO).quantize(Q4),
+            max(variance, ZERO).sqrt().quantize(Q4),
+        )
+
+
+def lead_time_figures(values) -> tuple[int, float | None, float | None, int]:
+    """(n, mean, sample std, clipped) of a source's last deliveries' lead times.
+
+    Negative lead times (received before ordered) are data errors and left out.
+    With 3 or more, a lead time above median + max(3·1.4826·MAD, 2 d, median/2)
+    — a disruption, far outside the supplier's usual spread — is counted at that
+    limit (winsorised): it still lengthens L a little, but cannot inflate σL (and
+    with it the safety time) for the next ten deliveries. 1.4826·MAD estimates σ
+    without being moved by the outlier itself; the floors keep a supplier that
+    is usually exact (MAD 0) from having every small delay clipped."""
+    xs = [float(x) for x in values if x is not None and x >= 0]
+    n = len(xs)
+    if not n:
+        return 0, None, None, 0
+    clipped = 0
+    if n >= MEASURED_MIN_SAMPLES:
+        middle = median(xs)
+        mad = median(abs(x - middle) for x in xs)
+        limit = middle + max(3 * 1.4826 * mad, 2.0, middle / 2)
+        clipped = sum(1 for x in xs if x > limit)
+        if clipped:
+            xs = [min(x, limit) for x in xs]
+    mean = sum(xs) / n
+    variance = sum((x - mean) ** 2 for x in xs) / (n - 1) if n > 1 else 0.0
+    return n, mean, math.sqrt(variance), clipped
 
 
 @dataclass(slots=True, frozen=True)
@@ -103,6 +257,237 @@ class PlannedDay:
     quantity: Decimal
     status: str = "firm"
     reference: str = ""
+
+
+# --- demand: pattern, sensing, Croston/SBA ---
+
+
+def demand_pattern(
+    *, days: float, demand_days: int, total: float, squares: float
+) -> str:
+    """Syntetos–Boylan over a window of ``days`` days with ``demand_days`` days of
+    demand summing to ``total`` (``squares``: Σ of the squared daily demands).
+    ADI = days / demand_days; CV² of the non-zero demands = n·Σq²/(Σq)² − 1.
+    Compared without division: ADI ≥ 1.32 ⇔ days ≥ 1.32·n; CV² ≥ 0.49 ⇔
+    n·Σq² ≥ 1.49·(Σq)² (the classification's SQL compares the same way).
+    No demand at all: "" (unknown)."""
+    if demand_days <= 0 or total <= 0:
+        return ""
+    sporadic = days >= ADI_CUTOFF * demand_days
+    variable = demand_days * squares >= (1 + CV2_CUTOFF) * total * total * (1 - 1e-12)
+    if sporadic:
+        return Pattern.LUMPY if variable else Pattern.INTERMITTENT
+    return Pattern.ERRATIC if variable else Pattern.SMOOTH
+
+
+@dataclass(slots=True)
+class DemandStats:
+    """Sums of one item's daily demand over its window (days without demand are
+    zeros): what ``demand_estimate`` needs, cheap to compute in SQL or from
+    prefix sums. ``events`` (day offset in the window, quantity), oldest first,
+    are needed only for intermittent items (Croston)."""
+
+    days: int
+    total: float
+    squares: float
+    demand_days: int
+    recent_total: float = 0.0  # the last 14 days
+    sensing_total: float = 0.0  # the last 28 days
+    sensing_squares: float = 0.0
+    events: tuple[tuple[int, float], ...] | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class DemandEstimate:
+    daily_demand: Decimal
+    daily_demand_std: Decimal
+    pattern: str = ""
+    note: str = ""  # the demand rule when it is not the window's mean
+    size: Decimal | None = None  # Croston: smoothed demand size
+    interval: Decimal | None = None  # Croston: smoothed days between demands
+    size_cv2: Decimal = ZERO  # CV² of the non-zero daily demands
+    window_days: int = 0
+
+
+def croston(events, *, days: int) -> tuple[float, float]:
+    """(size ẑ, interval p̂) smoothed with α = 0.1 over the window's demand days:
+    each an exponentially weighted mean, the newest weight 1 and each older one
+    × 0.9 — Croston's recursion, with its start-up value replaced by normalising
+    the weights (so three demands do not rest on the first one). Intervals are
+    the gaps between consecutive demand days; one demand day alone: the window."""
+    if not events:
+        return 0.0, float(days)
+    decay = 1 - CROSTON_ALPHA
+    weight, size_sum, weights = 1.0, 0.0, 0.0
+    gap_sum = gap_weights = 0.0
+    newer = None
+    for offset, quantity in reversed(events):
+        size_sum += weight * quantity
+        weights += weight
+        if newer is not None:
+            # the gap that ends at the newer day carries the newer day's weight
+            gap_sum += newer[1] * (newer[0] - offset)
+            gap_weights += newer[1]
+        newer = (offset, weight)
+        weight *= decay
+    interval = gap_sum / gap_weights if gap_weights else float(max(days, 1))
+    return size_sum / weights, max(interval, 1.0)
+
+
+def sensing_applies(*, days: int, mean: float, std: float, recent_total: float) -> bool:
+    """Demand sensing: the last 14 days' mean is more than 3 standard errors
+    (σd/√14, σd of the window) from the window's mean — only for a window longer
+    than the 28 days d then comes from."""
+    if days <= SENSING_DAYS:
+        return False
+    recent = recent_total / SENSING_RECENT_DAYS
+    error = std / math.sqrt(SENSING_RECENT_DAYS)
+    return abs(recent - mean) > SENSING_ERRORS * error + 1e-9 * max(mean, 1.0)
+
+
+def demand_estimate(stats: DemandStats) -> DemandEstimate:
+    """d, σd, the pattern and the rule that decided, from one window's sums."""
+    n = stats.days
+    if n <= 0 or stats.total <= 0:
+        return DemandEstimate(ZERO, ZERO, "", window_days=max(n, 0))
+    mean = stats.total / n
+    std = math.sqrt(max(stats.squares / n - mean * mean, 0.0))
+    pattern = demand_pattern(
+        days=n,
+        demand_days=stats.demand_days,
+        total=stats.total,
+        squares=stats.squares,
+    )
+    k = stats.demand_days
+    cv2 = max(k * stats.squares / (stats.total * stats.total) - 1, 0.0) if k else 0.0
+    if pattern in SPORADIC:
+        if stats.events:
+            size, interval = croston(stats.events, days=n)
+        else:  # only the sums: the unsmoothed sizes and intervals
+            size, interval = stats.total / k, n / k
+        d = SBA_FACTOR * size / interval
+        note = (
+            f"by Croston/SBA, {pattern} demand: {fmt(_d4(size))} every "
+            f"{fmt(_d4(interval))} d × {SBA_FACTOR:g}"
+        )
+        return DemandEstimate(
+            _d4(d), _d4(std), pattern, note, _d4(size), _d4(interval), _d4(cv2), n
+        )
+    recent = stats.recent_total / SENSING_RECENT_DAYS
+    if sensing_applies(days=n, mean=mean, std=std, recent_total=stats.recent_total):
+        sensed = stats.sensing_total / SENSING_DAYS
+        sensed_std = math.sqrt(
+            max(stats.sensing_squares / SENSING_DAYS - sensed * sensed, 0.0)
+        )
+        note = (
+            f"from the last {SENSING_DAYS} days: the last "
+            f"{SENSING_RECENT_DAYS} days' {fmt(_d4(recent))}/day is more than "
+            f"{SENSING_ERRORS} standard errors from the {n}-day "
+            f"{fmt(_d4(mean))}/day"
+        )
+        return DemandEstimate(
+            _d4(sensed), _d4(sensed_std), pattern, note, size_cv2=_d4(cv2),
+            window_days=n,
+        )  # fmt: skip
+    return DemandEstimate(
+        _d4(mean), _d4(std), pattern, size_cv2=_d4(cv2), window_days=n
+    )
+
+
+def _d4(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+# --- lead-time demand of intermittent items ---
+
+
+def _gamma_p(a: float, x: float) -> float:
+    """The regularised lower incomplete gamma function P(a, x) (series below
+    a + 1, continued fraction above, as in Numerical Recipes §6.2)."""
+    if x <= 0:
+        return 0.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        denominator = a
+        for _ in range(500):
+            denominator += 1
+            term *= x / denominator
+            total += term
+            if term < total * 1e-12:
+                break
+        return min(total * math.exp(log_front), 1.0)
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 500):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-12:
+            break
+    return max(1.0 - math.exp(log_front) * h, 0.0)
+
+
+def gamma_quantile(shape: float, level: float) -> float:
+    """The ``level`` quantile of a standard gamma distribution (scale 1): the
+    Wilson–Hilferty cube-root approximation (within 1 % for shape ≥ 1), refined
+    by Newton steps on P(shape, x) below that, where it is up to 25 % off."""
+    z = NormalDist().inv_cdf(level)
+    c = 1 / (9 * shape)
+    x = shape * max(1 - c + z * math.sqrt(c), 0.05) ** 3
+    if shape >= 1:
+        return x
+    log_norm = math.lgamma(shape)
+    for _ in range(30):
+        density = math.exp((shape - 1) * math.log(x) - x - log_norm)
+        step = (_gamma_p(shape, x) - level) / density
+        x = x / 2 if x - step <= 0 else x - step
+        if abs(step) < 1e-7 * x:
+            break
+    return x
+
+
+def intermittent_quantile(
+    *, rate: float, size: float, size_cv2: float, days: float, level: float
+) -> float:
+    """Demand over ``days`` days at the ``level`` quantile, for demand that comes
+    on some days only (rate d = q·ẑ: on each day a demand with probability
+    q = d/ẑ, of mean size ẑ and squared variation CV²).
+
+    Why this distribution: over L + ST days the number of demands is binomial,
+    so there is a real chance of no demand at all, p₀ = (1 − q)^days, and the
+    rest is a sum of a few sizes, skewed to the right. A normal σd·√L has
+    neither: it puts stock against demand that often does not come and too
+    little against the lump that does. So: the point mass p₀ at zero, and a
+    gamma distribution (positive, right-skewed, the usual fit of lead-time
+    demand) for the positive part with its exact mean and variance (compound
+    Bernoulli: mean = days·q·ẑ, variance = days·q·ẑ²·(CV² + 1 − q)). The level
+    then applies to the positive part as (level − p₀)/(1 − p₀)."""
+    if rate <= 0 or size <= 0 or days <= 0:
+        return 0.0
+    q = min(rate / size, 1.0)
+    mean = days * rate
+    variance = days * q * size * size * (size_cv2 + 1 - q)
+    p0 = (1 - q) ** days
+    if level <= p0:
+        return 0.0
+    if variance <= 1e-12 * mean * mean:
+        return mean
+    mean_positive = mean / (1 - p0)
+    variance_positive = (variance + mean * mean) / (1 - p0) - mean_positive**2
+    if variance_positive <= 1e-12 * mean_positive**2:
+        return mean_positive
+    shape = mean_positive**2 / variance_positive
+    scale = variance_positive / mean_positive
+    return scale * gamma_quantile(shape, (level - p0) / (1 - p0))
 
 
 @dataclass(slots=True)
@@ -125,6 +510,28 @@ class ItemFigures:
     # Open planned demand from today on (past lines and what was already issued
     # against a reference are left out by the reader).
     planned: tuple[PlannedDay, ...] = ()
+    # How d was made (``demand_estimate``): the pattern, the rule when it is not
+    # the window's mean, and Croston's size and interval for sporadic demand.
+    demand_pattern: str = ""
+    demand_note: str = ""
+    demand_size: Decimal | None = None
+    demand_interval: Decimal | None = None
+    demand_size_cv2: Decimal = ZERO
+
+    def with_demand(self, estimate: DemandEstimate) -> ItemFigures:
+        self.daily_demand = estimate.daily_demand
+        self.daily_demand_std = estimate.daily_demand_std
+        self.demand_pattern = estimate.pattern
+        self.demand_note = estimate.note
+        self.demand_size = estimate.size
+        self.demand_interval = estimate.interval
+        self.demand_size_cv2 = estimate.size_cv2
+        return self
+
+
+class Problem(str):
+    """A note of ``round_quantity`` that staff must act on (flagged, not only
+    said): a minimum order or pack that cannot be used within shelf life."""
 
 
 @dataclass(slots=True)
@@ -154,6 +561,18 @@ class Plan:
     notes: tuple[str, ...] = ()
     primary_supplier_code: str = ""
     planned_driver: PlannedDay | None = None
+    # which rule decided, for the reason
+    abc_class: str = ""
+    z: Decimal = ZERO
+    service_target: Decimal = ZERO
+    pattern: str = ""
+    demand_note: str = ""
+    demand_size: Decimal | None = None
+    demand_interval: Decimal | None = None
+    protection_days: Decimal = ZERO
+    variability: Decimal = ZERO  # the trigger's buffer against demand variability
+    never_jit: bool = False
+    problem: str = ""
 
     @property
     def reason(self) -> str:
@@ -166,32 +585,67 @@ class Plan:
         lead, samples = fmt(self.lead_time_days), source.lead_time_samples
         if source.measured:
             lead_text = f"lead time {lead} d measured over {samples} deliveries"
-        else:
-            lead_text = f"lead time {lead} d quoted" + (
-                f" (only {source.lead_time_samples} deliveries measured)"
-                if source.lead_time_samples
-                else ""
+            if source.lead_time_clipped:
+                lead_text += (
+                    f" ({source.lead_time_clipped} far above the others counted "
+                    "at the outlier limit)"
+                )
+        elif source.blended:
+            many = "delivery" if samples == 1 else "deliveries"
+            lead_text = (
+                f"lead time {lead} d from {samples} {many} "
+                f"({fmt(source.lead_time_mean_days)} d) blended with the quoted "
+                f"{source.quoted_lead_time_days} d"
             )
+        else:
+            lead_text = f"lead time {lead} d quoted"
+        demand = f"{fmt(d)}/day"
+        if self.demand_note:
+            demand += f" {self.demand_note}"
         parts = [
-            f"{fmt(d)}/day",
+            demand,
             lead_text,
             f"safety time {self.safety_time_days} d",
             f"on hand {fmt(self.on_hand, 3)} + on order {fmt(self.on_order, 3)}",
         ]
         trigger, target = self.reorder_point, self.order_up_to
-        if self.policy == "reorder_point":
+        target_text = (
+            f"z {fmt(self.z, 2)} for the {fmt(self.service_target * 100)} % "
+            f"target of class {self.abc_class or 'C'}"
+        )
+        if self.pattern in SPORADIC:
+            rule = "min" if self.policy == "min_max" else "reorder point"
+            upper = "max" if self.policy == "min_max" else "order up to"
+            parts.append(
+                f"{rule} {fmt(trigger)} (the {fmt(self.service_target * 100)} % "
+                f"quantile of demand over {fmt(self.protection_days)} d, "
+                f"class {self.abc_class or 'C'}), {upper} {fmt(target)}"
+            )
+        elif self.policy == "reorder_point":
             safety_stock = trigger - d * self.lead_time_days
             parts.append(
-                f"reorder point {fmt(trigger)} (safety stock {fmt(safety_stock)})"
+                f"reorder point {fmt(trigger)} (safety stock {fmt(safety_stock)}, "
+                f"{target_text})"
             )
-        elif self.policy == "min_max":
-            parts.append(f"min {fmt(trigger)}, max {fmt(target)}")
         else:
-            parts.append(f"reorder point {fmt(trigger)}, order up to {fmt(target)}")
+            base = trigger - self.variability
+            buffer = (
+                f"{fmt(base)} over {fmt(self.protection_days)} d + "
+                f"{fmt(self.variability)} for demand variability, {target_text}"
+            )
+            if self.policy == "min_max":
+                parts.append(f"min {fmt(trigger)} ({buffer}), max {fmt(target)}")
+            else:
+                parts.append(
+                    f"jit reorder point {fmt(trigger)} ({buffer}), "
+                    f"order up to {fmt(target)}"
+                )
         reason = (
             ", ".join(parts)
             + f" → order {fmt(self.quantity, 3)} {self.unit} by {self.order_by:%d %b}"
         )
+        if self.never_jit:
+            reason += f"; {self.pattern} demand is never jit: planned as reorder point"
         if self.planned_driver is not None:
             line = self.planned_driver
             driver = f"{fmt(line.quantity, 3)} planned on {line.day:%d %b}"
@@ -200,8 +654,9 @@ class Plan:
             if line.status != "firm":
                 driver += f" ({line.status})"
             reason += "; planned demand: " + driver
-        if self.notes:
-            reason += "; " + "; ".join(self.notes)
+        notes = [note for note in self.notes if not isinstance(note, Problem)]
+        if notes:
+            reason += "; " + "; ".join(notes)
         if self.switched_source:
             reason += (
                 f". Ordered from {source.supplier_code} instead of the primary "
@@ -209,6 +664,8 @@ class Plan:
             )
         if self.single_source_risk:
             reason += ". Single-source risk: an A item with only one source"
+        if self.problem:
+            reason += f". Problem: {self.problem}"
         return reason + "."
 
 
@@ -249,11 +706,16 @@ def round_quantity(
     order_multiple: Decimal,
     daily_demand: Decimal,
     shelf_life_days: int | None,
+    on_hand_at_arrival: Decimal = ZERO,
 ) -> tuple[Decimal, list[str]]:
     """Raise to the MOQ, round up to the multiple, cap by shelf life.
 
-    The result is always a positive multiple of ``order_multiple`` and at least
-    ``min_order_qty``; the notes say what changed the batch.
+    The shelf-life cap counts the stock still on hand when the order arrives (it
+    is used first): Q ≤ d·shelf life − on hand at arrival. The result is always a
+    positive multiple of ``order_multiple`` and at least ``min_order_qty``; the
+    notes say what changed the batch, and a batch the cap cannot hold (the
+    minimum order or one pack is more than can be used within shelf life) is a
+    ``Problem`` note.
     """
     notes: list[str] = []
     multiple = order_multiple if order_multiple > 0 else ONE
@@ -265,18 +727,31 @@ def round_quantity(
     if rounded != quantity and multiple != ONE:
         notes.append(f"{fmt(quantity)} rounded up to the pack of {fmt(multiple, 3)}")
     if shelf_life_days:
-        cap = daily_demand * shelf_life_days
+        usable = daily_demand * shelf_life_days
+        stock = max(on_hand_at_arrival, ZERO)
+        cap = usable - stock
+        counted = f" with {fmt(stock)} still on hand at arrival" if stock else ""
         if rounded > cap:
             capped = max(floor(cap / multiple) * multiple, smallest)
             if capped < rounded:
                 notes.append(
                     f"capped at {fmt(capped, 3)} by the shelf life of "
-                    f"{shelf_life_days} d"
+                    f"{shelf_life_days} d{counted}"
                 )
                 rounded = capped
             if rounded > cap:
+                what = (
+                    f"the minimum order of {fmt(min_order_qty, 3)}"
+                    if min_order_qty > multiple
+                    else f"one pack of {fmt(multiple, 3)}"
+                )
                 notes.append(
-                    f"the minimum order exceeds the {fmt(cap)} used within shelf life"
+                    Problem(
+                        f"{what} is more than the {fmt(max(cap, ZERO))} that can be "
+                        f"used within the shelf life of {shelf_life_days} d"
+                        f"{counted}; about {fmt(rounded - max(cap, ZERO))} may "
+                        "expire — agree a smaller minimum or choose another source"
+                    )
                 )
     return rounded, notes
 
@@ -362,25 +837,47 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     if d <= 0 and not extra:
         return no_plan
     d = max(d, ZERO)
+    sd = max(sd, ZERO)
 
-    z = params.z
+    abc = item.abc_class or "C"
+    z = params.z_for(abc)
     min_safety = (
         item.safety_time_days
         if item.safety_time_days is not None
-        else params.min_safety_time(item.abc_class)
+        else params.min_safety_time(abc)
     )
     safety_time = max(min_safety, int(ceil(z * lead_time_std)))
-    interval = params.interval(item.abc_class)
+    interval = params.interval(abc)
+    policy = item.policy
+    sporadic = item.demand_pattern in SPORADIC
+    never_jit = sporadic and policy == "jit"
+    if never_jit:
+        policy = "reorder_point"
+    if policy == "min_max":
+        interval = params.interval("C")
 
-    if item.policy == "reorder_point":
+    variability = ZERO
+    if sporadic:
+        # Croston/SBA d; the trigger is the lead-time-demand quantile over L + ST
+        protection = lead_time + safety_time
+        size = item.demand_size or (d if d > 0 else ONE)
+        quantile = intermittent_quantile(
+            rate=float(d),
+            size=float(size),
+            size_cv2=float(item.demand_size_cv2),
+            days=float(protection),
+            level=float(params.service_target(abc)),
+        )
+        trigger = _d4(quantile)
+        variability = trigger - d * protection
+    elif policy == "reorder_point":
         safety_stock = z * (lead_time * sd * sd + d * d * lead_time_std**2).sqrt()
         trigger = d * lead_time + safety_stock
         protection = lead_time
     else:
-        if item.policy == "min_max":
-            interval = params.interval("C")
-        trigger = d * (lead_time + safety_time)
         protection = lead_time + safety_time
+        variability = z * sd * protection.sqrt()
+        trigger = d * protection + variability
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
@@ -392,7 +889,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     cover_days = int(ceil(protection + interval))
     driver = None
     if not extra:
-        if position - d * horizon > trigger:
+        if d <= 0 or position - d * horizon > trigger:
             return plan
         days_until = max(int(floor((position - trigger) / d)), 0)
         position_then = position - d * days_until
@@ -419,23 +916,32 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         driver = extra.driver(days_until, days_until + cover_days)
     order_by = today + timedelta(days=days_until)
     raw = target_then - position_then
-    if item.policy == "reorder_point":
+    if policy == "reorder_point":
         raw = max(raw, d * interval)
     raw = max(raw, d)
     usable = d
+    lead_days = int(ceil(lead_time))
+    # What is still on hand when this order arrives: the position then, less the
+    # demand until arrival (what is on order has arrived by then).
+    at_arrival = position_then - d * lead_days
+    if extra:
+        at_arrival -= extra.between(days_until, days_until + lead_days)
     if item.shelf_life_days and extra:
         shelf = item.shelf_life_days
-        usable = d + extra.between(days_until, days_until + shelf) / shelf
+        start = days_until + lead_days
+        usable = d + extra.between(start, start + shelf) / shelf
     quantity, notes = round_quantity(
         raw,
         min_order_qty=source.min_order_qty,
         order_multiple=source.order_multiple,
         daily_demand=usable,
         shelf_life_days=item.shelf_life_days,
+        on_hand_at_arrival=max(at_arrival, ZERO),
     )
-    arrival = order_by + timedelta(days=int(ceil(lead_time)))
+    problem = next((note for note in notes if isinstance(note, Problem)), "")
+    arrival = order_by + timedelta(days=lead_days)
     count = len(item.sources) if item.source_count is None else item.source_count
-    single_source = item.abc_class == "A" and count == 1
+    single_source = abc == "A" and count == 1
 
     return Plan(
         item_id=item.item_id,
@@ -444,7 +950,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         reorder_point=plan.reorder_point,
         quantity=quantity,
         source=source,
-        policy=item.policy,
+        policy=policy,
         order_by=order_by,
         expected_arrival=arrival,
         lead_time_days=lead_time,
@@ -461,4 +967,15 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         notes=tuple(notes),
         primary_supplier_code=item.sources[0].supplier_code,
         planned_driver=driver,
+        abc_class=abc,
+        z=z,
+        service_target=params.service_target(abc),
+        pattern=item.demand_pattern,
+        demand_note=item.demand_note,
+        demand_size=item.demand_size,
+        demand_interval=item.demand_interval,
+        protection_days=protection,
+        variability=variability,
+        never_jit=never_jit,
+        problem=str(problem),
     )

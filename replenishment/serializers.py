@@ -20,8 +20,8 @@ class SuggestionSerializer(serializers.ModelSerializer):
             "lead_time_days", "lead_time_std_days", "lead_time_samples",
             "safety_time_days", "delivery_interval_days", "on_hand", "on_order",
             "inventory_position", "reorder_point", "order_up_to",
-            "single_source_risk", "switched_source", "snoozed_until", "delivery",
-            "accepted_quantity",
+            "single_source_risk", "switched_source", "problem", "snoozed_until",
+            "delivery", "accepted_quantity",
         ]  # fmt: skip
         read_only_fields = fields
 

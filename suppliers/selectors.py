@@ -302,10 +302,15 @@ def lead_time_stats(
     *,
     first_id: int | None = None,
     last_id: int | None = None,
-) -> dict[tuple[int, int], tuple[int, float, float]]:
+    values: bool = False,
+) -> dict[tuple[int, int], tuple]:
     """(samples, mean, sample std) of the observed lead time in days per
     (supplier, item), over each source's last 10 received deliveries, for the given
-    items or the id range [first_id, last_id]. One query."""
+    items or the id range [first_id, last_id]. One query.
+
+    ``values=True``: the lead times themselves instead (a tuple of whole days per
+    source, one row per source: aggregated to text in the query), for a caller
+    that treats outliers on its own (planning, DESIGN §7)."""
     if item_ids is not None:
         if not item_ids:
             return {}
@@ -326,9 +331,20 @@ def lead_time_stats(
         )
     else:
         join, correlate, offset, on = "JOIN", "", "", "ON d.id = l.delivery_id"
+    if values:
+        listed = (
+            "STRING_AGG(CAST(lt AS TEXT), ',')"
+            if connection.vendor == "postgresql"
+            else "GROUP_CONCAT(lt, ',')"
+        )
+        columns = f"{listed}, NULL, NULL"
+    else:
+        columns = (
+            "COUNT(*), CAST(AVG(lt) AS DOUBLE PRECISION), "
+            "CAST(AVG(lt * lt) AS DOUBLE PRECISION)"
+        )
     sql = f"""
-        SELECT supplier_id, item_id, COUNT(*),
-               CAST(AVG(lt) AS DOUBLE PRECISION), CAST(AVG(lt * lt) AS DOUBLE PRECISION)
+        SELECT supplier_id, item_id, {columns}
           FROM (
             SELECT d.supplier_id, l.item_id, {days} AS lt,
                    ROW_NUMBER() OVER (
@@ -356,6 +372,11 @@ def lead_time_stats(
             [*days_params, DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES],
         )
         rows = cursor.fetchall()
+    if values:
+        return {
+            (supplier_id, item_id): tuple(int(x) for x in str(listed).split(","))
+            for supplier_id, item_id, listed, _, _ in rows
+        }
     result = {}
     for supplier_id, item_id, n, mean, mean_sq in rows:
         mean, mean_sq = float(mean), float(mean_sq)

@@ -422,9 +422,21 @@ def test_xyz_counts_weeks_from_a_first_receipt_without_issues():
 
 
 def stable(sku: str, weekly: int, **fields) -> Item:
-    """An item that issued ``weekly`` units every week for a year (value 52 ×)."""
+    """An item that issued ``weekly`` units every week for a year (value 52 ×),
+    spread over the days of each week as evenly as whole units allow: its daily
+    demand is smooth as well (with one issue a week its demand pattern would be
+    intermittent, which is never jit — DESIGN §7)."""
     item = valued(sku, 0, **fields)
-    weekly_issues(item, [weekly] * 52)
+    back = WEEK_START_DAYS_AGO
+    moves = [MovementInput(item.pk, "receipt", D(52 * weekly + 1), at(back + 365))]
+    for k in range(52):
+        for j in range(7):
+            q = weekly // 7 + (1 if j < weekly % 7 else 0)
+            if q:
+                moves.append(
+                    MovementInput(item.pk, "issue", -D(q), at(back + 7 * k + 1 + j))
+                )
+    movements_bulk_post(movements=moves)
     return item
 
 

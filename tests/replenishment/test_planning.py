@@ -47,11 +47,12 @@ def item(**kwargs) -> ItemFigures:
 
 
 def test_jit_orders_a_small_batch_at_the_crossing_rounded_to_the_pack():
-    # d = 10, L = 5 (quoted), ST = max(1, ceil(1.65·0)) = 1, T(A) = 7
-    # ROP = 10·(5+1) = 60; S = 10·(5+1+7) = 130; IP = 100
-    # IP after the 7-day horizon = 100 − 70 = 30 ≤ 60 → due
-    # crossing after (100 − 60)/10 = 4 days → order by 28 Nov, IP then = 60
-    # Q = 130 − 60 = 70 → pack of 12 → 72; arrival 28 Nov + 5 = 3 Dec
+    # Issue 17: class A's 98 % target gives z = 2.05, and σd = 2 enters jit.
+    # d = 10, σd = 2, L = 5 (measured, σL 0.5), ST = max(1, ⌈2.05·0.5⌉) = 2, T(A) = 7
+    # ROP = 10·(5+2) + 2.05·2·√7 = 70 + 10.848 = 80.848; S = 80.848 + 70 = 150.848
+    # IP after the 7-day horizon = 100 − 70 = 30 ≤ 80.848 → due
+    # crossing after ⌊(100 − 80.848)/10⌋ = 1 day → order by 25 Nov, IP then = 90
+    # Q = 150.848 − 90 = 60.848 → pack of 12 → 72; arrival 25 Nov + 5 = 30 Nov
     measured = source(
         order_multiple=D("12"),
         lead_time_samples=6,
@@ -59,52 +60,64 @@ def test_jit_orders_a_small_batch_at_the_crossing_rounded_to_the_pack():
         lead_time_std_days=D("0.5"),
     )
     plan = plan_item(item(sources=(measured,)), params=PARAMS, today=TODAY)
-    assert plan.reorder_point == D("60")
-    assert plan.order_up_to == D("130")
+    assert plan.reorder_point.quantize(D("0.001")) == D("80.848")
+    assert plan.order_up_to.quantize(D("0.001")) == D("150.848")
     assert plan.quantity == D("72")
-    assert plan.order_by == date(2026, 11, 28)
-    assert plan.expected_arrival == date(2026, 12, 3)
-    assert plan.safety_time_days == 1  # ceil(1.65 × 0.5) = 1
+    assert plan.order_by == date(2026, 11, 25)
+    assert plan.expected_arrival == date(2026, 11, 30)
+    assert plan.safety_time_days == 2  # ceil(2.05 × 0.5) = 2
     assert plan.reason.startswith(
-        "10/day, lead time 5 d measured over 6 deliveries, safety time 1 d"
+        "10/day, lead time 5 d measured over 6 deliveries, safety time 2 d"
     )
-    assert "order 72 ea by 28 Nov" in plan.reason
-    assert "70 rounded up to the pack of 12" in plan.reason
+    assert "order 72 ea by 25 Nov" in plan.reason
+    assert "60.8 rounded up to the pack of 12" in plan.reason
 
 
 def test_measured_lead_time_variability_lengthens_safety_time():
-    # σL = 1 → ST = max(1, ceil(1.65·1)) = 2; ROP = 10·(5+2) = 70; S = 140
-    # crossing after (100 − 70)/10 = 3 days; Q = 140 − 70 = 70
+    # σd = 0 (this test is about σL). z(A) = 2.05 (issue 17):
+    # σL = 1 → ST = max(1, ceil(2.05·1)) = 3; ROP = 10·(5+3) = 80; S = 150
+    # crossing after (100 − 80)/10 = 2 days; Q = 150 − 80 = 70
     plan = plan_item(
-        item(sources=(source(lead_time_samples=3, lead_time_mean_days=D("5"),
+        item(daily_demand_std=D("0"),
+             sources=(source(lead_time_samples=3, lead_time_mean_days=D("5"),
                              lead_time_std_days=D("1")),)),
         params=PARAMS,
         today=TODAY,
     )  # fmt: skip
-    assert plan.safety_time_days == 2
-    assert plan.reorder_point == D("70")
+    assert plan.safety_time_days == 3
+    assert plan.reorder_point == D("80")
     assert plan.quantity == D("70")
-    assert plan.order_by == TODAY + timedelta(days=3)
+    assert plan.order_by == TODAY + timedelta(days=2)
 
 
-def test_quoted_lead_time_is_used_with_fewer_than_three_deliveries():
-    # two measured deliveries of 9 days are ignored: L = quoted 5
+def test_two_deliveries_blend_with_the_quote():
+    # Issue 17: 1–2 deliveries are no longer ignored. Two of 9 days and the
+    # quote 5 standing in for the third: L = (9 + 9 + 5)/3 = 7.6667,
+    # σL = √(((9 − 7.667)²·2 + (5 − 7.667)²)/2) = √5.333 = 2.3094,
+    # ST = max(1, ⌈2.05·2.3094⌉) = ⌈4.73⌉ = 5; σd = 0: ROP = 10·12.6667 = 126.667
     plan = plan_item(
-        item(sources=(source(lead_time_samples=2, lead_time_mean_days=D("9"),
+        item(daily_demand_std=D("0"),
+             sources=(source(lead_time_samples=2, lead_time_mean_days=D("9"),
                              lead_time_std_days=D("0")),)),
         params=PARAMS,
         today=TODAY,
     )  # fmt: skip
-    assert plan.lead_time_days == D("5")
-    assert plan.reorder_point == D("60")
-    assert "lead time 5 d quoted (only 2 deliveries measured)" in plan.reason
+    assert plan.lead_time_days == D("7.6667")
+    assert plan.lead_time_std_days == D("2.3094")
+    assert plan.safety_time_days == 5
+    assert plan.reorder_point == D("126.667")
+    assert (
+        "lead time 7.7 d from 2 deliveries (9 d) blended with the quoted 5 d"
+        in plan.reason
+    )
 
 
 def test_reorder_point_uses_statistical_safety_stock_and_moq():
-    # B item: d = 4, σd = 2, L = 9, σL = 2 (measured over 4), z = 1.65, T(B) = 14
-    # SS = 1.65·√(9·2² + 4²·2²) = 1.65·√100 = 16.5; ROP = 4·9 + 16.5 = 52.5
-    # IP = 60: after 7 days 32 ≤ 52.5 → due; crossing after floor(7.5/4) = 1 day
-    # Q = max(4·14 = 56, 52.5 + 56 − 56 = 52.5) = 56 → MOQ 100 → 100
+    # B item: d = 4, σd = 2, L = 9, σL = 2 (measured over 4), T(B) = 14
+    # z = 1.88 (class B's 97 % target, issue 17; it was 1.65)
+    # SS = 1.88·√(9·2² + 4²·2²) = 1.88·√100 = 18.8; ROP = 4·9 + 18.8 = 54.8
+    # IP = 60: after 7 days 32 ≤ 54.8 → due; crossing after floor(5.2/4) = 1 day
+    # Q = max(4·14 = 56, 54.8 + 56 − 56 = 54.8) = 56 → MOQ 100 → 100
     plan = plan_item(
         item(abc_class="B", policy="reorder_point", on_hand=D("60"),
              daily_demand=D("4"), daily_demand_std=D("2"),
@@ -113,37 +126,47 @@ def test_reorder_point_uses_statistical_safety_stock_and_moq():
         params=PARAMS,
         today=TODAY,
     )  # fmt: skip
-    assert plan.reorder_point == D("52.5")
+    assert plan.reorder_point == D("54.8")
     assert plan.order_by == TODAY + timedelta(days=1)
     assert plan.quantity == D("100")
     assert "raised to the minimum order of 100" in plan.reason
-    assert "safety stock 16.5" in plan.reason
+    assert "safety stock 18.8, z 1.88 for the 97 % target of class B" in plan.reason
 
 
 def test_min_max_for_c_items_capped_by_shelf_life():
-    # C item: d = 2, L = 10 quoted, ST = 3 (C minimum), T(C) = 60
+    # C item: d = 2, σd = 0, L = 10 quoted, ST = 3 (C minimum), T(C) = 60
     # min = 2·(10+3) = 26; max = 26 + 2·60 = 146; IP = 30
     # crossing after (30 − 26)/2 = 2 days; Q = 146 − 26 = 120 → pack of 25 → 125
-    # shelf life 50 d caps at 2·50 = 100 (a multiple of 25)
+    # shelf life 50 d: 2·50 = 100 usable, less what is still on hand when the
+    # order arrives (issue 17): 26 − 2·10 = 6 → cap 94 → 75 (whole packs of 25)
     plan = plan_item(
         item(abc_class="C", policy="min_max", on_hand=D("30"), daily_demand=D("2"),
-             shelf_life_days=50,
+             daily_demand_std=D("0"), shelf_life_days=50,
              sources=(source(quoted_lead_time_days=10, order_multiple=D("25")),)),
         params=PARAMS,
         today=TODAY,
     )  # fmt: skip
     assert (plan.reorder_point, plan.order_up_to) == (D("26"), D("146"))
     assert plan.order_by == TODAY + timedelta(days=2)
-    assert plan.quantity == D("100")
-    assert "capped at 100 by the shelf life of 50 d" in plan.reason
+    assert plan.quantity == D("75")
+    assert (
+        "capped at 75 by the shelf life of 50 d with 6 still on hand at arrival"
+        in plan.reason
+    )
+    assert plan.problem == ""
 
 
 def test_stock_on_order_counts_in_the_inventory_position():
+    # (σd = 0 here: issue 17 makes σd part of the jit trigger)
     # on hand 20 alone is due today; with 150 on order IP = 170, 170 − 70 > 60
-    short = plan_item(item(on_hand=D("20")), params=PARAMS, today=TODAY)
+    short = plan_item(
+        item(on_hand=D("20"), daily_demand_std=D("0")), params=PARAMS, today=TODAY
+    )
     assert short.quantity == D("110") and short.order_by == TODAY
     covered = plan_item(
-        item(on_hand=D("20"), on_order=D("150")), params=PARAMS, today=TODAY
+        item(on_hand=D("20"), on_order=D("150"), daily_demand_std=D("0")),
+        params=PARAMS,
+        today=TODAY,
     )
     assert covered.quantity is None
     assert covered.reorder_point == D("60")
@@ -157,8 +180,10 @@ def test_no_demand_no_suggestion():
 
 
 def test_already_below_the_trigger_orders_today_and_makes_up_the_shortfall():
-    # IP = 0 → order today; Q = S − 0 = 130
-    plan = plan_item(item(on_hand=D("0")), params=PARAMS, today=TODAY)
+    # IP = 0 → order today; Q = S − 0 = 130 (σd = 0, see above)
+    plan = plan_item(
+        item(on_hand=D("0"), daily_demand_std=D("0")), params=PARAMS, today=TODAY
+    )
     assert plan.order_by == TODAY
     assert plan.quantity == D("130")
 
@@ -193,8 +218,10 @@ def test_single_source_risk_counts_sources_not_given_to_the_plan():
 
 
 def test_item_safety_time_override_replaces_the_class_minimum():
-    plan = plan_item(item(safety_time_days=4), params=PARAMS, today=TODAY)
-    # ROP = 10·(5+4) = 90
+    plan = plan_item(
+        item(safety_time_days=4, daily_demand_std=D("0")), params=PARAMS, today=TODAY
+    )
+    # ROP = 10·(5+4) = 90 (σd = 0, see above)
     assert plan.safety_time_days == 4
     assert plan.reorder_point == D("90")
 

@@ -175,7 +175,9 @@ def test_demand_window_starts_at_an_items_first_consumption():
     # first issued 30 days ago at noon: ceil(29.5) = 30 days of history, 3/day
     new = with_source(annual_demand=D("0"))
     consume(new, per_day=D("3"), days=30, opening=D("200"))
-    # first issued exactly at the window start: the whole window, 180 / 90 = 2
+    # first issued exactly at the window start: the whole window; one day of
+    # demand in 90 is intermittent (issue 17), so Croston/SBA: size 180, interval
+    # the window (one demand day), d = 0.95 · 180 / 90 = 1.9
     edge = with_source(annual_demand=D("0"))
     # issued before the window only: consumed, so no demand (not the planned 10)
     gone = with_source(annual_demand=D("3650"))
@@ -193,7 +195,7 @@ def test_demand_window_starts_at_an_items_first_consumption():
     )
     suggestions_generate(today=TODAY)
     demand = dict(Item.objects.values_list("pk", "avg_daily_demand"))
-    assert demand == {new.pk: D("3"), edge.pk: D("2"), gone.pk: 0, fresh.pk: D("2")}
+    assert demand == {new.pk: D("3"), edge.pk: D("1.9"), gone.pk: 0, fresh.pk: D("2")}
 
 
 def test_single_source_risk_counts_every_active_source(jit_item):
@@ -319,6 +321,7 @@ def test_policy_parameters_have_the_design_defaults():
     p = PolicyParameters.current()
     assert [p.delivery_interval(c) for c in "ABC"] == [7, 14, 60]
     assert [p.min_safety_time(c) for c in "ABC"] == [1, 2, 3]
-    assert p.service_level_z == D("1.65")
+    # issue 17: fill targets per class replace the one z = 1.65
+    assert [p.service_target(c) for c in "ABC"] == [D("0.98"), D("0.97"), D("0.95")]
     assert (p.demand_window_days, p.planning_horizon_days, p.snooze_days) == (90, 7, 7)
     assert p.jit_scope == "pilot"

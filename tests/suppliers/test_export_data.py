@@ -139,6 +139,7 @@ def test_items_export_adds_classes_policy_and_on_hand(tmp_path, world):
         "jit_pilot",
         "abc_class",
         "xyz_class",
+        "demand_pattern",  # issue 17: beside XYZ
         "policy",
         "on_hand",
     ]
