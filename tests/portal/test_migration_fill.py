@@ -16,8 +16,15 @@ AFTER = [
 
 
 def migrate(targets):
+    """Migrate suppliers and portal to ``targets``, every other app to its
+    latest migration; the historical models of that state."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
+    moved = {app for app, _ in targets}
+    targets = [
+        *targets,
+        *(n for n in executor.loader.graph.leaf_nodes() if n[0] not in moved),
+    ]
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
