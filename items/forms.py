@@ -48,6 +48,7 @@ class ItemFilterForm(forms.Form):
         choices=[("", "Any"), ("yes", "Pilot only"), ("no", "Not in pilot")],
     )
     below_rop = forms.BooleanField(label="At or below reorder point", required=False)
+    stockout = forms.BooleanField(label="Stocked out", required=False)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
 
     def filter(self, queryset):
@@ -66,8 +67,11 @@ class ItemFilterForm(forms.Form):
             queryset = queryset.filter(policy=data["policy"])
         if data["pilot"]:
             queryset = queryset.filter(jit_pilot=data["pilot"] == "yes")
+        # the dashboard counts these among active items; so does the list
         if data["below_rop"]:
-            queryset = queryset.below_reorder_point()
+            queryset = queryset.active().below_reorder_point()
+        if data["stockout"]:
+            queryset = queryset.active().stocked_out()
         return queryset.order_by(SORTS.get(data["sort"] or "sku", "sku"), "pk")
 
 

@@ -14,6 +14,8 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory_site import formatting
+
 QTY = {"max_digits": 16, "decimal_places": 3}
 MONEY = {"max_digits": 14, "decimal_places": 4}
 RATE = {"max_digits": 16, "decimal_places": 4}
@@ -356,6 +358,14 @@ class ItemClassChange(models.Model):
             f"{self.item_id}: {self.old_abc_class or '-'}{self.old_xyz_class or '-'}"
             f" → {self.new_abc_class or '-'}{self.new_xyz_class or '-'}"
         )
+
+    @property
+    def old_policy_label(self) -> str:
+        return formatting.label(self.old_policy, Policy.choices)
+
+    @property
+    def new_policy_label(self) -> str:
+        return formatting.label(self.new_policy, Policy.choices)
 
 
 class ImportRunStatus(models.TextChoices):

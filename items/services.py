@@ -28,6 +28,7 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.formatting import exact, is_whole_unit
 
 from .limits import column_max
 from .models import (
@@ -69,8 +70,8 @@ class InsufficientStock(StockError):
         self.requested = requested
         self.on_hand = on_hand
         super().__init__(
-            f"Cannot take {_fmt(requested)} of {self.sku}: "
-            f"only {_fmt(on_hand)} on hand."
+            f"Cannot take {exact(requested)} of {self.sku}: "
+            f"only {exact(on_hand)} on hand."
         )
 
 
@@ -86,15 +87,10 @@ class StockOverflow(InvalidQuantity):
         self.quantity = quantity
         self.on_hand = on_hand
         super().__init__(
-            f"Cannot add {_fmt(quantity)} to {sku}: on hand would be "
-            f"{_fmt(Decimal(on_hand) + Decimal(quantity))}, more than the largest "
-            f"stock that can be stored ({_fmt(MAX_ON_HAND)})."
+            f"Cannot add {exact(quantity)} to {sku}: on hand would be "
+            f"{exact(Decimal(on_hand) + Decimal(quantity))}, more than the largest "
+            f"stock that can be stored ({exact(MAX_ON_HAND)})."
         )
-
-
-def _fmt(value) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
 
 def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
@@ -111,7 +107,7 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
         raise InvalidQuantity("Quantity must be positive.")
     if abs(quantity) > MAX_QUANTITY:
         raise InvalidQuantity(
-            f"Quantity {value} is too large; at most {_fmt(MAX_QUANTITY)}."
+            f"Quantity {value} is too large; at most {exact(MAX_QUANTITY)}."
         )
     if quantity != quantity.quantize(THOUSANDTH):
         raise InvalidQuantity("Quantity allows at most 3 decimal places.")
@@ -119,11 +115,9 @@ def check_quantity(value, *, allow_negative: bool = False) -> Decimal:
 
 
 def counts_in_whole_units(unit: str) -> bool:
-    """Whether items of this unit are counted in whole numbers (``WHOLE_UNITS``)."""
-    from django.conf import settings
-
-    whole = getattr(settings, "WHOLE_UNITS", ())
-    return (unit or "").strip().lower() in {u.strip().lower() for u in whole}
+    """Whether items of this unit are counted in whole numbers (``WHOLE_UNITS``;
+    the same rule the formatter shows quantities by)."""
+    return is_whole_unit(unit)
 
 
 def check_whole_units(*, sku: str, unit: str, quantity) -> None:
@@ -133,7 +127,8 @@ def check_whole_units(*, sku: str, unit: str, quantity) -> None:
     quantity = Decimal(quantity)
     if quantity != quantity.to_integral_value():
         raise InvalidQuantity(
-            f"{sku} is counted in whole {unit}: {_fmt(quantity)} is not a whole number."
+            f"{sku} is counted in whole {unit}: {exact(quantity)} is not a whole "
+            "number."
         )
 
 
@@ -455,7 +450,7 @@ def planned_demand_replace(
         if not 0 < line.quantity <= column_max(PlannedDemand, "quantity"):
             raise InvalidQuantity(
                 f"Planned quantity {line.quantity} must be more than 0 and at most "
-                f"{_fmt(column_max(PlannedDemand, 'quantity'))}."
+                f"{exact(column_max(PlannedDemand, 'quantity'))}."
             )
     references = sorted({line.reference for line in lines if line.reference})
     with transaction.atomic():

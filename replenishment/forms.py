@@ -73,3 +73,13 @@ class BacktestForm(forms.Form):
 
     def skus(self) -> list[str]:
         return [s.strip() for s in self.cleaned_data["items"].split(",") if s.strip()]
+
+
+class DigestForm(forms.Form):
+    daily_digest = forms.BooleanField(
+        label="E-mail me the daily digest",
+        required=False,
+        help_text="Every morning after the nightly planning run: the suggestions "
+        "due by supplier, late deliveries, stockouts and items at or below the "
+        "reorder point.",
+    )

@@ -270,3 +270,40 @@ class BacktestChunk(models.Model):
 
     def __str__(self) -> str:
         return f"Backtest {self.backtest_id} items {self.first_id}–{self.last_id}"
+
+
+class DigestSubscription(models.Model):
+    """A user's choice to get the daily digest e-mail (off unless they opt in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest"
+    )
+    daily_digest = models.BooleanField(
+        "E-mail me the daily digest",
+        default=False,
+        help_text="After the nightly planning run: due suggestions by supplier, "
+        "late deliveries, stockouts and items below the reorder point.",
+    )
+    last_sent_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'on' if self.daily_digest else 'off'}"
+
+
+class NightlyDigest(models.Model):
+    """One night's digest: how many suggestion chunks the run queued and how many
+    have finished. The chunk that completes the count queues the e-mails (through
+    the jobs outbox), exactly once (a conditional update)."""
+
+    day = models.DateField(unique=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"Digest {self.day}: {self.chunks_done}/{self.chunks_total}"

@@ -188,6 +188,7 @@ def item_page(item) -> dict:
             projection=projection,
             reorder_point=float(item.reorder_point),
             today=today,
+            unit=item.unit,
         ),
         "projection": projection,
         "next_line": next_line,

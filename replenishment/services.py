@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site.formatting import exact
 from items.models import ClassificationRun, ClassificationRunStatus
 from jobs.services import job_enqueue
 from suppliers.models import Delivery, DeliveryLine
@@ -70,11 +71,6 @@ ACCEPTED_MARKER = " Accepted as "
 
 def _user_or_none(user):
     return user if user is not None and user.is_authenticated else None
-
-
-def _fmt(value: Decimal) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
 
 def suggestions_accept(
@@ -154,8 +150,8 @@ def suggestions_accept(
                 s.status = SuggestionStatus.ACCEPTED
                 s.accepted_quantity = accepted[s.pk]
                 s.reason = (
-                    f"{s.reason}{ACCEPTED_MARKER}{_fmt(accepted[s.pk])} "
-                    f"{s.item.unit} instead of the suggested {_fmt(s.quantity)} "
+                    f"{s.reason}{ACCEPTED_MARKER}{exact(accepted[s.pk])} "
+                    f"{s.item.unit} instead of the suggested {exact(s.quantity)} "
                     f"(changed{who})."
                 )
                 s.decided_at, s.decided_by, s.delivery = now, decided_by, delivery

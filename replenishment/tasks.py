@@ -29,6 +29,7 @@ from items.models import ClassificationRun
 from suppliers.services import supplier_scores_refresh
 
 from .classification import items_reclassify
+from .digest import digest_chunk_done, digest_night_start, digest_send
 from .generation import item_id_ranges, suggestions_generate_chunk
 from .models import Backtest, BacktestStatus
 from .services import (
@@ -113,6 +114,8 @@ def suggestions_generate_task(today: str | None = None) -> dict:
             return _skipped(acquired)
         today = today or timezone.localdate().isoformat()
         ranges = item_id_ranges(settings.SUGGESTION_CHUNK_SIZE)
+        # the chunk that finishes last queues the daily digest (replenishment.digest)
+        digest_night_start(today=date.fromisoformat(today), chunks=len(ranges))
         if ranges:
             group(
                 suggestions_generate_chunk_task.si(first_id, last_id, today)
@@ -127,10 +130,13 @@ def suggestions_generate_chunk_task(first_id: int, last_id: int, today: str) -> 
     """Plan the items with ids in [first_id, last_id] as of ``today``."""
     with job_lock(f"{SUGGESTIONS_LOCK}:{first_id}-{last_id}") as acquired:
         if not acquired:
-            return _skipped(acquired)
-        result = suggestions_generate_chunk(
-            first_id=first_id, last_id=last_id, today=date.fromisoformat(today)
-        )
+            return _skipped(acquired)  # a duplicate: the other one counts
+        try:
+            result = suggestions_generate_chunk(
+                first_id=first_id, last_id=last_id, today=date.fromisoformat(today)
+            )
+        finally:  # a failed chunk counts too: the digest still goes out
+            digest_chunk_done(today=date.fromisoformat(today))
     return {
         "status": "succeeded",
         "items": result.items,
@@ -138,6 +144,14 @@ def suggestions_generate_chunk_task(first_id: int, last_id: int, today: str) -> 
         "kept": result.kept,
         "superseded": result.superseded,
     }
+
+
+@shared_task
+def digest_send_task(today: str) -> dict:
+    """E-mail the day's digest to the users who opted in (queued through the
+    outbox by the last suggestion chunk); a second delivery sends nothing."""
+    sent = digest_send(today=date.fromisoformat(today))
+    return {"status": "succeeded", "sent": sent}
 
 
 def nightly_chain():

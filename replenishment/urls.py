@@ -18,6 +18,7 @@ urlpatterns = [
         views.classification_run_detail,
         name="classification_run_detail",
     ),
+    path("account/digest/", views.digest_settings, name="digest_settings"),
     path("backtests/", views.backtest_list, name="backtest_list"),
     path("backtests/<int:pk>/", views.backtest_detail, name="backtest_detail"),
     path(

@@ -7,18 +7,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from inventory_site import formatting
 from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
+from inventory_site.formatting import prefixed
 from inventory_site.http import redirect_back, staff_only
+from items.exports import ExportTable, export_format, export_links, export_response
 from items.forms import MovementForm
-from items.models import ClassificationRun
+from items.models import ClassificationRun, Policy, XyzClass
 from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
 from suppliers.services import DeliveryError
 
 from .backtest_runner import BacktestError, backtest_item_series, item_replay
-from .forms import BacktestForm
+from .digest import digest_subscription_set
+from .forms import BacktestForm, DigestForm
 from .generation import planning_params
-from .models import Backtest, Suggestion
+from .models import Backtest, DigestSubscription, Suggestion
 from .pages import dashboard, item_page
 from .selectors import suggestions_by_supplier, suggestions_due_counts, suggestions_open
 from .services import (
@@ -39,9 +43,46 @@ def overview(request):
     return render(request, "replenishment/overview.html", context)
 
 
+MOVEMENT_EXPORT_HEADERS = [
+    "sku", "occurred_at", "kind", "quantity", "unit", "reference", "note",
+    "delivery_line", "created_by",
+]  # fmt: skip
+
+
 def item_detail(request, sku):
+    """The item page; ``export=csv|xlsx`` downloads all of its movements."""
     item = get_object_or_404(items_for_list(), sku=sku)
-    context = {"item": item, "form": MovementForm(), **item_page(item)}
+    if export_format(request):
+        movements = item.movements.select_related("created_by").order_by(
+            "-occurred_at", "-pk"
+        )
+        return export_response(
+            request,
+            ExportTable(
+                name=f"movements-{item.sku}",
+                headers=MOVEMENT_EXPORT_HEADERS,
+                rows=(
+                    [
+                        item.sku,
+                        m.occurred_at,
+                        m.kind,
+                        m.quantity,
+                        item.unit,
+                        m.reference,
+                        m.note,
+                        m.delivery_line_id,
+                        m.created_by.username if m.created_by else "",
+                    ]
+                    for m in movements.iterator(chunk_size=2000)
+                ),  # fmt: skip
+            ),
+        )
+    context = {
+        "item": item,
+        "form": MovementForm(),
+        "exports": export_links(request),
+        **item_page(item),
+    }
     replay = item_replay(item)
     if replay:
         context["replay"] = replay["run"]
@@ -51,9 +92,49 @@ def item_detail(request, sku):
     return render(request, "replenishment/item_detail.html", context)
 
 
+SUGGESTION_EXPORT_HEADERS = [
+    "supplier", "sku", "name", "quantity", "unit", "order_by", "expected_arrival",
+    "policy", "due", "single_source_risk", "switched_source", "reason",
+]  # fmt: skip
+
+
+def _suggestions_export(request, suggestions):
+    today = timezone.localdate()
+    return export_response(
+        request,
+        ExportTable(
+            name="suggestions",
+            headers=SUGGESTION_EXPORT_HEADERS,
+            rows=(
+                [
+                    s.supplier.code,
+                    s.item.sku,
+                    s.item.name,
+                    s.quantity,
+                    s.item.unit,
+                    s.order_by,
+                    s.expected_arrival,
+                    s.policy,
+                    s.order_by <= today,
+                    s.single_source_risk,
+                    s.switched_source,
+                    s.reason,
+                ]
+                for s in suggestions.iterator(chunk_size=2000)
+            ),  # fmt: skip
+        ),
+    )
+
+
 def suggestion_list(request):
-    """Grouped by supplier; ``?supplier=CODE`` lists one supplier's in full."""
+    """Grouped by supplier; ``?supplier=CODE`` lists one supplier's in full;
+    ``export=csv|xlsx`` downloads every open suggestion (of that supplier)."""
     code = request.GET.get("supplier")
+    if export_format(request):
+        suggestions = suggestions_open()
+        if code:
+            suggestions = suggestions.filter(supplier__code=code)
+        return _suggestions_export(request, suggestions)
     if code:
         supplier = get_object_or_404(Supplier, code=code)
         page = Paginator(
@@ -79,6 +160,7 @@ def suggestion_list(request):
                 "query": query,
                 "one_supplier": True,
                 "today": timezone.localdate(),
+                "exports": export_links(request),
             },
         )
     groups, page = suggestions_by_supplier(page=request.GET.get("page"))
@@ -86,7 +168,13 @@ def suggestion_list(request):
     return render(
         request,
         "replenishment/suggestion_list.html",
-        {"groups": groups, "page": page, "query": "", "today": timezone.localdate()},
+        {
+            "groups": groups,
+            "page": page,
+            "query": "",
+            "today": timezone.localdate(),
+            "exports": export_links(request),
+        },
     )
 
 
@@ -144,7 +232,7 @@ def suggestions_accept_view(request):
                 user=request.user,
             )
     except SuggestionError as error:
-        messages.error(request, f"Nothing accepted: {error}")
+        messages.error(request, prefixed("Nothing accepted", error))
     else:
         refs = ", ".join(d.reference for d in deliveries)
         messages.success(
@@ -198,13 +286,64 @@ def classification_run_create(request):
     return redirect("classification_run_detail", pk=run.pk)
 
 
+ABC_LABELS = [
+    ("A", "A — most of the annual value"),
+    ("B", "B — the middle"),
+    ("C", "C — the long tail"),
+]
+XYZ_LABELS = [*XyzClass.choices, ("unknown", "Unknown (under 8 weeks of history)")]
+RUN_GROUPS = [
+    ("abc", "ABC class", ABC_LABELS),
+    ("xyz", "XYZ pattern", XYZ_LABELS),
+    ("policy", "Policy", Policy.choices),
+]
+
+
 def classification_run_detail(request, pk):
+    """A run's status and, once done, its items per class and policy under their
+    names (the stored counts are keyed by code)."""
     run = get_object_or_404(ClassificationRun, pk=pk)
-    groups = [("abc", "ABC"), ("xyz", "XYZ"), ("policy", "Policy")]
+    groups = [
+        {
+            "label": title,
+            "rows": [
+                (formatting.label(code, choices), n)
+                for code, n in (run.counts or {}).get(key, {}).items()
+            ],
+        }
+        for key, title, choices in RUN_GROUPS
+        if isinstance((run.counts or {}).get(key), dict)
+    ]
     return render(
         request,
         "replenishment/classification_run_detail.html",
         {"run": run, "groups": groups},
+    )
+
+
+def digest_settings(request):
+    """The signed-in user's daily digest e-mail: on or off."""
+    subscription = DigestSubscription.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        form = DigestForm(request.POST)
+        if form.is_valid():
+            on = form.cleaned_data["daily_digest"]
+            digest_subscription_set(user=request.user, daily_digest=on)
+            messages.success(
+                request,
+                "You will get the daily digest by e-mail."
+                if on
+                else "The daily digest is off.",
+            )
+            return redirect("digest_settings")
+    else:
+        form = DigestForm(
+            initial={"daily_digest": bool(subscription and subscription.daily_digest)}
+        )
+    return render(
+        request,
+        "replenishment/digest_settings.html",
+        {"form": form, "subscription": subscription},
     )
 
 

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from inventory_site import formatting
+
 from .models import Delivery, DeliveryLine, SupplierItem
 
 CENT = Decimal("0.01")
@@ -35,15 +37,7 @@ class DocumentLine:
     line_total: Decimal | None
 
 
-def _qty(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}"
-
-
-def money(value: Decimal | None, currency: str | None = None) -> str:
-    if value is None:
-        return "—"
-    currency = currency or settings.CURRENCY
-    return f"{Decimal(value).quantize(CENT):,.2f} {currency}"
+money = formatting.money
 
 
 def purchase_order_context(delivery: Delivery) -> dict:
@@ -183,7 +177,7 @@ def purchase_order_pdf(delivery: Delivery) -> bytes:
             line.sku,
             line.supplier_sku,
             line.name[:34],
-            _qty(line.quantity),
+            formatting.quantity(line.quantity, line.unit),
             line.unit,
             "—" if line.unit_price is None else f"{line.unit_price:,.2f}",
             "—" if line.line_total is None else f"{line.line_total:,.2f}",
@@ -211,7 +205,8 @@ def purchase_order_email(delivery: Delivery) -> EmailMessage:
     supplier = delivery.supplier
     greeting = f"Dear {supplier.contact_name}," if supplier.contact_name else "Hello,"
     lines = "\n".join(
-        f"  {x.sku:<16} {x.supplier_sku:<16} {_qty(x.quantity):>10} {x.unit}"
+        f"  {x.sku:<16} {x.supplier_sku:<16} "
+        f"{formatting.quantity(x.quantity, x.unit):>10} {x.unit}"
         for x in ctx["lines"]
     )
     body = (

@@ -10,6 +10,7 @@ class DeliveryFilterForm(forms.Form):
         required=False,
         choices=[
             ("", "To order and open"),
+            ("open", "Open (ordered, not all received)"),
             ("late", "Late"),
             ("all", "All"),
             *DeliveryStatus.choices,

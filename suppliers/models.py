@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from items.models import MONEY, QTY, Item
 
+from .risk import risk_explanation
+
 ZERO = Decimal("0")
 
 
@@ -377,9 +379,33 @@ class SupplierScore(models.Model):
     lead_time_cv = models.DecimalField(max_digits=8, decimal_places=4, null=True)
     single_source_exposure = models.DecimalField(default=ZERO, **MONEY)
     exposure_share = models.DecimalField(max_digits=5, decimal_places=4, default=ZERO)
-    risk_score = models.DecimalField(max_digits=5, decimal_places=1, default=ZERO)
-    risk_level = models.CharField(
+    dependency_lead_time_days = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        help_text="Lead time the dependency risk used: measured, else mean quoted.",
+    )
+    performance_score = models.DecimalField(
+        max_digits=5, decimal_places=1, default=ZERO
+    )
+    performance_level = models.CharField(
         max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    dependency_score = models.DecimalField(max_digits=5, decimal_places=1, default=ZERO)
+    dependency_level = models.CharField(
+        max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    risk_score = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        default=ZERO,
+        help_text="The higher of the performance and dependency scores.",
+    )
+    risk_level = models.CharField(
+        max_length=8,
+        choices=RiskLevel.choices,
+        default=RiskLevel.LOW,
+        help_text="The worse of the performance and dependency levels.",
     )
     history_sufficient = models.BooleanField(
         default=False, help_text="At least 3 received deliveries in the last 365 days."
@@ -406,3 +432,7 @@ class SupplierScore(models.Model):
     @property
     def is_high_risk(self) -> bool:
         return self.history_sufficient and self.risk_level == RiskLevel.HIGH
+
+    def explanation(self) -> list[str]:
+        """The score in words (``suppliers.risk.risk_explanation``)."""
+        return risk_explanation(self)

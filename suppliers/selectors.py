@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from inventory_site.dates import lead_time_days, site_date
@@ -26,6 +26,7 @@ from .models import (
     SupplierItem,
     SupplierScore,
 )
+from .risk import assess_risk
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -72,6 +73,11 @@ class ScoreFigures:
     lead_time_cv: Decimal | None = None
     single_source_exposure: Decimal = Decimal("0")
     exposure_share: Decimal = Decimal("0")
+    dependency_lead_time_days: Decimal | None = None
+    performance_score: Decimal = Decimal("0")
+    performance_level: str = RiskLevel.LOW
+    dependency_score: Decimal = Decimal("0")
+    dependency_level: str = RiskLevel.LOW
     risk_score: Decimal = Decimal("0")
     risk_level: str = RiskLevel.LOW
     history_sufficient: bool = False
@@ -80,42 +86,12 @@ class ScoreFigures:
     orders_unanswered: int = 0
 
 
-RISK_WEIGHTS = {"late": 35, "defect": 25, "lead_time_cv": 20, "exposure": 20}
-DEFECT_SATURATION = Decimal("0.05")
-CV_SATURATION = Decimal("0.5")
 MIN_DELIVERIES = 3
 SCORE_WINDOW_DAYS = 365
 
 
 def _dec(value, places: str = "0.0001") -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal(places))
-
-
-def risk_score(
-    *,
-    on_time_rate: Decimal | None,
-    defect_rate: Decimal | None,
-    lead_time_cv: Decimal | None,
-    exposure_share: Decimal,
-) -> tuple[Decimal, str]:
-    """DESIGN §3.5: 0–100, higher is riskier; low < 25 ≤ medium < 50 ≤ high."""
-    late = ONE - on_time_rate if on_time_rate is not None else ZERO
-    defect = min((defect_rate or ZERO) / DEFECT_SATURATION, ONE)
-    cv = min((lead_time_cv or ZERO) / CV_SATURATION, ONE)
-    score = (
-        RISK_WEIGHTS["late"] * late
-        + RISK_WEIGHTS["defect"] * defect
-        + RISK_WEIGHTS["lead_time_cv"] * cv
-        + RISK_WEIGHTS["exposure"] * min(exposure_share, ONE)
-    ).quantize(Decimal("0.1"))
-    level = (
-        RiskLevel.LOW
-        if score < 25
-        else RiskLevel.MEDIUM
-        if score < 50
-        else RiskLevel.HIGH
-    )
-    return score, level
 
 
 @dataclass(frozen=True)
@@ -172,10 +148,10 @@ def supplier_confirm_times(
 
 
 def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigures]:
-    """Performance and risk of every supplier over the trailing 365 days of
-    received deliveries, in four aggregate queries, and how quickly it answers
-    the orders placed in those days (``supplier_confirm_times``; not part of
-    the risk score's formula, DESIGN §3.5)."""
+    """Performance and risk (``suppliers.risk``) of every supplier over the
+    trailing 365 days of received deliveries, in five aggregate queries, and how
+    quickly it answers the orders placed in those days
+    (``supplier_confirm_times``; not part of the risk formula)."""
     today = today or timezone.localdate()
     since = timezone.make_aware(
         datetime.combine(today - timedelta(days=SCORE_WINDOW_DAYS), time.min)
@@ -236,6 +212,13 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
     ).values_list("supplier_id", "item__annual_value"):
         exposure[supplier_id] += value or ZERO
 
+    quoted = dict(
+        SupplierItem.objects.filter(active=True)
+        .values("supplier_id")
+        .annotate(mean=Avg("quoted_lead_time_days"))
+        .values_list("supplier_id", "mean")
+    )
+
     scores = {}
     for supplier_id in Supplier.objects.values_list("pk", flat=True):
         count, promised, on_time, lt_mean, lt_sq, with_order = deliveries.get(
@@ -267,11 +250,16 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
             else ZERO
         )
         answers = confirm_times.get(supplier_id, NO_ANSWERS)
-        score, level = risk_score(
+        # dependency: the measured lead time, else the mean quoted one
+        lead_time = _dec(lt_mean, "0.01")
+        if lead_time is None and quoted.get(supplier_id) is not None:
+            lead_time = _dec(quoted[supplier_id], "0.01")
+        risk = assess_risk(
             on_time_rate=on_time_rate,
             defect_rate=defect_rate,
             lead_time_cv=_dec(lt_cv),
             exposure_share=share,
+            lead_time_days=lead_time,
         )
         scores[supplier_id] = ScoreFigures(
             supplier_id=supplier_id,
@@ -284,8 +272,13 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
             lead_time_cv=_dec(lt_cv),
             single_source_exposure=exposure[supplier_id].quantize(Decimal("0.0001")),
             exposure_share=share,
-            risk_score=score,
-            risk_level=level,
+            dependency_lead_time_days=lead_time,
+            performance_score=risk.performance_score,
+            performance_level=risk.performance_level,
+            dependency_score=risk.dependency_score,
+            dependency_level=risk.dependency_level,
+            risk_score=risk.risk_score,
+            risk_level=risk.risk_level,
             history_sufficient=count >= MIN_DELIVERIES,
             confirm_hours_median=answers.hours_median,
             orders_answered=answers.answered,
@@ -385,13 +378,18 @@ def lead_time_stats(
     return result
 
 
-def suppliers_riskiest(*, limit: int | None = None):
-    """Suppliers with their stored score, riskiest first."""
+def suppliers_riskiest(*, limit: int | None = None, level: str = ""):
+    """Suppliers with their stored score, riskiest first; ``level`` keeps one
+    risk level (high as the dashboard counts it: with sufficient history)."""
     queryset = (
         Supplier.objects.filter(active=True)
         .select_related("score")
         .order_by(F("score__risk_score").desc(nulls_last=True), "code")
     )
+    if level in RiskLevel.values:
+        queryset = queryset.filter(score__risk_level=level)
+        if level == RiskLevel.HIGH:
+            queryset = queryset.filter(score__history_sufficient=True)
     return queryset[:limit] if limit else queryset
 
 

@@ -19,6 +19,7 @@ from inventory_site.dates import (
     check_event_moment,
     check_planned_date,
 )
+from inventory_site.formatting import exact
 from inventory_site.locks import job_lock
 from items.limits import column_max
 from items.models import Item
@@ -394,11 +395,6 @@ def line_receipt_maximum(line: DeliveryLine, tolerance: Decimal | None = None):
     return maximum
 
 
-def _fmt(value: Decimal) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
-
-
 def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, Decimal]:
     received, rejected = receipt.quantity_received, receipt.quantity_rejected
     if received is None or received < 0:
@@ -415,7 +411,8 @@ def _check_receipt(receipt: LineReceipt, line: DeliveryLine) -> tuple[Decimal, D
         )
     if rejected > received:
         raise InvalidReceipt(
-            f"{line.item.sku}: cannot reject {rejected}, only {received} received.",
+            f"{line.item.sku}: cannot reject {exact(rejected)}, only {exact(received)} "
+            "received.",
             line_id=line.pk,
             field="quantity_rejected",
         )
@@ -435,8 +432,8 @@ def _check_line_total(line: DeliveryLine, received: Decimal) -> None:
     limit = column_max(DeliveryLine, "quantity_received")
     if line.quantity_received + received > limit:
         raise InvalidReceipt(
-            f"{line.item.sku}: {line.quantity_received.normalize():f} already "
-            f"received; {received.normalize():f} more exceeds the largest quantity "
+            f"{line.item.sku}: {exact(line.quantity_received)} already "
+            f"received; {exact(received)} more exceeds the largest quantity "
             f"a line can hold ({limit:f}).",
             line_id=line.pk,
             field="quantity_received",
@@ -449,10 +446,10 @@ def _check_tolerance(line: DeliveryLine, accepted_now: Decimal, tolerance) -> No
         return
     still = max(maximum - line.quantity_accepted, ZERO)
     raise OverReceipt(
-        f"{line.item.sku}: accepting {_fmt(accepted_now)} more would make "
-        f"{_fmt(line.quantity_accepted + accepted_now)} against "
-        f"{_fmt(line.quantity_ordered)} ordered; at most {_fmt(maximum)} is allowed "
-        f"(+{_fmt(tolerance * 100)} %), so at most {_fmt(still)} more can be "
+        f"{line.item.sku}: accepting {exact(accepted_now)} more would make "
+        f"{exact(line.quantity_accepted + accepted_now)} against "
+        f"{exact(line.quantity_ordered)} ordered; at most {exact(maximum)} is allowed "
+        f"(+{exact(tolerance * 100)} %), so at most {exact(still)} more can be "
         "accepted on this line.",
         line_id=line.pk,
         sku=line.item.sku,
@@ -472,7 +469,7 @@ def _close_short(delivery: Delivery, lines, *, at: datetime, user=None) -> None:
     delivery.status = DeliveryStatus.RECEIVED
     delivery.received_at = at
     if short:
-        owed = ", ".join(f"{_fmt(x.quantity_short)} {x.item.sku}" for x in short)
+        owed = ", ".join(f"{exact(x.quantity_short)} {x.item.sku}" for x in short)
         _append_note(
             delivery,
             f"Closed short {timezone.localtime(at):%d %b %Y}{_who(user)}: "
@@ -557,9 +554,9 @@ def delivery_receive(
             if line.quantity_accepted > line.quantity_ordered and not over_before:
                 notes.append(
                     f"Over-receipt of {line.item.sku}: "
-                    f"{_fmt(line.quantity_accepted)} accepted against "
-                    f"{_fmt(line.quantity_ordered)} ordered (within the "
-                    f"{_fmt(tolerance * 100)} % tolerance)."
+                    f"{exact(line.quantity_accepted)} accepted against "
+                    f"{exact(line.quantity_ordered)} ordered (within the "
+                    f"{exact(tolerance * 100)} % tolerance)."
                 )
             if accepted > 0:
                 try:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, Value, When
@@ -7,7 +8,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory_site.charts import lead_time_chart
+from inventory_site.formatting import exact, prefixed, quantity_with_unit
 from inventory_site.http import staff_only
+from items.exports import ExportTable, export_format, export_links, export_response
 
 from .documents import purchase_order_context, purchase_order_pdf
 from .forms import (
@@ -18,7 +21,13 @@ from .forms import (
     PlaceOrderForm,
     ReceiveOptionsForm,
 )
-from .models import OPEN_DELIVERY_STATUSES, Delivery, DeliveryLine, Supplier
+from .models import (
+    OPEN_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryLine,
+    RiskLevel,
+    Supplier,
+)
 from .selectors import (
     delivery_lines_expected,
     supplier_lead_times,
@@ -44,8 +53,27 @@ TO_ORDER_AND_OPEN = ("draft", *OPEN_DELIVERY_STATUSES)
 
 
 def supplier_list(request):
+    level = request.GET.get("level", "")
+    level = level if level in RiskLevel.values else ""
+    suppliers = suppliers_riskiest(level=level)
+    if export_format(request):
+        return export_response(
+            request,
+            ExportTable(
+                name="suppliers",
+                headers=SUPPLIER_EXPORT_HEADERS,
+                rows=(_supplier_row(s) for s in suppliers.iterator(chunk_size=500)),
+            ),
+        )
     return render(
-        request, "suppliers/supplier_list.html", {"suppliers": suppliers_riskiest()}
+        request,
+        "suppliers/supplier_list.html",
+        {
+            "suppliers": suppliers,
+            "level": level,
+            "exports": export_links(request),
+            "levels": RiskLevel.choices,
+        },
     )
 
 
@@ -70,6 +98,32 @@ def supplier_detail(request, code):
     )
 
 
+DELIVERY_EXPORT_HEADERS = [
+    "reference", "supplier", "supplier_name", "status", "late", "ordered_at",
+    "promised_date", "received_at", "lines",
+]  # fmt: skip
+SUPPLIER_EXPORT_HEADERS = [
+    "code", "name", "email", "risk_level", "risk_score", "performance_score",
+    "dependency_score", "history_sufficient", "deliveries_365d", "on_time_rate",
+    "fill_rate", "defect_rate", "lead_time_mean_days", "lead_time_std_days",
+    "lead_time_cv", "single_source_exposure", "exposure_share", "currency",
+]  # fmt: skip
+
+
+def _supplier_row(supplier) -> list:
+    score = getattr(supplier, "score", None)
+    head = [supplier.code, supplier.name, supplier.email]
+    if score is None:
+        return head + [""] * (len(SUPPLIER_EXPORT_HEADERS) - len(head))
+    return head + [
+        score.risk_level, score.risk_score, score.performance_score,
+        score.dependency_score, score.history_sufficient, score.deliveries_count,
+        score.on_time_rate, score.fill_rate, score.defect_rate,
+        score.lead_time_mean_days, score.lead_time_std_days, score.lead_time_cv,
+        score.single_source_exposure, score.exposure_share, settings.CURRENCY,
+    ]  # fmt: skip
+
+
 def delivery_list(request):
     form = DeliveryFilterForm(request.GET or None)
     deliveries = Delivery.objects.select_related("supplier").annotate(
@@ -79,6 +133,8 @@ def delivery_list(request):
     status = form.cleaned_data["status"] if form.is_valid() else ""
     if status == "":  # drafts (to order) and everything still expected
         deliveries = deliveries.filter(status__in=TO_ORDER_AND_OPEN)
+    elif status == "open":
+        deliveries = deliveries.filter(status__in=OPEN_DELIVERY_STATUSES)
     elif status == "late":
         deliveries = deliveries.late(today=today)
     elif status != "all":
@@ -100,6 +156,28 @@ def delivery_list(request):
     deliveries = deliveries.annotate(rank=rank).order_by(
         "rank", "promised_date", "-created_at", "pk"
     )
+    if export_format(request):
+        return export_response(
+            request,
+            ExportTable(
+                name="deliveries",
+                headers=DELIVERY_EXPORT_HEADERS,
+                rows=(
+                    [
+                        d.reference,
+                        d.supplier.code,
+                        d.supplier.name,
+                        d.status,
+                        d.rank == 0,
+                        d.ordered_at,
+                        d.promised_date,
+                        d.received_at,
+                        d.line_count,
+                    ]
+                    for d in deliveries.iterator(chunk_size=2000)
+                ),  # fmt: skip
+            ),
+        )
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -111,6 +189,7 @@ def delivery_list(request):
             "page": page,
             "query": query.urlencode(),
             "today": today,
+            "exports": export_links(request),
         },
     )
 
@@ -120,7 +199,7 @@ def _receipt_formset(delivery, data=None):
     ship notices announced (else the open quantity): ``line_receipt_prefill``."""
     lines = delivery_lines_expected(delivery)
     initial = [
-        {"line": line.pk, "quantity_received": line_receipt_prefill(line)}
+        {"line": line.pk, "quantity_received": exact(line_receipt_prefill(line))}
         for line in lines
     ]
     formset = LineReceiptFormSet(data, initial=initial, prefix="lines")
@@ -200,7 +279,7 @@ def delivery_receive_view(request, reference):
                 close=options.cleaned_data["close"],
             )
         except DeliveryError as error:
-            messages.error(request, f"Nothing received: {error}")
+            messages.error(request, prefixed("Nothing received", error))
             if isinstance(error, InvalidReceipt):
                 _mark_line_error(formset, error)
         else:
@@ -341,7 +420,9 @@ def delivery_line_quantity_view(request, pk):
             messages.error(request, str(error))
         else:
             messages.success(
-                request, f"{line.item.sku}: now {line.quantity_ordered.normalize():f}."
+                request,
+                f"{line.item.sku}: now "
+                f"{quantity_with_unit(line.quantity_ordered, line.item.unit)}.",
             )
     return redirect("delivery_detail", reference=line.delivery.reference)
 

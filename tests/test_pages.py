@@ -274,3 +274,38 @@ def test_suggestions_show_a_few_per_supplier_and_link_to_all(staff_client, world
     response = staff_client.get(reverse("suggestion_list"), {"supplier": "ACME"})
     assert response.status_code == 200
     assert len(response.context["groups"][0]["suggestions"]) == 5
+
+
+def test_a_refusal_is_not_repeated_in_the_message(staff_client, world):
+    _, line = world
+    data = {
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "1",
+        "lines-0-line": str(line.pk),
+        "lines-0-quantity_received": "0",
+        "lines-0-quantity_rejected": "0",
+    }
+    response = staff_client.post(reverse("delivery_receive", args=["PO-100"]), data)
+    content = response.content.decode()
+    assert "Nothing received: enter at least one quantity." in content
+    assert "Nothing received: Nothing received" not in content
+
+
+def test_dashboard_cards_link_to_the_list_they_count(staff_client, world):
+    import re
+
+    make_items(14)  # on_hand i % 7: two stocked out, several below the point
+    Item.objects.filter(sku="BULK-00001").update(active=False, on_hand=0)
+    DeliveryLineFactory(delivery__reference="PO-200")
+    content = staff_client.get(reverse("overview")).content.decode()
+    cards = {
+        "stockouts": ("item_list", "stockout=on"),
+        "below-rop": ("item_list", "below_rop=on"),
+        "open-deliveries": ("delivery_list", "status=open"),
+    }
+    for testid, (name, query) in cards.items():
+        url = f"{reverse(name)}?{query}"
+        assert f'href="{url}"' in content, testid
+        shown = re.search(rf'data-testid="{testid}"[^>]*>([\d,]+)<', content)
+        listed = staff_client.get(url).context["page"].paginator.count
+        assert int(shown.group(1).replace(",", "")) == listed, testid

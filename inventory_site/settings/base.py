@@ -86,6 +86,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # One filter library for every figure (inventory_site.formatting);
+            # "inventory" and "purchasing" are its former names.
+            "libraries": {
+                "formatting": "inventory_site.templatetags.formatting",
+                "inventory": "inventory_site.templatetags.formatting",
+                "purchasing": "inventory_site.templatetags.formatting",
+            },
         },
     },
 ]
@@ -250,6 +257,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PolicyEnum": "items.models.Policy",
         "BacktestStatusEnum": "replenishment.models.BacktestStatus",
+        # risk_level, performance_level and dependency_level share one choice set
+        "RiskLevelEnum": "suppliers.models.RiskLevel",
     },
 }
 

@@ -8,9 +8,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BEFORE = [("suppliers", "0005_purchase_orders"), ("portal", "0001_initial")]
+BEFORE = [
+    ("suppliers", "0006_supplierscore_performance_dependency"),
+    ("portal", "0001_initial"),
+]
 AFTER = [
-    ("suppliers", "0006_supplier_answers_on_lines_and_time_to_confirm"),
+    ("suppliers", "0007_supplier_answers_on_lines_and_time_to_confirm"),
     ("portal", "0002_confirmation_alerted_at"),
 ]
 

@@ -7,7 +7,8 @@ import time_machine
 from django.utils import timezone
 
 from suppliers.models import DeliveryStatus, SupplierScore
-from suppliers.selectors import risk_score, supplier_scores_compute
+from suppliers.risk import assess_risk
+from suppliers.selectors import supplier_scores_compute
 from suppliers.services import supplier_scores_refresh
 from tests.factories import (
     DeliveryFactory,
@@ -79,9 +80,12 @@ def test_supplier_score_by_hand():
     assert score.lead_time_cv == D("0.1925")
     assert score.single_source_exposure == D("1000")
     assert score.exposure_share == D("0.25")
-    # 35·0.5 + 25·(0.0263/0.05) + 20·(0.1925/0.5) + 20·0.25 = 17.5 + 13.15 + 7.7 + 5
-    assert score.risk_score == D("43.4")
-    assert score.risk_level == "medium"
+    # issue 20: performance 50·min(0.5/0.5, 1) + 30·(0.0263/0.05) + 20·(0.1925/0.5)
+    # = 50 + 15.78 + 7.7; dependency 60·(0.25/0.5) + 40·(6/42) = 30 + 5.71
+    assert (score.performance_score, score.performance_level) == (D("73.5"), "high")
+    assert (score.dependency_score, score.dependency_level) == (D("35.7"), "medium")
+    assert score.dependency_lead_time_days == D("6.00")
+    assert (score.risk_score, score.risk_level) == (D("73.5"), "high")
     assert score.history_sufficient
 
 
@@ -106,25 +110,42 @@ def test_supplier_without_deliveries_scores_zero():
 
 
 @pytest.mark.parametrize(
-    ("late", "defect", "cv", "share", "expected", "level"),
+    ("late", "defect", "cv", "share", "lead", "performance", "dependency", "level"),
     [
-        ("0", "0", "0", "0", "0.0", "low"),
-        ("1", "0.10", "1.0", "1", "100.0", "high"),  # saturating terms
-        ("0.5", "0.05", "0", "0", "42.5", "medium"),
-        ("0", "0.04", "0.25", "0", "30.0", "medium"),
-        ("0", "0", "0.25", "0.7", "24.0", "low"),
-        ("0.7", "0.0", "0.5", "0", "44.5", "medium"),
-        ("1", "0.0", "0.0", "0.75", "50.0", "high"),
+        ("0", "0", "0", "0", "0", "0.0", "0.0", "low"),
+        ("1", "0.10", "1.0", "1", "90", "100.0", "100.0", "high"),  # saturating
+        ("0.2", "0.05", "0", "0", "7", "50.0", "6.7", "high"),
+        ("0", "0.02", "0.25", "0", "10", "22.0", "9.5", "low"),
+        ("0.1", "0", "0", "0.25", "21", "10.0", "50.0", "high"),  # dependency wins
+        ("0.3", "0", "0.1", "0.1", "5", "34.0", "16.8", "medium"),
+        # FAREAST in the demo: 35 % late, only source of 56 % of A value, 44 days
+        ("0.35", "0.0014", "0.129", "0.5646", "43.66", "41.0", "100.0", "high"),
     ],
 )
-def test_risk_score_weights_and_levels(late, defect, cv, share, expected, level):
-    score, got_level = risk_score(
+def test_risk_is_the_worse_of_performance_and_dependency(
+    late, defect, cv, share, lead, performance, dependency, level
+):
+    risk = assess_risk(
         on_time_rate=1 - D(late),
         defect_rate=D(defect),
         lead_time_cv=D(cv),
         exposure_share=D(share),
+        lead_time_days=D(lead),
     )
-    assert (score, got_level) == (D(expected), level)
+    assert (risk.performance_score, risk.dependency_score, risk.risk_level) == (
+        D(performance),
+        D(dependency),
+        level,
+    )
+    assert risk.risk_score == max(D(performance), D(dependency))
+
+
+def test_dependency_uses_the_quoted_lead_time_before_any_delivery():
+    source = SupplierItemFactory(quoted_lead_time_days=42)
+    score = supplier_scores_compute(today=TODAY)[source.supplier_id]
+    assert score.dependency_lead_time_days == D("42.00")
+    assert (score.dependency_score, score.dependency_level) == (D("40.0"), "medium")
+    assert score.risk_level == "medium" and not score.history_sufficient
 
 
 def test_refresh_stores_one_row_per_supplier_and_updates_it():

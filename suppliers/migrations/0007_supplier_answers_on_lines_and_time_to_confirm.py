@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('items', '0008_planned_demand'),
-        ('suppliers', '0005_purchase_orders'),
+        ('suppliers', '0006_supplierscore_performance_dependency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
