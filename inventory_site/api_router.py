@@ -8,7 +8,12 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from inventory_site.api_parsers import JSONParser
-from items.api import ItemViewSet, MovementViewSet, PlannedDemandViewSet
+from items.api import (
+    ItemViewSet,
+    MovementViewSet,
+    PlannedDemandViewSet,
+    UnmetDemandViewSet,
+)
 from portal.api import DeliveryAnswersView, PortalLinkView, SupplierForecastView
 from replenishment.api import (
     BacktestViewSet,
@@ -43,6 +48,7 @@ router.register("sources", SourceViewSet, basename="source")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("movements", MovementViewSet, basename="movement")
 router.register("planned-demand", PlannedDemandViewSet, basename="planned-demand")
+router.register("unmet-demand", UnmetDemandViewSet, basename="unmet-demand")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register(
     "classification-runs", ClassificationRunViewSet, basename="classification-run"

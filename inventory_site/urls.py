@@ -8,10 +8,15 @@ from replenishment import views as replenishment_views
 
 # Every /items/… page, declared here because the item page combines apps
 # (``replenishment.pages``). ``<path:sku>`` matches "/" (SKUs like M6/20), so the
-# movement form's URL is tried before the item page.
+# movement and unmet-demand forms' URLs are tried before the item page.
 items_urlpatterns = [
     path("", items_views.item_list, name="item_list"),
     path("<path:sku>/movements/", items_views.movement_create, name="movement_create"),
+    path(
+        "<path:sku>/unmet-demand/",
+        items_views.unmet_demand_create,
+        name="unmet_demand_create",
+    ),
     path("<path:sku>/", replenishment_views.item_detail, name="item_detail"),
 ]
 

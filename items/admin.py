@@ -30,6 +30,7 @@ from .models import (
     ItemClassChange,
     PlannedDemand,
     StockMovement,
+    UnmetDemand,
 )
 from .resources import ItemResource, MovementResource, PlannedDemandResource
 
@@ -326,6 +327,32 @@ class StockMovementAdmin(BulkImportAdmin):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
     raw_id_fields = ["item", "delivery_line"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UnmetDemand)
+class UnmetDemandAdmin(admin.ModelAdmin):
+    """Requests that found no stock. Append-only like the ledger: recorded from
+    the item page, the API (``/api/v1/unmet-demand/``) or a refused issue, never
+    edited or deleted here."""
+
+    list_display = [
+        "occurred_at", "item", "quantity", "reason", "reference", "note", "created_by"
+    ]  # fmt: skip
+    list_filter = ["reason", "occurred_at"]
+    search_fields = ["item__sku", "item__name", "reference", "note"]
+    list_select_related = ["item", "created_by"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    raw_id_fields = ["item"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -6,9 +6,14 @@ from rest_framework.response import Response
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
 
 from .filters import ItemFilter
-from .models import PlannedDemand, StockMovement
+from .models import PlannedDemand, StockMovement, UnmetDemand
 from .selectors import items_for_list
-from .serializers import ItemSerializer, MovementSerializer, PlannedDemandSerializer
+from .serializers import (
+    ItemSerializer,
+    MovementSerializer,
+    PlannedDemandSerializer,
+    UnmetDemandSerializer,
+)
 from .services import (
     InsufficientStock,
     InvalidMovementDate,
@@ -16,6 +21,7 @@ from .services import (
     PlannedDemandInput,
     planned_demand_replace,
     stock_movement_post,
+    unmet_demand_record,
 )
 
 
@@ -69,6 +75,7 @@ class MovementViewSet(
                 occurred_at=data.get("occurred_at"),
                 note=data.get("note", ""),
                 reference=data.get("reference", ""),
+                record_unmet=data.get("record_unmet", False),
                 user=request.user,
             )
         except InvalidQuantity as error:
@@ -76,12 +83,60 @@ class MovementViewSet(
         except InvalidMovementDate as error:
             raise ValidationError({"occurred_at": [str(error)]}) from error
         except InsufficientStock as error:
-            return Response(
-                {"detail": str(error), "code": "insufficient_stock"},
-                status=status.HTTP_409_CONFLICT,
-            )
+            body = {"detail": str(error), "code": "insufficient_stock"}
+            if error.unmet is not None:
+                body["unmet_demand"] = UnmetDemandSerializer(error.unmet).data
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(
             self.get_serializer(movement).data, status=status.HTTP_201_CREATED
+        )
+
+
+class UnmetDemandViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Requests that found no stock (append-only: no edit, no delete). Planning
+    counts them as demand of their day, beside the issues. Filter by ``sku``,
+    ``reason`` and ``occurred_at`` range. An issue refused for lack of stock can
+    record its shortfall itself: POST it to ``movements/`` with
+    ``"record_unmet": true``."""
+
+    serializer_class = UnmetDemandSerializer
+    permission_classes = [IsStaff]
+    lookup_value_regex = r"\d{1,18}"
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {
+        "item__sku": ["exact"],
+        "reason": ["exact"],
+        "occurred_at": ["gte", "lt"],
+    }
+    queryset = UnmetDemand.objects.select_related("item", "created_by").order_by(
+        "-occurred_at", "-pk"
+    )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            record = unmet_demand_record(
+                item=data["item"],
+                quantity=data["quantity"],
+                occurred_at=data.get("occurred_at"),
+                reason=data["reason"],
+                reference=data.get("reference", ""),
+                note=data.get("note", ""),
+                user=request.user,
+            )
+        except InvalidQuantity as error:
+            raise ValidationError({"quantity": [str(error)]}) from error
+        except InvalidMovementDate as error:
+            raise ValidationError({"occurred_at": [str(error)]}) from error
+        return Response(
+            self.get_serializer(record).data, status=status.HTTP_201_CREATED
         )
 
 

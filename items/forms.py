@@ -1,3 +1,4 @@
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -8,7 +9,15 @@ from import_export.forms import ImportForm
 
 from .imports import SUPPORTED_EXTENSIONS
 from .limits import column_max
-from .models import AbcClass, DemandPattern, MovementKind, Policy, StockMovement
+from .models import (
+    AbcClass,
+    DemandPattern,
+    MovementKind,
+    Policy,
+    StockMovement,
+    UnmetDemand,
+    UnmetDemandReason,
+)
 
 
 def new_key() -> str:
@@ -97,6 +106,32 @@ class MovementForm(forms.Form):
         help_text="Production or sales order this consumption is for (uses up its "
         "planned demand).",
     )
+    record_unmet = forms.BooleanField(
+        label="If stock is short, record the shortfall as unmet demand",
+        required=False,
+        help_text="An issue beyond stock is refused either way; this records what "
+        "was missing (requested − on hand) so planning counts it as demand.",
+    )
+
+
+class UnmetDemandForm(forms.Form):
+    """Record a request that found no stock (nothing is issued). It shares the
+    item page with ``MovementForm``: always used with ``prefix=PREFIX``."""
+
+    PREFIX = "unmet"
+
+    quantity = forms.DecimalField(
+        label="Units not served",
+        max_digits=16,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=column_max(UnmetDemand, "quantity"),
+    )
+    reason = forms.ChoiceField(
+        choices=UnmetDemandReason.choices, initial=UnmetDemandReason.OUT_OF_STOCK
+    )
+    reference = forms.CharField(label="For order", required=False, max_length=64)
+    note = forms.CharField(required=False, max_length=255)
 
 
 class ImportFileForm(ImportForm):

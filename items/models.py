@@ -290,6 +290,62 @@ class StockMovement(models.Model):
         return f"{self.get_kind_display()} {self.quantity} {self.item.sku}"
 
 
+class UnmetDemandReason(models.TextChoices):
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+    ISSUE_REFUSED = "issue_refused", "Issue refused for lack of stock"
+    OTHER = "other", "Other"
+
+
+class UnmetDemand(models.Model):
+    """A request that found no stock: demand the ledger cannot show, because
+    nothing was issued (DESIGN §7). Append-only like the ledger; planning counts
+    it as demand of its day beside the issues, so a stockout does not hide
+    demand."""
+
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="unmet_demand"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    quantity = models.DecimalField(**QTY)
+    reason = models.CharField(
+        max_length=16,
+        choices=UnmetDemandReason.choices,
+        default=UnmetDemandReason.OUT_OF_STOCK,
+    )
+    # The production or sales order the request was for, like an issue's.
+    reference = models.CharField(max_length=64, blank=True, default="")
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "unmet demand"
+        indexes = [
+            # Demand: an item's unmet requests over a window (a range scan per
+            # chunk of items, like the issue index).
+            models.Index(
+                fields=["item", "occurred_at"],
+                include=["quantity"],
+                name="unmet_item_at",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="unmet_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Unmet {self.quantity} {self.item.sku}"
+
+
 class ClassificationRunStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"

@@ -5,11 +5,20 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import BillOfMaterialsLine, Item, PlannedDemand, StockMovement
+from .models import (
+    BillOfMaterialsLine,
+    Item,
+    MovementKind,
+    PlannedDemand,
+    StockMovement,
+    UnmetDemand,
+)
+from .sql import local_date_sql
 
 
 def stock_overview() -> dict:
@@ -341,3 +350,98 @@ def planned_demand_open(
         if lines:
             result[item_id] = lines
     return result
+
+
+# --- unmet demand (DESIGN §7) ---
+
+
+def _as_date(value) -> date:
+    """A local date from SQL: a ``date`` on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _d3(value) -> Decimal:
+    """A SQL sum as the ledger's 3 places (SQLite sums decimals as floats)."""
+    return Decimal(str(value)).quantize(Decimal("0.001"))
+
+
+class UnmetDay(NamedTuple):
+    """One item's unmet demand on one site-local day, and what the ledger issued
+    that day (both positive)."""
+
+    item_id: int
+    day: date
+    unmet: Decimal
+    issued: Decimal
+
+
+def unmet_demand_days(
+    *, first_id: int, last_id: int, since: datetime, until: datetime
+) -> list[UnmetDay]:
+    """Unmet demand per item and site-local day in [since, until) for the items
+    with ids in [first_id, last_id], each with the quantity issued that day.
+
+    One aggregated query for the whole id range (the unmet-demand index, then the
+    issue index only for the few items that have unmet demand): the planning
+    reader adds these days to its daily issue sums without re-reading them."""
+    unmet_table = UnmetDemand._meta.db_table
+    movement_table = StockMovement._meta.db_table
+    u_day, u_params = local_date_sql("u.occurred_at")
+    m_day, m_params = local_date_sql("m.occurred_at")
+    window = (
+        "BETWEEN %s AND %s AND {alias}.occurred_at >= %s AND {alias}.occurred_at < %s"
+    )
+    bounds = [first_id, last_id, since, until]
+    sql = f"""
+        SELECT u.item_id, u.day, u.unmet, COALESCE(i.issued, 0)
+          FROM (SELECT u.item_id, {u_day} AS day, SUM(u.quantity) AS unmet
+                  FROM {unmet_table} u
+                 WHERE u.item_id {window.format(alias="u")}
+                 GROUP BY 1, 2) u
+          LEFT JOIN (
+                SELECT m.item_id, {m_day} AS day, -SUM(m.quantity) AS issued
+                  FROM {movement_table} m
+                 WHERE m.kind = %s AND m.item_id {window.format(alias="m")}
+                   AND m.item_id IN (
+                       SELECT w.item_id FROM {unmet_table} w
+                        WHERE w.item_id {window.format(alias="w")})
+                 GROUP BY 1, 2) i
+            ON i.item_id = u.item_id AND i.day = u.day
+         ORDER BY u.item_id, u.day
+    """
+    params = [*u_params, *bounds, *m_params, MovementKind.ISSUE, *bounds, *bounds]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        UnmetDay(item_id, _as_date(day), _d3(unmet), _d3(issued))
+        for item_id, day, unmet, issued in rows
+    ]
+
+
+def unmet_demand_by_day(
+    *, first_id: int, last_id: int, since: datetime, until: datetime | None = None
+) -> dict[int, dict[date, Decimal]]:
+    """Per item, its unmet demand per site-local day from ``since`` (to ``until``),
+    for the items with ids in [first_id, last_id]. One query."""
+    day, day_params = local_date_sql("u.occurred_at")
+    sql = f"""
+        SELECT u.item_id, {day}, SUM(u.quantity)
+          FROM {UnmetDemand._meta.db_table} u
+         WHERE u.item_id BETWEEN %s AND %s AND u.occurred_at >= %s
+               {"AND u.occurred_at < %s" if until is not None else ""}
+         GROUP BY 1, 2
+    """
+    params = [*day_params, first_id, last_id, since]
+    params += [until] if until is not None else []
+    result: dict[int, dict[date, Decimal]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for item_id, local_day, quantity in cursor.fetchall():
+            result.setdefault(item_id, {})[_as_date(local_day)] = _d3(quantity)
+    return result
+
+
+def item_unmet_demand(item: Item, *, limit: int = 10):
+    """An item's latest unmet demand records (the item page)."""
+    return UnmetDemand.objects.filter(item=item).select_related("created_by")[:limit]

@@ -13,6 +13,8 @@ from .models import (
     PlannedDemand,
     PlannedDemandStatus,
     StockMovement,
+    UnmetDemand,
+    UnmetDemandReason,
 )
 
 
@@ -88,14 +90,52 @@ class MovementSerializer(serializers.ModelSerializer):
         help_text="The production or sales order an issue is for: it uses up that "
         "order's planned demand.",
     )
+    record_unmet = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="For an issue: when it is refused for lack of stock (409), "
+        "record the shortfall (requested − on hand) as unmet demand; the 409 "
+        "then carries it as `unmet_demand`. Nothing is issued either way.",
+    )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = StockMovement
         fields = [
             "id", "sku", "kind", "quantity", "occurred_at", "note", "reference",
-            "created_by",
+            "record_unmet", "created_by",
         ]  # fmt: skip
+
+
+class UnmetDemandSerializer(serializers.ModelSerializer):
+    """A request that found no stock (append-only). Planning counts it as
+    demand of its day."""
+
+    sku = serializers.SlugRelatedField(
+        source="item", slug_field="sku", queryset=Item.objects.all()
+    )
+    quantity = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=column_max(UnmetDemand, "quantity"),
+    )
+    occurred_at = EventDateTimeField(required=False)
+    reason = serializers.ChoiceField(
+        choices=UnmetDemandReason.choices, default=UnmetDemandReason.OUT_OF_STOCK
+    )
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = UnmetDemand
+        fields = [
+            "id", "sku", "quantity", "occurred_at", "reason", "reference", "note",
+            "created_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "created_by", "created_at"]
 
 
 class ClassificationRunSerializer(serializers.ModelSerializer):

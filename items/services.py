@@ -37,6 +37,8 @@ from .models import (
     PlannedDemand,
     PlannedDemandStatus,
     StockMovement,
+    UnmetDemand,
+    UnmetDemandReason,
 )
 from .sql import filter_in, insert_rows, update_from_values
 
@@ -65,6 +67,10 @@ def check_occurred_at(moment: datetime) -> datetime:
 
 
 class InsufficientStock(StockError):
+    #: Set by ``stock_movement_post(record_unmet=True)``: the shortfall it
+    #: recorded as unmet demand (the issue itself still changed nothing).
+    unmet: UnmetDemand | None = None
+
     def __init__(self, *, item: Item | None = None, sku: str = "", requested, on_hand):
         self.sku = item.sku if item is not None else sku
         self.requested = requested
@@ -222,25 +228,40 @@ def stock_movement_post(
     occurred_at: datetime | None = None,
     note: str = "",
     reference: str = "",
+    record_unmet: bool = False,
 ) -> StockMovement:
     """Post a movement as users enter it: a positive quantity for receipts,
     issues and scrap (the kind gives the sign), a signed one for adjustments.
 
     Raises ``InvalidQuantity`` (``StockOverflow`` when on_hand would exceed its
     column), ``InvalidMovementDate`` or ``InsufficientStock``; nothing changes
-    then.
+    then — except that with ``record_unmet`` an issue refused for lack of stock
+    records its shortfall as unmet demand (``unmet_demand_record_shortfall``)
+    before ``InsufficientStock`` is raised, carrying the record as ``.unmet``.
     """
     signed = signed_quantity(kind=kind, quantity=quantity)
     check_whole_units(sku=item.sku, unit=item.unit, quantity=signed)
-    return _post(
-        item=item,
-        kind=kind,
-        quantity=signed,
-        user=user,
-        occurred_at=occurred_at,
-        note=note,
-        reference=reference,
-    )
+    try:
+        return _post(
+            item=item,
+            kind=kind,
+            quantity=signed,
+            user=user,
+            occurred_at=occurred_at,
+            note=note,
+            reference=reference,
+        )
+    except InsufficientStock as refused:
+        if record_unmet and kind == MovementKind.ISSUE:
+            refused.unmet = unmet_demand_record_shortfall(
+                item=item,
+                refused=refused,
+                user=user,
+                occurred_at=occurred_at,
+                reference=reference,
+                note=note,
+            )
+        raise
 
 
 def stock_receive(*, item: Item, quantity, user=None, occurred_at=None, note=""):
@@ -474,3 +495,73 @@ def planned_demand_replace(
             batch_size=2000,
         )
     return replaced, added
+
+
+# --- unmet demand (DESIGN §7) ---
+
+
+def unmet_demand_record(
+    *,
+    item: Item,
+    quantity,
+    user=None,
+    occurred_at: datetime | None = None,
+    reason: str = UnmetDemandReason.OUT_OF_STOCK,
+    reference: str = "",
+    note: str = "",
+) -> UnmetDemand:
+    """Record a request that could not be served; planning counts it as demand
+    of its day (the ledger and ``on_hand`` do not change: nothing was issued).
+
+    ``quantity`` is positive, like an issue's as people enter it. Raises
+    ``InvalidQuantity`` (also for a fraction of an item counted in whole units or
+    an unknown reason) or ``InvalidMovementDate``; nothing is written then."""
+    quantity = check_quantity(quantity)
+    check_whole_units(sku=item.sku, unit=item.unit, quantity=quantity)
+    if reason not in UnmetDemandReason.values:
+        raise InvalidQuantity(
+            f"Unknown reason '{reason}'; use one of: "
+            f"{', '.join(UnmetDemandReason.values)}."
+        )
+    moment = check_occurred_at(occurred_at) if occurred_at is not None else None
+    return UnmetDemand.objects.create(
+        item=item,
+        quantity=quantity,
+        occurred_at=moment or timezone.now(),
+        reason=reason,
+        reference=reference[:64],
+        note=note[:255],
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+
+
+def unmet_demand_record_shortfall(
+    *,
+    item: Item,
+    refused: InsufficientStock,
+    user=None,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+    note: str = "",
+) -> UnmetDemand | None:
+    """Record what a refused issue could not get: requested − on hand (the
+    part that stock could not serve, at the moment of the refusal), not the
+    whole request — whoever hands out what is on hand books that as an issue,
+    so nothing counts twice. An issue refused at 0 on hand records all of it.
+    None when there is no shortfall any more (stock arrived meanwhile)."""
+    shortfall = Decimal(refused.requested) - Decimal(refused.on_hand)
+    if shortfall <= 0:
+        return None
+    text = (
+        f"Issue of {exact(refused.requested)} refused: "
+        f"{exact(refused.on_hand)} on hand."
+    )
+    return unmet_demand_record(
+        item=item,
+        quantity=shortfall,
+        user=user,
+        occurred_at=occurred_at,
+        reason=UnmetDemandReason.ISSUE_REFUSED,
+        reference=reference,
+        note=f"{text} {note}".strip(),
+    )

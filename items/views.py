@@ -8,10 +8,15 @@ from inventory_site.formatting import prefixed, quantity, quantity_with_unit
 from inventory_site.http import staff_only
 
 from .exports import ExportTable, export_format, export_links, export_response
-from .forms import ItemFilterForm, MovementForm
+from .forms import ItemFilterForm, MovementForm, UnmetDemandForm
 from .models import Item
 from .selectors import items_for_list
-from .services import StockError, stock_movement_post
+from .services import (
+    InsufficientStock,
+    StockError,
+    stock_movement_post,
+    unmet_demand_record,
+)
 
 ITEM_EXPORT_HEADERS = [
     "sku", "name", "unit", "abc_class", "xyz_class", "policy", "jit_pilot",
@@ -118,8 +123,19 @@ def movement_create(request, sku):
                 quantity=form.cleaned_data["quantity"],
                 note=form.cleaned_data["note"],
                 reference=form.cleaned_data["reference"],
+                record_unmet=form.cleaned_data["record_unmet"],
                 user=request.user,
             )
+        except InsufficientStock as error:
+            if error.unmet is None:
+                messages.error(request, f"Nothing recorded: {error}")
+            else:
+                missing = error.unmet.quantity.normalize()
+                messages.warning(
+                    request,
+                    f"Nothing issued: {error} Recorded {missing:f} {item.unit} as "
+                    "unmet demand.",
+                )
         except StockError as error:
             messages.error(request, prefixed("Nothing recorded", error))
         else:
@@ -130,6 +146,39 @@ def movement_create(request, sku):
                 f"on hand now {quantity(item.on_hand, item.unit)}.",
             )
             return redirect("item_detail", sku=item.sku)
+    else:
+        errors = "; ".join(
+            f"{form[name].label}: {' '.join(msgs)}"
+            for name, msgs in form.errors.items()
+        )
+        messages.error(request, f"Nothing recorded: {errors}")
+    return redirect("item_detail", sku=item.sku)
+
+
+@require_POST
+def unmet_demand_create(request, sku):
+    """Record unmet demand from the item page (nothing is issued)."""
+    staff_only(request)
+    item = get_object_or_404(Item, sku=sku)
+    form = UnmetDemandForm(request.POST, prefix=UnmetDemandForm.PREFIX)
+    if form.is_valid():
+        try:
+            record = unmet_demand_record(
+                item=item,
+                quantity=form.cleaned_data["quantity"],
+                reason=form.cleaned_data["reason"],
+                reference=form.cleaned_data["reference"],
+                note=form.cleaned_data["note"],
+                user=request.user,
+            )
+        except StockError as error:
+            messages.error(request, f"Nothing recorded: {error}")
+        else:
+            messages.success(
+                request,
+                f"Recorded {record.quantity.normalize():f} {item.unit} of unmet "
+                "demand; planning counts it as demand.",
+            )
     else:
         errors = "; ".join(
             f"{form[name].label}: {' '.join(msgs)}"

@@ -218,10 +218,8 @@ def item_figures(
     """The planning figures of these items exactly as the suggestion run builds
     them (``replenishment.generation.planning_figures``, which it plans on)."""
     return {
-        figures.item_id: figures
-        for figures, _ in planning_figures(
-            today=today, params=params, item_ids=item_ids
-        )
+        row.figures.item_id: row.figures
+        for row in planning_figures(today=today, params=params, item_ids=item_ids)
     }
 
 

@@ -94,7 +94,8 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="accept")
     def accept_many(self, request):
         """``{"ids": [...]}`` (optionally ``"quantities": {id: q}``), or
-        ``{"supplier": CODE, "due": true}`` for all of a supplier's due ones."""
+        ``{"supplier": CODE, "due": true}`` for all of a supplier's due ones
+        (order-by today or earlier; ``"include_early": true`` adds the rest)."""
         serializer = AcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -104,7 +105,9 @@ class SuggestionViewSet(viewsets.ReadOnlyModelViewSet):
                 raise NotFound(f"No supplier with code {data['supplier']}.")
             try:
                 delivery, count = suggestions_accept_due(
-                    supplier=supplier, user=request.user
+                    supplier=supplier,
+                    user=request.user,
+                    include_early=data["include_early"],
                 )
             except SuggestionError as error:
                 return _conflict(error)

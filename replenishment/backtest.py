@@ -15,8 +15,9 @@ is ``start + t``. Each day, in this order:
 2. the nightly plan (run for ``today = day t``, from data up to day t−1 only) is
    made; a suggestion whose ``order_by`` is today is accepted and ordered now, one
    due later is superseded by the next night's plan (exactly as regeneration does);
-3. the day's demand — what the ledger issued that day — is served from stock; what
-   finds no stock is lost.
+3. the day's demand — what the ledger issued that day plus the unmet demand
+   recorded that day (DESIGN §7) — is served from stock; what finds no stock is
+   lost.
 
 Figures known on the night before day t (never later data):
 
@@ -46,9 +47,10 @@ from all the source's measured lead times (the quote when there are fewer than 3
 reproducible, independent of chunking, and the same draws for both rules.
 
 Actual: the ledger's on-hand at the end of each day (start stock + all movements),
-its receipt days and the orders placed in the period. Lost demand is not recorded
-yet, so actual fill rate is 1 by construction (its stockout days show when stock
-hit zero).
+its receipt days and the orders placed in the period. What it served is what it
+issued: recorded unmet demand is its lost demand, so its fill rate is 1 only when
+none was recorded (demand nobody recorded cannot show; its stockout days show when
+stock hit zero).
 
 KPIs per run (``RunTotals``, additive, finished by ``kpis``):
 
@@ -81,6 +83,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
+from . import cadence
 from .planning import (
     MEASURED_MIN_SAMPLES,
     SENSING_DAYS,
@@ -131,7 +134,8 @@ class ItemHistory:
     unit_cost: float
     annual_demand: Decimal
     start_on_hand: int  # thousandths, at the start of day 0
-    # issued per day (positive thousandths), days −window … days−1
+    # demand per day (positive thousandths), days −window … days−1: what the
+    # ledger issued plus recorded unmet demand (``unmet``, included here)
     issued: dict[int, int]
     first_issue_day: int | None  # first consumption ever (may be < −window)
     sources: tuple[SourceFigures, ...] = ()
@@ -152,6 +156,9 @@ class ItemHistory:
     shelf_life_days: int | None = None
     safety_time_days: int | None = None
     unit: str = "ea"
+    # recorded unmet demand per day (thousandths), already part of ``issued``:
+    # the ledger did not serve it, so "actual" counts it as lost
+    unmet: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -363,8 +370,9 @@ class BacktestTotals:
                 ),
             },
             "notes": [
-                "actual fill rate is 1: lost demand is not recorded yet, so the "
-                "ledger cannot show it (its stockout days show when stock hit zero)",
+                "actual fill rate counts recorded unmet demand as lost; demand "
+                "nobody recorded cannot show (its stockout days show when stock "
+                "hit zero)",
                 "classes, policies, unit costs, sources and supplier risk are "
                 "today's; simulated runs receive what was on order at the start "
                 "when it actually arrived and book adjustments and scrap as the "
@@ -591,12 +599,16 @@ class PolicyRule:
         # places) by at most 5e-5·(L + ST + z·(√(L + ST) + σL)); the margin covers
         # it. Sporadic nights (Croston, a quantile) are always asked.
         inf = math.inf
+        # A weekly order day adds R to the trigger (cadence.py), so to the screen.
+        review = cadence.review_period_days(source.order_weekday)
         constants = {}  # lead-time figures → (L, σL, margin, L + ST)
         for key in set(nightly.policy_lead):
             lead, lead_sd = self._source(key).lead_time
             lead, lead_sd = float(lead), float(lead_sd)
             st = max(min_safety, math.ceil(round(z * lead_sd, 9)))
-            margin = 6e-5 * (lead + st + 2 + z * (math.sqrt(lead + st) + lead_sd + 1))
+            margin = 6e-5 * (
+                lead + st + review + 2 + z * (math.sqrt(lead + st) + lead_sd + 1)
+            )
             constants[key] = (lead, lead_sd, margin + 1e-6, lead + st)
         per_day = [constants[k] for k in nightly.policy_lead]
         rows = zip(
@@ -604,25 +616,27 @@ class PolicyRule:
         )
         if not screen:
             threshold = [inf if d > 0 else -inf for d in nightly.policy_d]
-        elif policy == "reorder_point":  # d·L + z·√(L·σd² + d²·σL²) + d
+        elif policy == "reorder_point":  # d·(L + R) + z·√(L·σd² + d²·σL²) + d
             threshold = [
                 -inf
                 if d <= 0
                 else inf
                 if kind in SPORADIC
-                else d * lead
+                else d * (lead + review)
                 + z * math.sqrt(lead * sd * sd + d * d * lead_sd * lead_sd)
                 + d
                 + margin
                 for d, sd, kind, (lead, lead_sd, margin, _) in rows
             ]
-        else:  # d·(L + ST) + z·σd·√(L + ST) + d
+        else:  # d·(L + ST + R) + z·σd·√(L + ST) + d
             threshold = [
                 -inf
                 if d <= 0
                 else inf
                 if kind in SPORADIC
-                else d * (protection + 1) + z * sd * math.sqrt(protection) + margin
+                else d * (protection + review + 1)
+                + z * sd * math.sqrt(protection)
+                + margin
                 for d, sd, kind, (_, _, margin, protection) in rows
             ]
         self.threshold = threshold
@@ -647,6 +661,7 @@ class PolicyRule:
                 None if std is None else _d4(std),
                 False,
                 clipped,
+                s.order_weekday,
             )
         return source
 
@@ -810,11 +825,13 @@ def actual(history: ItemHistory, *, days: int, unit_cost: float, series=None):
         series.extend(level / 1000 for level in levels)
     avg = sum(levels) / 1000 / days
     demanded = sum(q for t, q in history.issued.items() if 0 <= t < days) / 1000
+    unmet = sum(q for t, q in history.unmet.items() if 0 <= t < days) / 1000
+    served = demanded - unmet
     return RunTotals(
         items=1,
         demanded=demanded,
-        served=demanded,
-        served_value=demanded * unit_cost,
+        served=served,
+        served_value=served * unit_cost,
         stockout_days=len(short),
         cycles=cycles,
         cycles_ok=cycles_ok,

@@ -2,10 +2,14 @@
 
 Per chunk of item ids a fixed number of set-based queries, whatever its size:
 
-1. the active items (with their first consumption ever, an index probe each);
+1. the active items (with their first consumption and first unmet demand ever,
+   an index probe each);
 2. their ledger per site-local day from the start of the first demand window on
    (issued, net movement, receipts) — on PostgreSQL folded into one row per item
    with arrays, so a year of 10,000 items is 10,000 rows, not millions;
+2b. their recorded unmet demand per site-local day over the same days: the
+   demand of a day is what the ledger issued plus what was recorded as unmet
+   (DESIGN §6, §7);
 3. their sources (primary first, as suggestion generation reads them);
 4. the received deliveries of those sources, with their lead times in whole
    site-calendar days (``items.sql.lead_time_days_sql``);
@@ -25,7 +29,8 @@ from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 
 from inventory_site.dates import site_date, site_midnight
-from items.models import Item, MovementKind, StockMovement
+from items.models import Item, MovementKind, StockMovement, UnmetDemand
+from items.selectors import unmet_demand_by_day
 from items.sql import lead_time_days_sql, local_date_sql
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
@@ -152,11 +157,18 @@ def backtest_histories(
         .order_by("occurred_at")
         .values("occurred_at")[:1]
     )
+    first_unmet = (
+        UnmetDemand.objects.filter(item_id=OuterRef("pk"))
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
     items = Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True)
     if skus:
         items = items.filter(sku__in=skus)
     rows = list(
-        items.annotate(first_issue=Subquery(first_issue))
+        items.annotate(
+            first_issue=Subquery(first_issue), first_unmet=Subquery(first_unmet)
+        )
         .order_by("pk")
         .values_list(
             "pk",
@@ -172,9 +184,13 @@ def backtest_histories(
             "shelf_life_days",
             "safety_time_days",
             "first_issue",
+            "first_unmet",
         )
     )
     ledger = _ledger(first_id=first_id, last_id=last_id, start=start, since=since)
+    unmet_days = unmet_demand_by_day(
+        first_id=first_id, last_id=last_id, since=since, until=site_midnight(today)
+    )
     sources = _sources(chunk, {})
     received, pipeline = _received(
         first_id=first_id, last_id=last_id, start=start, days=days
@@ -191,7 +207,7 @@ def backtest_histories(
     empty = ((), (), ())
     for (
         pk, sku, unit, abc_class, xyz_class, policy, override, on_hand, unit_cost,
-        annual_demand, shelf_life, safety_time, first,
+        annual_demand, shelf_life, safety_time, first, first_unmet,
     ) in rows:  # fmt: skip
         issued: defaultdict[int, int] = defaultdict(int)
         net: defaultdict[int, int] = defaultdict(int)
@@ -211,6 +227,14 @@ def backtest_histories(
                         other[d] += quantity
         for d in [d for d in issued if d >= days]:
             del issued[d]  # today's issues are after the period
+        # Demand that found no stock counts as demand of its day.
+        unmet: dict[int, int] = {}
+        for local_day, quantity in unmet_days.get(pk, {}).items():
+            d = (local_day - start).days
+            unmet[d] = round(quantity * 1000)
+            issued[d] += unmet[d]
+        if first_unmet is not None and (first is None or first_unmet < first):
+            first = first_unmet
         choices, count = sources.get(pk, ((), 0))
         chosen, _ = choose_source(tuple(choices))
         deliveries = ()
@@ -228,6 +252,7 @@ def backtest_histories(
                 annual_demand=annual_demand,
                 start_on_hand=round(on_hand * 1000) - after,
                 issued=dict(issued),
+                unmet=unmet,
                 first_issue_day=first_day,
                 sources=() if chosen is None else (chosen,),
                 source_count=count,

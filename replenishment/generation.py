@@ -1,12 +1,14 @@
 """Suggestion generation: plan every active item, chunk by chunk.
 
 Generation reads everything a chunk needs with a fixed number of queries (items
-with their first consumption, demand, lead times, stock on order, sources, open
-and snoozed suggestions), each an index range scan over the chunk, does the
-arithmetic of ``planning.py`` in memory, then writes set-based: one UPDATE for
-superseded suggestions, one INSERT for new ones, one UPDATE … FROM for the planning
-figures stored on items whose figures changed. An unchanged suggestion is left
-alone, so regeneration is idempotent and never nags twice.
+with their first consumption, demand — issues plus recorded unmet demand —, lead
+times, stock on order, sources, open and snoozed suggestions), each an index
+range scan over the chunk, does the arithmetic of ``planning.py`` in memory, then
+writes set-based: one UPDATE for superseded suggestions, one INSERT for new ones,
+one UPDATE … FROM for the planning figures stored on items whose figures changed.
+An unchanged suggestion is left alone, so regeneration is idempotent and never
+nags twice; an item whose stock on order covers it until a later order-by date
+is not suggested before that date (``cadence.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from django.utils import timezone
 from inventory_site.dates import site_date, site_midnight
 from items.limits import column_max
 from items.models import Item, MovementKind, StockMovement
-from items.selectors import planned_demand_open
+from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
 from items.services import items_store_planning_figures
 from items.sql import local_date_sql
 from suppliers.models import (
@@ -50,6 +52,7 @@ from suppliers.models import (
 )
 from suppliers.selectors import lead_time_stats
 
+from .cadence import covered_until_order_date
 from .models import PolicyParameters, Suggestion, SuggestionStatus
 from .planning import (
     SENSING_DAYS,
@@ -66,6 +69,8 @@ from .planning import (
     lead_time_figures,
     plan_item,
 )
+from .stockout import held_demand, held_estimate
+from .unmet import fold_unmet, fold_unmet_events
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -184,16 +189,20 @@ def _demand_stats(
     today: date,
     window_days: int,
     first_issue: dict[int, datetime],
+    unmet_days: list[UnmetDay] = (),
+    established: frozenset[int] | set[int] = frozenset(),
 ) -> dict[int, DemandStats]:
     """The window's demand sums per item (``planning.DemandStats``), from daily
-    issued quantities: Σq, Σq², the days with demand, and the last 14 and 28
-    days' sums (demand sensing); then, for the items whose pattern is
+    demand: issued quantities plus recorded unmet demand (``unmet_days``, folded
+    in by ``unmet.fold_unmet``): Σq, Σq², the days with demand, and the last 14
+    and 28 days' sums (demand sensing); then, for the items whose pattern is
     intermittent or lumpy, their demand days (Croston, a second query for
     those items only — few rows, as they have few demand days).
 
-    Days without issues count as zero demand, but days before the item's first
-    consumption do not (a new item's window starts there, at least 7 days):
-    ``first_issue`` holds the first consumption of items new to the window.
+    Days without demand count as zero, but days before the item's first demand
+    do not (a new item's window starts there, at least 7 days): ``first_issue``
+    holds the first consumption of items new to the window, ``established`` the
+    items consumed before it.
     """
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
     recent = _window_start(today, SENSING_RECENT_DAYS)
@@ -269,21 +278,39 @@ def _demand_stats(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    # issues are negative in the ledger: demand is their opposite
+    sums = {
+        item_id: [-float(total), float(squares), int(days_with), -float(r14 or 0),
+                  -float(r28 or 0), float(r28sq or 0)]
+        for item_id, total, squares, days_with, r14, r28, r28sq in rows
+    }  # fmt: skip
+    first_unmet = fold_unmet(
+        sums,
+        unmet_days,
+        recent_since=today - timedelta(days=SENSING_RECENT_DAYS),
+        sensing_since=today - timedelta(days=SENSING_DAYS),
+    )
     stats: dict[int, DemandStats] = {}
     sporadic: list[int] = []
-    for item_id, total, squares, days_with, r14, r28, r28sq in rows:
+    for item_id, (total, squares, days_with, r14, r28, r28sq) in sums.items():
         days = window_days
         first = first_issue.get(item_id)
         if first is not None and first > window_start:
             days = max((today - site_date(first)).days, 7)
-        item_stats = stats[item_id] = DemandStats(  # issues are negative
+        if item_id in first_unmet and item_id not in established:
+            # new to the window: it starts at the first demand, issued or unmet
+            start = first_unmet[item_id]
+            if first is not None:
+                start = min(start, site_date(first))
+            days = max((today - start).days, 7)
+        item_stats = stats[item_id] = DemandStats(
             days=days,
-            total=-float(total),
-            squares=float(squares),
-            demand_days=int(days_with),
-            recent_total=-float(r14 or 0),
-            sensing_total=-float(r28 or 0),
-            sensing_squares=float(r28sq or 0),
+            total=total,
+            squares=squares,
+            demand_days=days_with,
+            recent_total=r14,
+            sensing_total=r28,
+            sensing_squares=r28sq,
         )
         pattern = demand_pattern(
             days=days,
@@ -295,6 +322,17 @@ def _demand_stats(
             sporadic.append(item_id)
     if sporadic:
         _demand_events(stats, sporadic, today=today, start=window_start, end=end)
+        chosen = set(sporadic)
+        events = {k: list(stats[k].events or ()) for k in sporadic}
+        fold_unmet_events(
+            events,
+            unmet_days,
+            offset=lambda item_id, day: (
+                stats[item_id].days - (today - day).days if item_id in chosen else None
+            ),
+        )
+        for item_id, days in events.items():
+            stats[item_id].events = tuple(days) or None
     return stats
 
 
@@ -380,12 +418,14 @@ def _sources(
             "order_multiple",
             "high_risk",
             "count",
+            "supplier__order_weekday",
         )
     )
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
     for (
-        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count
+        pk, item_id, supplier_id, code, priority, quoted, moq, multiple, risky, count,
+        weekday,
     ) in rows:  # fmt: skip
         clipped = 0
         if values:  # the lead times themselves: outliers treated (DESIGN §7)
@@ -407,6 +447,7 @@ def _sources(
             _d4(std) if n else None,
             risky,
             clipped,
+            weekday,
         )
         if item_id in sources:
             sources[item_id][0].append(source)
@@ -415,39 +456,59 @@ def _sources(
     return sources
 
 
-def _open_and_snoozed(chunk: Q, *, today: date) -> tuple[dict[int, tuple], set[int]]:
-    """The chunk's open suggestions by item, and the items snoozed by a dismissal.
-    One query."""
+def _open_and_snoozed(
+    chunk: Q, *, today: date, accepted_days: int = 0
+) -> tuple[dict[int, tuple], set[int], dict[int, date]]:
+    """The chunk's open suggestions by item, the items snoozed by a dismissal,
+    and the site date of each item's latest suggestion accepted in the last
+    ``accepted_days`` days (``cadence.covered_until_order_date``). One query."""
+    accepted_since = site_midnight(today - timedelta(days=accepted_days))
     rows = (
         Suggestion.objects.filter(chunk)
         .filter(
             Q(status=SuggestionStatus.OPEN)
             | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
+            | Q(status=SuggestionStatus.ACCEPTED, decided_at__gte=accepted_since)
         )
         .order_by()
         .values_list(
-            "pk", "item_id", "source_id", "quantity", "order_by", "policy", "status"
+            "pk",
+            "item_id",
+            "source_id",
+            "quantity",
+            "order_by",
+            "policy",
+            "status",
+            "decided_at",
         )
     )
-    open_by_item, snoozed = {}, set()
+    open_by_item, snoozed, accepted = {}, set(), {}
     for row in rows:
         if row[6] == SuggestionStatus.OPEN:
             open_by_item[row[1]] = row[:6]
-        else:
+        elif row[6] == SuggestionStatus.DISMISSED:
             snoozed.add(row[1])
-    return open_by_item, snoozed
+        elif row[7] is not None:
+            day = site_date(row[7])
+            if row[1] not in accepted or day > accepted[row[1]]:
+                accepted[row[1]] = day
+    return open_by_item, snoozed, accepted
 
 
 # --- one chunk ---
 
 
 @dataclass(frozen=True, slots=True)
-class StoredFigures:
-    """The planning figures last stored on the item (for the pages)."""
+class PlanningRow:
+    """One item as generation plans it: its figures, the figures last stored on
+    the item (for the pages) and, when the item is out of stock and its demand
+    is held at the stored rate (``stockout.held_demand``), the note saying so."""
 
-    daily_demand: Decimal
-    daily_demand_std: Decimal
-    reorder_point: Decimal
+    figures: ItemFigures
+    stored_daily_demand: Decimal
+    stored_daily_demand_std: Decimal
+    stored_reorder_point: Decimal
+    held: str = ""
 
 
 def _id_runs(ids: Sequence[int], gap: int = 200) -> list[tuple[int, int]]:
@@ -469,14 +530,14 @@ def planning_figures(
     first_id: int | None = None,
     last_id: int | None = None,
     item_ids: Sequence[int] | None = None,
-) -> list[tuple[ItemFigures, StoredFigures]]:
+) -> list[PlanningRow]:
     """The planning figures of the active items with ids in [first_id, last_id],
     or of ``item_ids``, exactly as suggestion generation plans them: on hand,
-    on order (``_on_order``), the demand estimate over the window (DESIGN §7; the
-    planned annual demand of an item never consumed), sources with lead times,
-    planned demand; each with the figures stored on the item. In id order; a
-    fixed number of queries for a range (ids: one demand query per run of close
-    ids)."""
+    on order (``_on_order``), the demand estimate over the window with recorded
+    unmet demand (DESIGN §7; held while out of stock; the planned annual demand
+    of an item never consumed), sources with lead times, planned demand. In id
+    order; a fixed number of queries for a range (ids: the demand queries once
+    per run of close ids)."""
     if item_ids is not None:
         if not item_ids:
             return []
@@ -512,8 +573,18 @@ def planning_figures(
         )
     )
     first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
+    established = {row[0] for row in items if row[-2]}
     demand: dict = {}  # planning.DemandStats per item
+    unmet_items: set[int] = set()
     for run_first, run_last in runs:
+        # recorded unmet demand is demand too (DESIGN §7)
+        unmet_days = unmet_demand_days(
+            first_id=run_first,
+            last_id=run_last,
+            since=_window_start(today, window_days),
+            until=_window_start(today, 0),
+        )
+        unmet_items.update(row.item_id for row in unmet_days)
         demand.update(
             _demand_stats(
                 first_id=run_first,
@@ -521,6 +592,8 @@ def planning_figures(
                 today=today,
                 window_days=window_days,
                 first_issue=first_issues,
+                unmet_days=unmet_days,
+                established=established,
             )
         )
     on_order = _on_order(chunk)
@@ -540,11 +613,18 @@ def planning_figures(
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
         consumed_earlier, first_issue,
     ) in items:  # fmt: skip
-        if consumed_earlier or first_issue is not None:
+        if consumed_earlier or first_issue is not None or pk in unmet_items:
             item_stats = demand.get(pk)
             estimate = no_demand if item_stats is None else demand_estimate(item_stats)
         else:  # never consumed: the planned annual demand
             estimate = DemandEstimate((annual_demand / 365).quantize(Q4), ZERO)
+        d, sd = estimate.daily_demand, estimate.daily_demand_std
+        # Out of stock, no issue can show demand: keep the last rate (stockout.py)
+        d, sd, held = held_demand(
+            on_hand=on_hand, d=d, sd=sd, stored_d=stored_d, stored_sd=stored_sd
+        )
+        if held:
+            estimate = held_estimate(estimate, d=d, sd=sd)
         choices, count = sources.get(pk, no_sources)
         figures = ItemFigures(
             item_id=pk,
@@ -554,15 +634,15 @@ def planning_figures(
             policy=override or policy,
             on_hand=on_hand,
             on_order=on_order.get(pk, ZERO),
-            daily_demand=estimate.daily_demand,
-            daily_demand_std=estimate.daily_demand_std,
+            daily_demand=d,
+            daily_demand_std=sd,
             sources=tuple(choices),
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
             planned=tuple(planned.get(pk, ())),
         ).with_demand(estimate)
-        rows.append((figures, StoredFigures(stored_d, stored_sd, stored_rop)))
+        rows.append(PlanningRow(figures, stored_d, stored_sd, stored_rop, held))
     return rows
 
 
@@ -581,11 +661,14 @@ def suggestions_generate_chunk(
     rows = planning_figures(
         today=today, params=params, first_id=first_id, last_id=last_id
     )
-    open_by_item, snoozed = _open_and_snoozed(chunk, today=today)
+    open_by_item, snoozed, accepted_on = _open_and_snoozed(
+        chunk, today=today, accepted_days=max(params.delivery_interval_days.values())
+    )
 
     plans: dict[int, Plan] = {}
     changed_figures = []
-    for figures, stored in rows:
+    for row in rows:
+        figures, held = row.figures, row.held
         pk, sku = figures.item_id, figures.sku
         d, sd = figures.daily_demand, figures.daily_demand_std
         try:
@@ -598,14 +681,27 @@ def suggestions_generate_chunk(
             )
             continue
         rop = plan.reorder_point.quantize(Q3)
-        if (d, sd, rop) != (
-            stored.daily_demand,
-            stored.daily_demand_std,
-            stored.reorder_point,
-        ):
+        stored = (
+            row.stored_daily_demand,
+            row.stored_daily_demand_std,
+            row.stored_reorder_point,
+        )
+        if (d, sd, rop) != stored:
             changed_figures.append((pk, d, sd, rop))
-        if plan.quantity is not None and pk not in snoozed:
-            plans[pk] = plan
+        if plan.quantity is None or pk in snoozed:
+            continue
+        # Ordered in its cycle, covered until a later order-by date: not yet
+        if covered_until_order_date(
+            order_by=plan.order_by,
+            today=today,
+            on_order=figures.on_order,
+            accepted_on=accepted_on.get(pk),
+            interval_days=plan.delivery_interval_days,
+        ):
+            continue
+        if held:
+            plan.notes = (held, *plan.notes)
+        plans[pk] = plan
 
     result = GenerationResult(items=len(rows))
     now = timezone.now()

@@ -13,6 +13,7 @@ from items.selectors import (
     abc_pareto_points,
     item_class_history,
     item_movements,
+    item_unmet_demand,
     median_days_of_cover,
     pilot_comparison,
     planned_demand_open,
@@ -199,6 +200,7 @@ def item_page(item) -> dict:
             x for x in on_order if not x.delivery.is_draft and not x.arrival_known
         ],
         "movements": item_movements(item),
+        "unmet_demand": item_unmet_demand(item),
         "sources": item_sources(item),
         "class_history": item_class_history(item),
         "suggestion": Suggestion.objects.open()

@@ -50,6 +50,10 @@ measured; with 1–2 they are blended with the quote (the quote counts as the
 missing deliveries: L = (Σ measured + (3 − n)·quote)/3, σL the deviation of those
 three values); without, the quote alone.
 
+A supplier with a weekly order day adds the review period R = 7 days to the
+protection interval (trigger + d·R) and orders on that weekday only
+(``cadence.py``).
+
 Then Q is raised to the minimum order quantity, rounded up to the order multiple and
 capped by shelf life: what is still on hand when the order arrives plus Q must be
 used within the shelf life, Q ≤ d·shelf life − stock at arrival. A minimum order
@@ -85,6 +89,8 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
 from statistics import NormalDist, median
+
+from . import cadence
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -181,6 +187,8 @@ class SourceFigures:
     supplier_high_risk: bool = False
     # deliveries counted at the outlier limit (see ``lead_time_figures``)
     lead_time_clipped: int = 0
+    # The supplier's weekly order day (0 = Monday), None = any day (cadence.py).
+    order_weekday: int | None = None
 
     @property
     def measured(self) -> bool:
@@ -573,6 +581,7 @@ class Plan:
     variability: Decimal = ZERO  # the trigger's buffer against demand variability
     never_jit: bool = False
     problem: str = ""
+    review_period_days: int = 0  # weekly order day: R in the trigger (cadence.py)
 
     @property
     def reason(self) -> str:
@@ -622,7 +631,7 @@ class Plan:
                 f"class {self.abc_class or 'C'}), {upper} {fmt(target)}"
             )
         elif self.policy == "reorder_point":
-            safety_stock = trigger - d * self.lead_time_days
+            safety_stock = trigger - d * (self.lead_time_days + self.review_period_days)
             parts.append(
                 f"reorder point {fmt(trigger)} (safety stock {fmt(safety_stock)}, "
                 f"{target_text})"
@@ -878,6 +887,12 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         protection = lead_time + safety_time
         variability = z * sd * protection.sqrt()
         trigger = d * protection + variability
+    # Weekly order day (cadence.py): the review period joins the protection.
+    weekday = source.order_weekday
+    review = cadence.review_period_days(weekday)
+    if review:
+        trigger += d * review
+        protection += review
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
@@ -892,6 +907,9 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         if d <= 0 or position - d * horizon > trigger:
             return plan
         days_until = max(int(floor((position - trigger) / d)), 0)
+        days_until = cadence.next_order_offset(today, days_until, weekday)
+        if days_until > horizon:
+            return plan
         position_then = position - d * days_until
         target_then = target
     else:
@@ -902,6 +920,10 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         if lowest > trigger + extra.between(0, horizon + protect_days):
             return plan
         for days_until in range(horizon + 1):
+            if review and not cadence.is_order_day(
+                today + timedelta(days=days_until), weekday
+            ):
+                continue
             position_then = position - d * days_until - extra.between(0, days_until)
             trigger_then = trigger + extra.between(
                 days_until, days_until + protect_days
@@ -939,6 +961,8 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         on_hand_at_arrival=max(at_arrival, ZERO),
     )
     problem = next((note for note in notes if isinstance(note, Problem)), "")
+    if review:
+        notes.insert(0, cadence.review_note(weekday))
     arrival = order_by + timedelta(days=lead_days)
     count = len(item.sources) if item.source_count is None else item.source_count
     single_source = abc == "A" and count == 1
@@ -978,4 +1002,5 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         variability=variability,
         never_jit=never_jit,
         problem=str(problem),
+        review_period_days=review,
     )

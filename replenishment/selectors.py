@@ -72,7 +72,12 @@ def suggestions_due_counts(supplier_ids, *, today=None) -> dict[int, int]:
     )
 
 
-def suggestions_due(*, supplier, today: date | None = None):
-    """A supplier's open suggestions that are due: order-by on or before today."""
-    today = today or timezone.localdate()
-    return Suggestion.objects.open().filter(supplier=supplier, order_by__lte=today)
+def suggestions_due(
+    *, supplier, today: date | None = None, include_early: bool = False
+):
+    """A supplier's open suggestions that are due: order-by on or before today
+    (with ``include_early``, its not-yet-due ones too)."""
+    open_ones = Suggestion.objects.open().filter(supplier=supplier)
+    if include_early:
+        return open_ones
+    return open_ones.filter(order_by__lte=today or timezone.localdate())

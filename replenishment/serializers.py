@@ -38,7 +38,8 @@ class AcceptOneSerializer(serializers.Serializer):
 
 class AcceptSerializer(serializers.Serializer):
     """Either ``ids`` (optionally with changed ``quantities`` by id) or a
-    ``supplier`` code with ``due: true`` (all its suggestions due today)."""
+    ``supplier`` code with ``due: true`` (all its suggestions due today; with
+    ``include_early: true`` its not-yet-due ones too)."""
 
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
@@ -51,6 +52,12 @@ class AcceptSerializer(serializers.Serializer):
     )
     supplier = serializers.CharField(max_length=32, required=False)
     due = serializers.BooleanField(required=False, default=False)
+    include_early = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='With "supplier" and "due": also the suggestions not due yet '
+        "(order-by after today). Without it only due ones are accepted.",
+    )
 
     def validate_quantities(self, value):
         if len(value) > 1000:
@@ -65,6 +72,10 @@ class AcceptSerializer(serializers.Serializer):
             if "supplier" in data or data.get("due"):
                 raise serializers.ValidationError(
                     "Give either ids or supplier with due, not both."
+                )
+            if data.get("include_early"):
+                raise serializers.ValidationError(
+                    {"include_early": ['Only with "supplier" and "due": true.']}
                 )
             return data
         if "supplier" in data and data.get("due"):

@@ -176,14 +176,22 @@ def suggestion_accept(
 
 
 def suggestions_accept_due(
-    *, supplier, user=None, today: date | None = None
+    *, supplier, user=None, today: date | None = None, include_early: bool = False
 ) -> tuple[Delivery, int]:
     """Accept all of a supplier's due suggestions (every one, not a page of them)
-    into its draft; returns the draft and how many were accepted."""
-    due = list(suggestions_due(supplier=supplier, today=today).only("pk"))
+    into its draft; returns the draft and how many were accepted. Only those due
+    (order-by today or earlier) unless staff choose ``include_early``: a
+    suggestion due later can wait, and ordering it now only raises stock."""
+    due = list(
+        suggestions_due(
+            supplier=supplier, today=today, include_early=include_early
+        ).only("pk")
+    )
     if not due:
         raise SuggestionError(
-            f"{supplier.code} has no open suggestions due today.", code="none_due"
+            f"{supplier.code} has no open suggestions"
+            + ("." if include_early else " due today."),
+            code="none_due",
         )
     return suggestions_accept(suggestions=due, user=user)[0], len(due)
 

@@ -12,7 +12,7 @@ from inventory_site.charts import pareto_chart, replay_chart, tradeoff_chart
 from inventory_site.formatting import prefixed
 from inventory_site.http import redirect_back, staff_only
 from items.exports import ExportTable, export_format, export_links, export_response
-from items.forms import MovementForm
+from items.forms import MovementForm, UnmetDemandForm
 from items.models import ClassificationRun, Policy, XyzClass
 from items.selectors import items_for_list
 from suppliers.models import DeliveryLine, Supplier
@@ -81,6 +81,7 @@ def item_detail(request, sku):
         "item": item,
         "form": MovementForm(),
         "exports": export_links(request),
+        "unmet_form": UnmetDemandForm(prefix=UnmetDemandForm.PREFIX),
         **item_page(item),
     }
     replay = item_replay(item)
@@ -182,6 +183,7 @@ def _add_due(groups) -> None:
     due = suggestions_due_counts(g["supplier"].pk for g in groups)
     for group in groups:
         group["due"] = due.get(group["supplier"].pk, 0)
+        group["early"] = group["total"] - group["due"]
 
 
 def _posted_quantities(request, ids) -> tuple[dict[int, Decimal], list[str]]:
@@ -210,7 +212,9 @@ def suggestions_accept_view(request):
         if due_code:
             supplier = get_object_or_404(Supplier, code=due_code)
             delivery, count = suggestions_accept_due(
-                supplier=supplier, user=request.user
+                supplier=supplier,
+                user=request.user,
+                include_early=request.POST.get("include_early") in ("1", "on"),
             )
             deliveries = [delivery]
         else:

@@ -52,8 +52,11 @@ class DeliveryLineFormSet(BaseInlineFormSet):
 @admin.register(Supplier)
 class SupplierAdmin(BulkImportAdmin):
     resource_classes = [SupplierResource]
-    list_display = ["code", "name", "contact_name", "email", "jit_pilot", "active"]
-    list_filter = ["active", "jit_pilot"]
+    list_display = [
+        "code", "name", "contact_name", "email", "jit_pilot", "order_weekday",
+        "active",
+    ]  # fmt: skip
+    list_filter = ["active", "jit_pilot", "order_weekday"]
     search_fields = ["code", "name", "email"]
 
 

@@ -13,6 +13,18 @@ from .risk import risk_explanation
 ZERO = Decimal("0")
 
 
+class Weekday(models.IntegerChoices):
+    """Python's ``date.weekday()``: Monday is 0."""
+
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class Supplier(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
@@ -25,10 +37,27 @@ class Supplier(models.Model):
         help_text="Items whose primary source is this supplier join the JIT pilot.",
     )
     active = models.BooleanField(default=True)
+    order_weekday = models.PositiveSmallIntegerField(
+        "weekly order day",
+        choices=Weekday.choices,
+        null=True,
+        blank=True,
+        help_text="Orders go to this supplier on this day of the week only: "
+        "planning then adds the week until the next order day to the protection "
+        "interval and dates each suggestion's order-by on this day. Empty: any "
+        "day.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order_weekday__isnull=True)
+                | Q(order_weekday__gte=0, order_weekday__lte=6),
+                name="supplier_order_weekday_0_to_6",
+            ),
+        ]
         permissions = [
             ("import_supplier", "Can import suppliers"),
             ("export_supplier", "Can export suppliers"),

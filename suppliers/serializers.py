@@ -22,8 +22,15 @@ class SupplierSerializer(serializers.ModelSerializer):
         model = Supplier
         fields = [
             "code", "name", "contact_name", "email", "phone", "jit_pilot", "active",
-            "score",
+            "order_weekday", "score",
         ]  # fmt: skip
+        extra_kwargs = {
+            "order_weekday": {
+                "help_text": "0 = Monday … 6 = Sunday: the supplier is ordered from "
+                "on that day only (planning adds the week to the protection "
+                "interval). null: any day."
+            }
+        }
 
 
 class SourceSerializer(serializers.ModelSerializer):

@@ -53,7 +53,7 @@ def fill_line_answers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0001_initial"),
-        ("suppliers", "0007_supplier_answers_on_lines_and_time_to_confirm"),
+        ("suppliers", "0008_supplier_answers_on_lines_and_time_to_confirm"),
     ]
 
     operations = [

@@ -9,11 +9,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [
-    ("suppliers", "0006_supplierscore_performance_dependency"),
+    ("suppliers", "0007_supplier_order_weekday"),
     ("portal", "0001_initial"),
 ]
 AFTER = [
-    ("suppliers", "0007_supplier_answers_on_lines_and_time_to_confirm"),
+    ("suppliers", "0008_supplier_answers_on_lines_and_time_to_confirm"),
     ("portal", "0002_confirmation_alerted_at"),
 ]
 

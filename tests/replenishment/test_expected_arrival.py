@@ -64,10 +64,10 @@ def answer(line, response, quantity=None, day=None):
 
 
 def on_order(line) -> D:
-    ((figures, _),) = planning_figures(
+    (row,) = planning_figures(
         today=TODAY, params=planning_params(), item_ids=[line.item_id]
     )
-    return figures.on_order
+    return row.figures.on_order
 
 
 def test_planning_counts_what_the_supplier_confirmed(line):

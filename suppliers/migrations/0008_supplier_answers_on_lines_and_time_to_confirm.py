@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('items', '0008_planned_demand'),
-        ('suppliers', '0006_supplierscore_performance_dependency'),
+        ('suppliers', '0007_supplier_order_weekday'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
