@@ -1,28 +1,12 @@
 """Benchmark: nightly ABC/XYZ classification of 1,000,000 items on PostgreSQL.
 
-Builds a scratch database ``jit_bench_abc`` (dropped at the end unless --keep) with
-COPY: items with a Pareto spread of value, suppliers (a tenth of them pilots), one
-primary source per item, and optionally a year of weekly consumption for some
-items (--history-items). Then measures, and prints as a table:
-
-- the service ``items_reclassify()``: the first run (every item changes class) and
-  a steady run (nothing changes, nothing is written; three of them, best and
-  median shown);
-- (a) the same window UPDATE written by hand and run in psql on a copy of the
-  items table (same indexes and fillfactor): the physical reference, first and
-  steady, with the rows to update taken in storage order as the service does;
-  and once more, first, in ranking order (the plain statement: a random walk
-  over the table);
-- (b) the seed's pure-Python function on the same rows (compute only, rows already
-  in memory);
-- (c) a naive ORM loop — load the items, classify them with the seed function,
-  ``save()`` each one — on 20,000 items, extrapolated linearly to the full count.
+Builds the scratch database ``jit_bench_abc`` and times ``items_reclassify()``
+(first and steady runs) against a hand-written UPDATE, the pure-Python seed and a
+naive ORM loop; what each figure means, the target and past results are in
+bench/README.md.
 
 Usage: .venv/bin/python bench/abc.py [--items 1000000] [--history-items 0]
        [--naive-items 20000] [--keep] [--reuse]
-
---reuse runs on a database kept by an earlier --keep, after resetting every item to
-unclassified (and vacuuming), so the first run again changes every item.
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
-"""Benchmark: the REST API against gunicorn and PostgreSQL (issue 7).
+"""Benchmark: the REST API against gunicorn and PostgreSQL.
 
-100,000 items (the builder of bench/data.py, in ``jit_bench_api``, dropped at the
-end unless --keep; --db/--reuse run on a kept database). Starts gunicorn on
-127.0.0.1 and measures, with a token of a staff user:
+100,000 items in ``jit_bench_api``; times GET /api/v1/items/ pages and
+8-client POST /api/v1/movements/ throughput, then checks the ledger. Details,
+targets and past results: bench/README.md.
 
-- GET /api/v1/items/ (first pages, filtered and searched pages): p50 / p95 / max;
-  target p95 ≤ 50 ms at 100,000 items;
-- POST /api/v1/movements/ consumption from 8 concurrent clients for N seconds:
-  throughput, p95 and errors; then check_ledger.
-
-Usage: .venv/bin/python bench/api.py [--items 100000] [--seconds 20] [--db NAME --reuse]
+Usage: .venv/bin/python bench/api.py [--items 100000] [--seconds 20] [--requests 200]
+       [--db NAME] [--keep] [--reuse]
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
-"""Benchmark: the backtest of DESIGN §6 at scale on PostgreSQL (issue 16).
+"""Benchmark: the backtest of DESIGN §6 at scale on PostgreSQL.
 
-10,000 items with 3 sources each, a year of ledger (at least 3 million movements)
-and a delivery history, in a scratch database ``jit_bench_h16_backtest`` (dropped
-at the end unless --keep), with the class mix the nightly run leaves. Measures a
-365-day backtest end to end on one worker (the chunk service in-process, the same
-code a Celery worker runs per chunk), split into reading (the queries per chunk)
-and replaying (the pure day loop), then the JSON report; and projects the time to
-100,000 items over two workers (chunks are independent: linear in items, divided
-by the workers).
+10,000 items, 3 sources each and a year of ledger in ``jit_bench_h16_backtest``;
+times a 365-day backtest on one worker (reading and replaying apart) and projects
+100,000 items over two workers. Details and past results: bench/README.md.
 
-Usage: .venv/bin/python bench/backtest.py [--items 10000] [--keep] [--reuse]
+Usage: .venv/bin/python bench/backtest.py [--items 10000] [--days 365]
+       [--movements-per-item 380] [--keep] [--reuse]
 """
 
 from __future__ import annotations

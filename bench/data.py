@@ -3,7 +3,7 @@
 Used by the benchmarks: ``setup_django(dbname)`` points Django at a fresh database
 (dropped first, migrated), ``build(...)`` fills it: items with a Pareto spread of
 value, suppliers, sources, a year of consumption and a delivery history, keeping
-``on_hand`` equal to the sum of each item's movements.
+``on_hand`` equal to the sum of each item's movements. See bench/README.md.
 """
 
 from __future__ import annotations

@@ -1,37 +1,13 @@
-"""Benchmark: bulk import of 100,000 items on PostgreSQL (issue 6, item 5).
+"""Benchmark: bulk import of 100,000 items on PostgreSQL.
 
-In a scratch database ``jit_bench_import`` (dropped at the end unless --keep):
-
-1. a CSV of 100,000 new items (DESIGN §4 columns ``sku,name,unit_cost,
-   annual_demand,unit,shelf_life_days,jit_pilot``) through the real command,
-   ``manage.py import_data items FILE -v 2`` in a fresh process: wall time with
-   start-up, the import itself as the command reports it, and the child's peak RSS
-   (``os.wait4``);
-2. the same 100,000 re-imported with every row changed (name and unit_cost);
-3. django-import-export's default ``ModelResource`` (``Meta: model = Item;
-   import_id_fields = ["sku"]``, the same columns, nothing else) on 10,000 new
-   rows and then the same 10,000 changed, in-process, extrapolated to 100,000;
-4. 100,000 stock movements (25,000 items × receipt, issue, scrap, adjustment)
-   through ``import_data movements`` (reported, no target);
-5. a 50 MB item CSV (``--big-mb``; about a million new items, just under
-   ``IMPORT_MAX_ROWS``): time and peak RSS of a file at the size limit;
-6. an .xlsx zip bomb (2,000,000 rows in under a megabyte, issue 13): it must be
-   refused (exit 1, "more than 1,000,000 data rows") at once, with little memory.
-
-After each step the database is checked (row counts, a sample of values, the
-ledger); any mismatch stops the run with an error. Targets: 100k new ≤ 10 s,
-100k changed ≤ 20 s (wall time, start-up included), peak RSS ≤ 400 MB, ours ≥ 20×
-faster per row than the default resource.
+In ``jit_bench_import`` (``--db``): new and changed items through a fresh
+``manage.py import_data`` process, the library's default resource for comparison,
+100,000 movements, a 50 MB file and an .xlsx zip bomb, each checked against the
+database afterwards. The steps, targets and past results: bench/README.md.
 
 Usage: .venv/bin/python bench/import_bench.py [--items 100000]
        [--default-items 10000] [--movements 100000] [--big-mb 50] [--db NAME]
        [--keep] [--profile]
-
---db names the scratch database (default jit_bench_import): give each concurrent
-run its own.
-
---profile also runs the two item imports in-process under cProfile (after the
-measured runs, on a truncated table) and prints the top functions.
 """
 
 from __future__ import annotations

@@ -1,14 +1,11 @@
-"""Load test: 50 concurrent staff sessions against gunicorn and PostgreSQL (issue 8).
+"""Load test: 50 concurrent staff sessions against gunicorn and PostgreSQL.
 
-Builds a scratch database ``jit_bench_load`` (10,000 items and a year of history by
-default), starts gunicorn on 127.0.0.1, and runs 50 simulated staff members for 60 s:
-each logs in through the login form (before the clock starts: logins hash
-passwords on purpose slowly), then browses (dashboard, item list, an item page,
-suggestions, deliveries) and posts consumption through the item page's form, with
-1–4 s of reading between clicks, as people do. Prints latency per kind of request, errors,
-and runs ``check_ledger`` afterwards. Target: no errors, p95 ≤ 300 ms, ledger clean.
+``jit_bench_load`` (10,000 items by default); simulated staff log in, browse and
+post consumption for 60 s; latency per kind of request, errors, then
+``check_ledger``. Details, target and past results: bench/README.md.
 
 Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--items 10000]
+       [--workers N] [--keep]
 """
 
 from __future__ import annotations

@@ -1,41 +1,13 @@
 """Benchmark: does the policy keep its promise? (issue 17, DESIGN §7)
 
-A scenario set built here — demand patterns × suppliers × ABC classes × seeds —
-replayed day by day with the backtest engine (``replenishment/backtest.py``,
-pure: no database), the product's own ``plan_item`` deciding every night, lost
-sales, next to the ERP min/max baseline on the same demand and lead-time draws.
-
-Demand (units per day, days −90 … 364: the demand window before the year and
-the year itself; each item's level is drawn between 5 and 20 a day):
-
-- smooth CV 0.2, smooth CV 0.5: every day, normal around the level;
-- erratic: every day, gamma with CV 0.9 (CV² ≥ 0.49);
-- seasonal: the level × (1 + 0.5·sin) over the year, CV 0.2;
-- step: the level doubles on day 150, CV 0.2;
-- spike: one week (days 150–156) at four times the level, CV 0.2;
-- intermittent: demand on one day in four, sizes CV 0.3;
-- lumpy: demand on one day in five, sizes gamma CV 1.2.
-
-Suppliers (quoted lead time 5 days; 15 deliveries before the year are what L and
-σL are measured on and what the replay draws each order's lead time from):
-reliable (always 5), jittery (2–10 days) and late (8–10 days).
-
-Classes: A (unit cost 20), B (5), C (1); the policy as the nightly
-classification gives it (scope "all"): the XYZ class from the weekly CV of the
-window; before issue 17 A/B and X/Y → jit, A/B and Z → reorder point, C →
-min/max; after, intermittent and lumpy items are never jit.
-
-BEFORE is the planning and backtest code of ``--before`` (default: the commit
-this issue started from), loaded from git into a scratch package; AFTER is the
-working tree. Both replay the same histories with their own default parameters.
-
-Printed per scenario and per demand pattern (smooth = the smooth, seasonal, step
-and spike scenarios, whose daily demand is smooth): fill rate, average stock
-value ÷ the baseline's, and order lines per item and year; then the issue's
-targets: fill ≥ 98 % on smooth and erratic, ≥ 95 % on intermittent and lumpy,
-stock value ≤ 0.5 × baseline on smooth and ≤ 0.8 × overall.
+Replays a generated scenario set (demand patterns × suppliers × ABC classes ×
+seeds) with the pure backtest engine, no database: this working tree (AFTER)
+against the planning code of ``--before`` (BEFORE), both beside the ERP min/max
+baseline; prints fill rate, stock value and order lines against the issue's
+targets. The scenarios and targets are described in bench/README.md.
 
 Usage: .venv/bin/python bench/policy.py [--seeds 5] [--before REF] [--no-before]
+       [--cells]
 """
 
 from __future__ import annotations

@@ -1,21 +1,13 @@
-"""Benchmark: suggestion generation at scale on PostgreSQL (issue 4).
+"""Benchmark: suggestion generation at scale on PostgreSQL.
 
-100,000 items, 3 sources each, a year of consumption (over 5 million movements)
-and a delivery history, in a scratch database ``jit_bench_suggest`` (dropped at the end
-unless --keep). Measures:
+100,000 items, 3 sources each and over 5 million movements in ``jit_bench_suggest``;
+times supplier scores, generation (one worker and ``--workers`` processes), a
+steady run, a per-item ORM loop, and generation with 1,000,000 planned-demand
+lines. Details, targets and past results: bench/README.md.
 
-- supplier scores for all suppliers;
-- generation of all suggestions with one worker (the chunked service in-process,
-  the same code a Celery worker runs per chunk), and the queries per chunk;
-- a second, steady run (nothing changed: nothing is written);
-- a per-item ORM loop (the straightforward way: a handful of queries per item
-  and a save() per suggestion) on 2,000 items, extrapolated to 100,000;
-- then the same generation with 1,000,000 planned-demand lines (issue 18):
-  production and sales orders over the next 120 days (and some of the last 10),
-  a third of them with a reference.
-
-Usage: .venv/bin/python bench/suggest.py [--items 100000] [--planned-lines 1000000]
-       [--keep] [--reuse]
+Usage: .venv/bin/python bench/suggest.py [--items 100000] [--naive-items 2000]
+       [--movements-per-item 56] [--no-vacuum] [--planned-lines 1000000]
+       [--workers 2] [--db NAME] [--keep] [--reuse]
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
-"""Benchmark: server time of the staff pages at scale on PostgreSQL (issue 5).
+"""Benchmark: server time of the staff pages at scale on PostgreSQL.
 
-100,000 items and 5 million movements (the same builder as bench/suggest.py, in a
-scratch database ``jit_bench_web``, dropped at the end unless --keep). Requests go
-through Django's full stack in-process (middleware, session, templates) with a
-signed-in staff user, so the time measured is server time without the network.
-Target: dashboard and item pages p95 ≤ 100 ms.
+100,000 items and 5 million movements in ``jit_bench_web``; requests go through
+Django's full stack in-process with a signed-in staff user (server time without the
+network). Target and past results: bench/README.md.
 
-Usage: .venv/bin/python bench/web.py [--items 100000] [--requests 200] [--db NAME --reuse]
+Usage: .venv/bin/python bench/web.py [--items 100000] [--requests 200] [--db NAME]
+       [--keep] [--reuse]
 """
 
 from __future__ import annotations

@@ -57,12 +57,7 @@ def _prepare(env: dict[str, str]) -> None:
     # Plan once now, so the first visit shows classes and suggestions instead of
     # waiting for the nightly run.
     for command in ("reclassify", "suggest"):
-        if _has_command(command):
-            _manage(command, env=env)
-
-
-def _has_command(name: str) -> bool:
-    return any(BASE_DIR.glob(f"*/management/commands/{name}.py"))
+        _manage(command, env=env)
 
 
 def _processes(port: str) -> dict[str, list[str]]:

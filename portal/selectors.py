@@ -60,15 +60,6 @@ def portal_token_find(token: str) -> PortalToken | None:
     )
 
 
-def supplier_item_ids(supplier: Supplier) -> list[int]:
-    """Active items this supplier has an active offer for."""
-    return list(
-        SupplierItem.objects.filter(supplier=supplier, active=True, item__active=True)
-        .order_by("item_id")
-        .values_list("item_id", flat=True)
-    )
-
-
 # --- consumption ---
 
 

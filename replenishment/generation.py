@@ -81,7 +81,6 @@ ON_ORDER_STATUSES = (
     DeliveryStatus.ORDERED,
     DeliveryStatus.PARTIALLY_RECEIVED,
 )
-COMPARED_FIELDS = ("source_id", "quantity", "order_by", "policy")
 
 
 @dataclass

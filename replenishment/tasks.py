@@ -5,8 +5,9 @@ it queues the chain reclassify → supplier scores → suggestions, each step a 
 its own with its own time limit. Every step is idempotent and holds a lock (a
 cache key with an expiry) while it runs, so a second beat, a redelivered message or
 a manual run arriving meanwhile skips instead of overlapping. That makes
-``acks_late`` safe here (and only here): a step whose worker died is delivered
-again after the broker's visibility timeout, by when its lock has expired.
+``acks_late`` safe for these steps (as for a background import, whose run is one
+transaction): a step whose worker died is delivered again after the broker's
+visibility timeout, by when its lock has expired. Other tasks keep the default.
 
 A step that fails is logged and recorded (a classification run is marked failed)
 but does not stop the chain: suggestions from yesterday's classes are better than

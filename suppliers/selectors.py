@@ -52,15 +52,6 @@ def supplier_overview() -> dict:
     return figures
 
 
-def deliveries_open_recent(*, limit: int = 10):
-    return (
-        Delivery.objects.open()
-        .select_related("supplier")
-        .annotate(line_count=Count("lines"))
-        .order_by("promised_date", "pk")[:limit]
-    )
-
-
 @dataclass(frozen=True)
 class ScoreFigures:
     supplier_id: int
@@ -433,22 +424,6 @@ def item_sources(item: Item) -> list[dict]:
             }
         )
     return sources
-
-
-def item_next_delivery(item: Item) -> DeliveryLine | None:
-    """The open delivery line for the item that is expected first (the supplier
-    still means to deliver something: not rejected, not all accepted)."""
-    return (
-        DeliveryLine.objects.with_expected()
-        .filter(
-            item=item,
-            delivery__status__in=OPEN_DELIVERY_STATUSES,
-            expected_open__gt=0,
-        )
-        .select_related("delivery", "delivery__supplier")
-        .order_by(F("expected_arrival").asc(nulls_last=True), "pk")
-        .first()
-    )
 
 
 def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine]:

@@ -5,13 +5,17 @@ import pytest
 
 from tests.factories import SuperuserFactory, UserFactory
 
+# The page and API scenarios (world, data, users), shared by tests/ and per-app tests.
+pytest_plugins = ["tests.scenarios"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need PostgreSQL's own behaviour. On SQLite they are
-    deselected (not skipped): CI runs the whole suite a second time on PostgreSQL,
-    where they run; ``make test`` does both passes when PostgreSQL is reachable."""
+    deselected (not skipped). ``make test`` runs one pass on ``DATABASE_URL``
+    (SQLite by default), ``make test-postgres`` one on PostgreSQL; CI (``.ci/run``)
+    runs both, so they run there."""
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):

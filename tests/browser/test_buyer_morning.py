@@ -11,7 +11,7 @@ from django.utils import timezone
 from suppliers.models import Delivery, DeliveryStatus
 from tests.browser.test_staff_day import log_in
 from tests.factories import SupplierFactory, SupplierItemFactory, UserFactory
-from tests.replenishment.test_accepting import suggestion
+from tests.replenishment.test_services import suggestion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,7 @@ from tests.factories import (
     SupplierItemFactory,
     UserFactory,
 )
-from tests.replenishment.test_accepting import suggestion
+from tests.replenishment.test_services import suggestion
 
 pytestmark = pytest.mark.django_db
 
