@@ -198,7 +198,7 @@ def build(
                 )  # fmt: skip
                 line_rows.append(
                     (str(did), str(did), str(i), str(qty), str(qty), str(rejected), "",
-                     "\\N", "0")
+                     "\\N", "0", "", "0")
                 )  # fmt: skip
                 receipt_moves.append((i, received, qty - rejected, did))
         counts["deliveries"] = _copy(
@@ -213,7 +213,8 @@ def build(
             raw,
             "suppliers_deliveryline",
             ["id", "delivery_id", "item_id", "quantity_ordered", "quantity_received",
-             "quantity_rejected", "rejection_reason", "unit_price", "quantity_short"],
+             "quantity_rejected", "rejection_reason", "unit_price", "quantity_short",
+             "response", "quantity_shipped"],
             line_rows,
         )  # fmt: skip
         del delivery_rows, line_rows

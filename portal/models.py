@@ -3,9 +3,13 @@ to its orders (line confirmations, ship notices) and the forecast revisions it
 was shown.
 
 The portal sits on top of ``items``, ``suppliers`` and ``replenishment``; nothing
-imports it. A supplier's answers are kept here, beside the delivery lines they
-answer, never written into them: the delivery stays what the buyer ordered, and
-``portal.selectors.expected_arrivals`` says when each line is now expected.
+imports it. Every answer of a supplier is kept here in full (which link, when,
+why). Where a line stands after them (latest answer, confirmed quantity and date,
+quantity shipped, arrival of the latest notice) is recorded on the delivery line
+itself by ``suppliers.services`` in the same transaction, so planning and the
+staff pages read it without knowing the portal; ``quantity_ordered`` stays what
+the buyer ordered, and ``suppliers.models.EXPECTED_ARRIVAL`` is the one rule of
+when a line is expected.
 """
 
 from django.conf import settings
@@ -14,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from items.models import QTY
-from suppliers.models import Delivery, DeliveryLine, Supplier
+from suppliers.models import Delivery, DeliveryLine, LineResponse, Supplier
 
 
 class PortalTokenQuerySet(models.QuerySet):
@@ -83,10 +87,8 @@ class PortalAccess(models.Model):
         return f"{self.supplier.code} {self.method} {self.page} at {self.at}"
 
 
-class LineAction(models.TextChoices):
-    CONFIRM = "confirm", "Confirmed"
-    CHANGE = "change", "Changed"
-    REJECT = "reject", "Rejected"
+# The actions a supplier can take on a line are the responses a line records.
+LineAction = LineResponse
 
 
 class LineConfirmation(models.Model):
@@ -109,6 +111,11 @@ class LineConfirmation(models.Model):
         PortalToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    alerted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the buyer was e-mailed about this firm-zone change.",
+    )
 
     class Meta:
         ordering = ["line_id", "-created_at", "-id"]

@@ -13,26 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Min, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from inventory_site.dates import site_midnight
-from items.models import Item, MovementKind, StockMovement
-from items.selectors import unmet_demand_days
-from replenishment.generation import (
-    _consumption_start,
-    _demand_stats,
-    _on_order,
-    _sources,
-    _window_start,
-)
-from replenishment.planning import (
-    DemandEstimate,
-    ItemFigures,
-    PlanningParams,
-    demand_estimate,
-)
+from items.models import MovementKind, StockMovement
+from replenishment.generation import planning_figures
+from replenishment.planning import ItemFigures, PlanningParams
 from suppliers.models import (
     OPEN_DELIVERY_STATUSES,
     Delivery,
@@ -40,21 +28,15 @@ from suppliers.models import (
     Supplier,
     SupplierItem,
 )
-from suppliers.selectors import lead_time_stats
+from suppliers.selectors import ConfirmTimes, supplier_confirm_times
 
 from .forecast import ForecastItem, OpenOrder
-
-try:  # Planned demand (DESIGN §8), read exactly as the suggestion run reads it.
-    from items.selectors import planned_demand_open
-except ImportError:  # a main without planned demand: nothing to read
-    planned_demand_open = None
 from .models import (
     ForecastRevision,
     LineAction,
     LineConfirmation,
     PortalToken,
     ShipNotice,
-    ShipNoticeLine,
 )
 
 ZERO = Decimal("0")
@@ -160,55 +142,44 @@ class LineAnswerState:
 
 
 def line_states(lines: list[DeliveryLine]) -> dict[int, LineAnswerState]:
-    """Per line: the latest confirmation, the latest ship notice, and the expected
-    arrival = ship-notice arrival, else the confirmed date, else the promised
-    date (None for a rejected line). Two queries whatever the number of lines."""
-    ids = [line.pk for line in lines]
-    latest: dict[int, LineConfirmation] = {}
-    for answer in LineConfirmation.objects.filter(line_id__in=ids).order_by(
-        "line_id", "-created_at", "-id"
-    ):
-        latest.setdefault(answer.line_id, answer)
-    shipped: dict[int, ShipNoticeLine] = {}
-    for ship_line in (
-        ShipNoticeLine.objects.filter(line_id__in=ids)
-        .select_related("notice")
-        .order_by("line_id", "-notice__created_at", "-notice_id")
-    ):
-        shipped.setdefault(ship_line.line_id, ship_line)
+    """Per line: the supplier's latest answer, what its ship notices shipped and
+    the expected arrival, all as recorded on the line and read through the one
+    rule (``DeliveryLine.objects.with_expected``). One query whatever the number
+    of lines."""
+    rows = (
+        DeliveryLine.objects.with_expected()
+        .filter(pk__in=[line.pk for line in lines])
+        .values_list(
+            "pk", "response", "confirmed_quantity", "confirmed_date",
+            "quantity_shipped", "ship_arrival", "expected_arrival",
+        )
+    )  # fmt: skip
     states = {}
-    for line in lines:
-        answer, ship = latest.get(line.pk), shipped.get(line.pk)
-        promised = line.delivery.promised_date
-        if ship is not None:
-            expected = ship.notice.arrival
-        elif answer is not None:
-            expected = answer.date if answer.action != LineAction.REJECT else None
-        else:
-            expected = promised
-        states[line.pk] = LineAnswerState(
-            action=answer.action if answer else None,
-            confirmed_quantity=answer.quantity if answer else None,
-            confirmed_date=answer.date if answer else None,
-            shipped_quantity=ship.quantity if ship else None,
-            shipped_arrival=ship.notice.arrival if ship else None,
+    for pk, response, quantity, day, shipped, arrival, expected in rows:
+        states[pk] = LineAnswerState(
+            action=response or None,
+            confirmed_quantity=quantity,
+            confirmed_date=day,
+            shipped_quantity=shipped if arrival is not None else None,
+            shipped_arrival=arrival,
             expected_arrival=expected,
         )
     return states
 
 
 def expected_arrivals(line_ids: list[int]) -> dict[int, date | None]:
-    """When each delivery line is now expected (see ``line_states``)."""
-    lines = list(
-        DeliveryLine.objects.filter(pk__in=line_ids).select_related("delivery")
+    """When each delivery line is now expected (``with_expected``)."""
+    return dict(
+        DeliveryLine.objects.with_expected()
+        .filter(pk__in=line_ids)
+        .values_list("pk", "expected_arrival")
     )
-    return {pk: state.expected_arrival for pk, state in line_states(lines).items()}
 
 
 def delivery_responses(delivery: Delivery) -> dict:
     """What staff see on the delivery page: every answer and ship notice, newest
-    first, and whether a line was changed or rejected (an ordered line is in the
-    firm zone: the buyer must act)."""
+    first, and the lines the supplier changed or rejected (an ordered line is in
+    the firm zone: the buyer must act)."""
     answers = list(
         LineConfirmation.objects.filter(line__delivery=delivery)
         .select_related("line__item")
@@ -219,165 +190,54 @@ def delivery_responses(delivery: Delivery) -> dict:
         .prefetch_related("lines__line__item")
         .order_by("-created_at", "-id")
     )
-    lines = list(delivery.lines.select_related("item", "delivery").order_by("pk"))
-    states = line_states(lines)
-    return {
-        "answers": answers,
-        "notices": notices,
-        "line_states": [(line, states[line.pk]) for line in lines],
-        "alerts": [
-            line
-            for line in lines
-            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
-        ],
-    }
+    alerts = []
+    if delivery.is_open:
+        alerts = list(
+            delivery.lines.filter(response__in=(LineAction.CHANGE, LineAction.REJECT))
+            .select_related("item")
+            .order_by("pk")
+        )
+    return {"answers": answers, "notices": notices, "alerts": alerts}
 
 
 # --- forecast inputs ---
-
-
-def _id_runs(ids: list[int], gap: int = 200) -> list[tuple[int, int]]:
-    """Sorted ids as [first, last] ranges that skip gaps wider than ``gap``, so
-    the engine's range queries read few other items."""
-    runs: list[tuple[int, int]] = []
-    for pk in sorted(ids):
-        if runs and pk - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], pk)
-        else:
-            runs.append((pk, pk))
-    return runs
 
 
 def item_figures(
     item_ids: list[int], *, today: date, params: PlanningParams
 ) -> dict[int, ItemFigures]:
     """The planning figures of these items exactly as the suggestion run builds
-    them (``replenishment.generation.suggestions_generate_chunk``), read with the
-    same helpers."""
-    if not item_ids:
-        return {}
-    from django.db.models import Q
-
-    chunk = Q(item_id__in=item_ids)
-    window_days = params.demand_window_days
-    items = list(
-        Item.objects.filter(pk__in=item_ids, active=True)
-        .annotate(**_consumption_start(today=today, window_days=window_days))
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "sku",
-            "unit",
-            "abc_class",
-            "policy",
-            "policy_override",
-            "on_hand",
-            "annual_demand",
-            "shelf_life_days",
-            "safety_time_days",
-            "consumed_earlier",
-            "first_issue",
-        )
-    )
-    first_issue = {row[0]: row[-1] for row in items if row[-1] is not None}
-    established = {row[0] for row in items if row[-2]}
-    demand: dict = {}  # planning.DemandStats per item
-    unmet_items: set[int] = set()
-    for first_id, last_id in _id_runs(item_ids):
-        # recorded unmet demand is demand too (DESIGN §7), as generation reads it
-        unmet_days = unmet_demand_days(
-            first_id=first_id,
-            last_id=last_id,
-            since=_window_start(today, window_days),
-            until=_window_start(today, 0),
-        )
-        unmet_items.update(row.item_id for row in unmet_days)
-        demand.update(
-            _demand_stats(
-                first_id=first_id,
-                last_id=last_id,
-                today=today,
-                window_days=window_days,
-                first_issue=first_issue,
-                unmet_days=unmet_days,
-                established=established,
-            )
-        )
-    on_order = _on_order(chunk)
-    sources = _sources(chunk, lead_time_stats(item_ids, values=True), values=True)
-    planned = (
-        planned_demand_open(today=today, item_ids=item_ids)
-        if planned_demand_open is not None
-        else None
-    )
-    figures = {}
-    for (
-        pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
-        shelf_life, safety_time, consumed_earlier, first,
-    ) in items:  # fmt: skip
-        if (
-            consumed_earlier or first is not None or pk in unmet_items
-        ):  # as the suggestion run (§7)
-            stats = demand.get(pk)
-            estimate = (
-                DemandEstimate(ZERO, ZERO) if stats is None else demand_estimate(stats)
-            )
-        else:  # never consumed: the planned annual demand
-            estimate = DemandEstimate((annual_demand / 365).quantize(Q4), ZERO)
-        d, sd = estimate.daily_demand, estimate.daily_demand_std
-        choices, count = sources.get(pk, ((), 0))
-        figures[pk] = ItemFigures(
-            item_id=pk,
-            sku=sku,
-            unit=unit,
-            abc_class=abc_class or "C",
-            policy=override or policy,
-            on_hand=on_hand,
-            on_order=on_order.get(pk, ZERO),
-            daily_demand=d,
-            daily_demand_std=sd,
-            sources=tuple(choices),
-            shelf_life_days=shelf_life,
-            safety_time_days=safety_time,
-            source_count=count,
-            **({} if planned is None else {"planned": tuple(planned.get(pk, ()))}),
-        ).with_demand(estimate)
-    return figures
+    them (``replenishment.generation.planning_figures``, which it plans on)."""
+    return {
+        row.figures.item_id: row.figures
+        for row in planning_figures(today=today, params=params, item_ids=item_ids)
+    }
 
 
 def forecast_inputs(
     supplier: Supplier, *, today: date, params: PlanningParams
 ) -> list[ForecastItem]:
     """The supplier's items with their planning figures and the supplier's open
-    order lines on them (open quantity = confirmed or ordered − received; lines
-    the supplier rejected are left out)."""
+    order lines on them: what it will still deliver (``expected_open``: its
+    confirmed quantity, else the ordered one, less what was accepted; rejected
+    lines hold nothing) on the line's ``expected_arrival``."""
     offers = dict(
         SupplierItem.objects.filter(supplier=supplier, active=True).values_list(
             "item_id", "supplier_sku"
         )
     )
-    lines = list(
-        DeliveryLine.objects.filter(
+    open_orders: dict[int, list[OpenOrder]] = defaultdict(list)
+    for item_id, quantity, arrival in (
+        DeliveryLine.objects.with_expected()
+        .filter(
             delivery__supplier=supplier,
             delivery__status__in=OPEN_DELIVERY_STATUSES,
-        ).select_related("delivery")
-    )
-    states = line_states(lines)
-    open_orders: dict[int, list[OpenOrder]] = defaultdict(list)
-    for line in lines:
-        state = states[line.pk]
-        if state.action == LineAction.REJECT:
-            continue
-        ordered = (
-            state.confirmed_quantity
-            if state.confirmed_quantity is not None
-            else line.quantity_ordered
+            expected_open__gt=0,
         )
-        quantity = max(ordered - line.quantity_received, ZERO)
-        if quantity > 0:
-            open_orders[line.item_id].append(
-                OpenOrder(quantity=quantity, arrival=state.expected_arrival)
-            )
+        .order_by("pk")
+        .values_list("item_id", "expected_open", "expected_arrival")
+    ):
+        open_orders[item_id].append(OpenOrder(quantity=quantity, arrival=arrival))
     ids = sorted(set(offers) | set(open_orders))
     figures = item_figures(ids, today=today, params=params)
     return [
@@ -405,28 +265,17 @@ def forecast_latest(
 
 def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
     """For the staff supplier page: usable links, the last access, open lines
-    changed or rejected by the supplier, and how quickly it answers orders
-    (median days from ordering to its first answer per line, last ``days``)."""
+    changed or rejected by the supplier, and how quickly it answers orders (the
+    figure its score stores, computed now: ``supplier_confirm_times``)."""
     since = timezone.now() - timedelta(days=days)
-    first_answers = (
-        LineConfirmation.objects.filter(
-            line__delivery__supplier=supplier,
-            line__delivery__ordered_at__gte=since,
-        )
-        .values("line_id", "line__delivery__ordered_at")
-        .annotate(first=Min("created_at"))
-        .values_list("line__delivery__ordered_at", "first")
+    times = supplier_confirm_times(since=since, supplier_ids=[supplier.pk]).get(
+        supplier.pk, ConfirmTimes()
     )
-    delays = sorted(
-        (first - ordered).total_seconds() / 86400 for ordered, first in first_answers
-    )
-    median = None
-    if delays:
-        mid = len(delays) // 2
-        median = delays[mid] if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
     open_lines = list(
         DeliveryLine.objects.filter(
-            delivery__supplier=supplier, delivery__status__in=OPEN_DELIVERY_STATUSES
+            delivery__supplier=supplier,
+            delivery__status__in=OPEN_DELIVERY_STATUSES,
+            response__in=(LineAction.CHANGE, LineAction.REJECT),
         ).select_related("delivery", "item")
     )
     states = line_states(open_lines)
@@ -435,13 +284,6 @@ def supplier_portal_summary(supplier: Supplier, *, days: int = 365) -> dict:
         "supplier": supplier,
         "links": PortalToken.objects.usable().filter(supplier=supplier).count(),
         "last_access": last[0] if last else None,
-        "answered_lines": len(delays),
-        "median_days_to_answer": Decimal(f"{median:.1f}")
-        if median is not None
-        else None,
-        "alerts": [
-            (line, states[line.pk])
-            for line in open_lines
-            if states[line.pk].action in (LineAction.CHANGE, LineAction.REJECT)
-        ],
+        "confirm_times": times,
+        "alerts": [(line, states[line.pk]) for line in open_lines],
     }

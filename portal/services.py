@@ -14,6 +14,7 @@ the address gets 429 on every portal URL until the minute is over.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,9 +27,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory_site.errors import DomainError
+from inventory_site.locks import job_lock
 from inventory_site.users import acting_user
+from jobs.services import job_enqueue
 from replenishment.generation import planning_params
 from suppliers.models import Delivery, Supplier
+from suppliers.services import (
+    InvalidTransition,
+    SupplierLineAnswer,
+    delivery_lines_answer,
+    delivery_shipment_record,
+)
 
 from .forecast import forecast_lines
 from .models import (
@@ -40,9 +49,10 @@ from .models import (
     ShipNotice,
     ShipNoticeLine,
 )
-from .selectors import forecast_inputs, line_states, token_hash
+from .selectors import forecast_inputs, token_hash
 
 BAD_TOKEN_WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 class PortalInputError(DomainError):
@@ -155,12 +165,19 @@ def _lines_by_sku(delivery: Delivery) -> dict:
     }
 
 
+def _lock(delivery: Delivery) -> None:
+    """Lock the delivery row for the rest of the transaction (answers and ship
+    notices of one order are checked and applied one at a time)."""
+    Delivery.objects.select_for_update().filter(pk=delivery.pk).first()
+
+
 def check_line_answers(
     *, delivery: Delivery, answers: list[LineAnswer], today: date
 ) -> None:
     """Raise ``PortalInputError`` unless every answer names a line of this
     delivery once and carries what its action needs: a change a reason and a new
-    quantity (> 0) or date; a rejection a reason; no date before today."""
+    quantity (> 0) or date; a rejection a reason, and no goods of the line on
+    their way (on a ship notice, not received); no date before today."""
     lines = _lines_by_sku(delivery)
     errors: list[dict] = []
     seen: set[str] = set()
@@ -176,8 +193,16 @@ def check_line_answers(
                 error["quantity"] = ["A change needs a new quantity or date."]
             if not answer.reason.strip():
                 error["reason"] = ["A change needs a reason."]
-        elif answer.action == LineAction.REJECT and not answer.reason.strip():
-            error["reason"] = ["A rejection needs a reason."]
+        elif answer.action == LineAction.REJECT:
+            if not answer.reason.strip():
+                error["reason"] = ["A rejection needs a reason."]
+            line = lines.get(answer.sku)
+            if line is not None and line.quantity_announced > 0:
+                error["action"] = [
+                    f"{answer.sku} is on its way "
+                    f"({line.quantity_announced.normalize():f} on a ship notice): "
+                    "change the quantity instead of rejecting the line."
+                ]
         if answer.quantity is not None and answer.quantity <= 0:
             error["quantity"] = [
                 "The quantity must be more than 0 (reject the line instead)."
@@ -191,6 +216,10 @@ def check_line_answers(
         raise PortalInputError({"lines": errors})
 
 
+def _not_open(error: InvalidTransition) -> PortalInputError:
+    return PortalInputError({"reference": [str(error)]})
+
+
 def order_lines_answer(
     *,
     delivery: Delivery,
@@ -200,53 +229,55 @@ def order_lines_answer(
 ) -> list[LineConfirmation]:
     """Store the supplier's answers to lines of one open delivery, all or none.
 
-    Each answer stores the resulting confirmed quantity and date: a confirmation
-    the ordered quantity and the promised (or earlier confirmed) date, a change
-    what it changes and keeps the rest, a rejection quantity 0 and no date."""
+    Where each line then stands (confirmed quantity and date) is recorded on the
+    line by ``suppliers.services.delivery_lines_answer``; each answer keeps the
+    result, its reason and the link it came from, as the history staff see. A
+    change or rejection is in the firm zone (every ordered line is, DESIGN §9):
+    the buyer is alerted on the staff pages and by e-mail (``portal.tasks.
+    firm_zone_alert_task``, through the jobs outbox once this commits)."""
     today = today or timezone.localdate()
-    check_line_answers(delivery=delivery, answers=answers, today=today)
-    lines = _lines_by_sku(delivery)
-    states = line_states(list(lines.values()))
     now = timezone.now()
-    rows = []
-    for answer in answers:
-        line = lines[answer.sku]
-        state = states[line.pk]
-        current_quantity = (
-            state.confirmed_quantity
-            if state.confirmed_quantity and state.action != LineAction.REJECT
-            else line.quantity_ordered
-        )
-        current_date = (
-            state.confirmed_date
-            if state.confirmed_date is not None
-            else delivery.promised_date
-        )
-        if answer.action == LineAction.CONFIRM:
-            quantity, day = line.quantity_ordered, current_date
-        elif answer.action == LineAction.CHANGE:
-            quantity = (
-                answer.quantity if answer.quantity is not None else current_quantity
-            )
-            day = answer.date if answer.date is not None else current_date
-        else:
-            quantity, day = Decimal("0"), None
-        rows.append(
-            LineConfirmation(
-                line=line,
-                action=answer.action,
-                quantity=quantity,
-                date=day,
-                reason=answer.reason.strip()[:255],
-                # Every ordered line is in the firm zone (DESIGN §9): a change or
-                # a rejection is one the buyer must act on.
-                in_firm_zone=answer.action != LineAction.CONFIRM,
-                token=token,
-                created_at=now,
-            )
-        )
     with transaction.atomic():
-        return LineConfirmation.objects.bulk_create(rows)
+        _lock(delivery)
+        check_line_answers(delivery=delivery, answers=answers, today=today)
+        lines = _lines_by_sku(delivery)
+        try:
+            results = delivery_lines_answer(
+                delivery=delivery,
+                answers=[
+                    SupplierLineAnswer(
+                        line_id=lines[a.sku].pk,
+                        response=a.action,
+                        quantity=a.quantity,
+                        date=a.date,
+                    )
+                    for a in answers
+                ],
+                at=now,
+            )
+        except InvalidTransition as error:
+            raise _not_open(error) from None
+        rows = []
+        for answer in answers:
+            line = lines[answer.sku]
+            quantity, day = results[line.pk]
+            rows.append(
+                LineConfirmation(
+                    line=line,
+                    action=answer.action,
+                    quantity=quantity,
+                    date=day,
+                    reason=answer.reason.strip()[:255],
+                    in_firm_zone=answer.action != LineAction.CONFIRM,
+                    token=token,
+                    created_at=now,
+                )
+            )
+        created = LineConfirmation.objects.bulk_create(rows)
+        firm = [row.pk for row in created if row.in_firm_zone]
+        if firm:
+            job_enqueue(task_name="portal.tasks.firm_zone_alert_task", args=[firm])
+    return created
 
 
 def ship_notice_create(
@@ -258,37 +289,57 @@ def ship_notice_create(
     today: date | None = None,
 ) -> ShipNotice:
     """Record what shipped on an open delivery and when it arrives. Each line
-    names a line of the delivery once, with a quantity > 0 and at most its open
-    quantity; the arrival is today or later."""
+    names a line of the delivery once, not one the supplier rejected, with a
+    quantity > 0 and at most what is still open and not on an earlier notice;
+    the arrival is today or later. The lines' shipped quantity and arrival are
+    recorded by ``suppliers.services.delivery_shipment_record``: receiving then
+    starts from those quantities, and the arrival is when they are expected."""
     today = today or timezone.localdate()
-    by_sku = _lines_by_sku(delivery)
-    errors: dict = {}
-    if arrival < today:
-        errors["arrival"] = [f"The arrival cannot be before today ({today:%Y-%m-%d})."]
-    line_errors: list[dict] = []
-    seen: set[str] = set()
-    for shipped in lines:
-        error: dict[str, list[str]] = {}
-        line = by_sku.get(shipped.sku)
-        if line is None:
-            error["sku"] = [f"{shipped.sku!r} is not a line of {delivery.reference}."]
-        elif shipped.sku in seen:
-            error["sku"] = [f"{shipped.sku} is listed twice."]
-        elif shipped.quantity > line.quantity_open:
-            error["quantity"] = [
-                f"More than the {line.quantity_open.normalize():f} still open."
-            ]
-        if shipped.quantity <= 0:
-            error["quantity"] = ["The quantity must be more than 0."]
-        seen.add(shipped.sku)
-        line_errors.append(error)
-    if not lines:
-        errors["lines"] = ["List at least one shipped line."]
-    elif any(line_errors):
-        errors["lines"] = line_errors
-    if errors:
-        raise PortalInputError(errors)
     with transaction.atomic():
+        _lock(delivery)
+        by_sku = _lines_by_sku(delivery)
+        errors: dict = {}
+        if arrival < today:
+            errors["arrival"] = [
+                f"The arrival cannot be before today ({today:%Y-%m-%d})."
+            ]
+        line_errors: list[dict] = []
+        seen: set[str] = set()
+        for shipped in lines:
+            error: dict[str, list[str]] = {}
+            line = by_sku.get(shipped.sku)
+            if line is None:
+                error["sku"] = [
+                    f"{shipped.sku!r} is not a line of {delivery.reference}."
+                ]
+            elif shipped.sku in seen:
+                error["sku"] = [f"{shipped.sku} is listed twice."]
+            elif line.response == LineAction.REJECT:
+                error["sku"] = [
+                    f"{shipped.sku} was rejected: confirm or change the line "
+                    "before shipping it."
+                ]
+            elif shipped.quantity > line.quantity_unannounced:
+                still = line.quantity_unannounced
+                announced = (
+                    f" and not on an earlier ship notice "
+                    f"({line.quantity_announced.normalize():f} already is)"
+                    if line.quantity_announced
+                    else ""
+                )
+                error["quantity"] = [
+                    f"More than the {still.normalize():f} still open{announced}."
+                ]
+            if shipped.quantity <= 0:
+                error["quantity"] = ["The quantity must be more than 0."]
+            seen.add(shipped.sku)
+            line_errors.append(error)
+        if not lines:
+            errors["lines"] = ["List at least one shipped line."]
+        elif any(line_errors):
+            errors["lines"] = line_errors
+        if errors:
+            raise PortalInputError(errors)
         notice = ShipNotice.objects.create(
             delivery=delivery, arrival=arrival, token=token
         )
@@ -296,7 +347,106 @@ def ship_notice_create(
             ShipNoticeLine(notice=notice, line=by_sku[s.sku], quantity=s.quantity)
             for s in lines
         )
+        try:
+            delivery_shipment_record(
+                delivery=delivery,
+                arrival=arrival,
+                shipped={by_sku[s.sku].pk: s.quantity for s in lines},
+                at=notice.created_at,
+            )
+        except InvalidTransition as error:
+            raise _not_open(error) from None
     return notice
+
+
+# --- alerting the buyer ---
+
+
+def _alert_recipients(delivery: Delivery) -> list[str]:
+    """The buyer who placed the order, else the one who drafted it, else the
+    addresses in ``PORTAL_ALERT_EMAILS``."""
+    for user in (delivery.placed_by, delivery.created_by):
+        if user is not None and user.email:
+            return [user.email]
+    return list(settings.PORTAL_ALERT_EMAILS)
+
+
+def _alert_line(answer: LineConfirmation) -> str:
+    line = answer.line
+    unit = line.item.unit
+    if answer.action == LineAction.REJECT:
+        what = f"rejected ({line.quantity_ordered.normalize():f} {unit} ordered)"
+    else:
+        day = f"{answer.date:%d %b %Y}" if answer.date else "no date"
+        promised = line.delivery.promised_date
+        what = (
+            f"changed to {answer.quantity.normalize():f} {unit} for {day} "
+            f"(ordered {line.quantity_ordered.normalize():f}"
+            + (f", promised {promised:%d %b %Y})" if promised else ")")
+        )
+    reason = f": {answer.reason}" if answer.reason else ""
+    return f"- {line.item.sku} {what}{reason}"
+
+
+def firm_zone_alert_send(*, confirmation_ids: list[int]) -> int:
+    """E-mail the buyer of each order about these firm-zone changes not
+    alerted yet (one message per order); returns how many messages were sent.
+
+    Idempotent: a change is marked alerted when its message is sent, and a lock
+    per batch keeps a retry from sending it twice at once. A mail failure raises
+    (the task retries); an order with nobody to tell is left for the staff
+    pages, which show every change anyway."""
+    from django.core.mail import EmailMessage
+
+    key = ",".join(str(pk) for pk in sorted(confirmation_ids))[:200]
+    with job_lock(f"portal-alert:{key}", expiry=300) as mine:
+        if not mine:
+            return 0
+        pending = list(
+            LineConfirmation.objects.filter(
+                pk__in=confirmation_ids, in_firm_zone=True, alerted_at__isnull=True
+            )
+            .select_related(
+                "line__item",
+                "line__delivery__supplier",
+                "line__delivery__placed_by",
+                "line__delivery__created_by",
+            )
+            .order_by("line__delivery_id", "line_id", "pk")
+        )
+        by_delivery: dict[int, list[LineConfirmation]] = {}
+        for answer in pending:
+            by_delivery.setdefault(answer.line.delivery_id, []).append(answer)
+        sent = 0
+        for answers in by_delivery.values():
+            delivery = answers[0].line.delivery
+            to = _alert_recipients(delivery)
+            if not to:
+                logger.info("No one to alert about %s", delivery.reference)
+                continue
+            url = settings.SITE_URL + reverse(
+                "delivery_detail", args=[delivery.reference]
+            )
+            body = "\n".join(
+                [
+                    f"{delivery.supplier.code} {delivery.supplier.name} answered "
+                    f"order {delivery.reference} inside the firm zone:",
+                    "",
+                    *(_alert_line(a) for a in answers),
+                    "",
+                    f"The order: {url}",
+                ]
+            )
+            EmailMessage(
+                subject=f"{delivery.supplier.code} changed order {delivery.reference}",
+                body=body,
+                to=to,
+            ).send(fail_silently=False)
+            LineConfirmation.objects.filter(
+                pk__in=[a.pk for a in answers], alerted_at__isnull=True
+            ).update(alerted_at=timezone.now())
+            sent += 1
+        return sent
 
 
 # --- forecast ---

@@ -14,6 +14,7 @@ is not suggested before that date (``cadence.py``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +34,6 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models import DecimalField as DecimalOutput
 from django.db.models.functions import FirstValue, RowNumber, TruncDate
 from django.utils import timezone
 
@@ -359,20 +359,15 @@ def _d4(value: float) -> Decimal:
 
 
 def _on_order(chunk: Q) -> dict[int, Decimal]:
-    # Rejected parts are still owed (DESIGN §5): open = ordered − accepted.
-    accepted = F("quantity_received") - F("quantity_rejected")
-    open_quantity = Case(
-        When(
-            quantity_ordered__gt=accepted,
-            then=F("quantity_ordered") - accepted,
-        ),
-        default=ZERO,
-        output_field=DecimalOutput(max_digits=16, decimal_places=3),
-    )
+    """Per item, what is still coming on drafts and open orders: the line's
+    ``expected_open`` (``DeliveryLine.objects.with_expected``: what the supplier
+    confirmed, else what was ordered, less what was accepted; rejected parts are
+    still owed, DESIGN §5, a line the supplier rejected holds nothing)."""
     rows = (
-        DeliveryLine.objects.filter(chunk, delivery__status__in=ON_ORDER_STATUSES)
+        DeliveryLine.objects.with_expected()
+        .filter(chunk, delivery__status__in=ON_ORDER_STATUSES)
         .values("item_id")
-        .annotate(open=Sum(open_quantity))
+        .annotate(open=Sum("expected_open"))
         .values_list("item_id", "open")
     )
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
@@ -496,21 +491,60 @@ def _open_and_snoozed(
 # --- one chunk ---
 
 
-def suggestions_generate_chunk(
+@dataclass(frozen=True, slots=True)
+class PlanningRow:
+    """One item as generation plans it: its figures, the figures last stored on
+    the item (for the pages) and, when the item is out of stock and its demand
+    is held at the stored rate (``stockout.held_demand``), the note saying so."""
+
+    figures: ItemFigures
+    stored_daily_demand: Decimal
+    stored_daily_demand_std: Decimal
+    stored_reorder_point: Decimal
+    held: str = ""
+
+
+def _id_runs(ids: Sequence[int], gap: int = 200) -> list[tuple[int, int]]:
+    """Sorted ids as [first, last] ranges that skip gaps wider than ``gap``, so
+    the range queries read few other items."""
+    runs: list[tuple[int, int]] = []
+    for pk in sorted(ids):
+        if runs and pk - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], pk)
+        else:
+            runs.append((pk, pk))
+    return runs
+
+
+def planning_figures(
     *,
-    first_id: int,
-    last_id: int,
     today: date,
-    params: PlanningParams | None = None,
-) -> GenerationResult:
-    """Plan the active items with ids in [first_id, last_id]: store their planning
-    figures and make their open suggestions match the plan. A constant number of
-    queries per chunk, whatever its size."""
-    params = params or planning_params()
-    chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+    params: PlanningParams,
+    first_id: int | None = None,
+    last_id: int | None = None,
+    item_ids: Sequence[int] | None = None,
+) -> list[PlanningRow]:
+    """The planning figures of the active items with ids in [first_id, last_id],
+    or of ``item_ids``, exactly as suggestion generation plans them: on hand,
+    on order (``_on_order``), the demand estimate over the window with recorded
+    unmet demand (DESIGN §7; held while out of stock; the planned annual demand
+    of an item never consumed), sources with lead times, planned demand. In id
+    order; a fixed number of queries for a range (ids: the demand queries once
+    per run of close ids)."""
+    if item_ids is not None:
+        if not item_ids:
+            return []
+        ids = sorted(set(item_ids))
+        chunk = Q(item_id__in=ids)
+        items_filter = Q(pk__in=ids)
+        runs = _id_runs(ids)
+    else:
+        chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+        items_filter = Q(pk__gte=first_id, pk__lte=last_id)
+        runs = [(first_id, last_id)]
     window_days = params.demand_window_days
     items = list(
-        Item.objects.filter(pk__gte=first_id, pk__lte=last_id, active=True)
+        Item.objects.filter(items_filter, active=True)
         .annotate(**_consumption_start(today=today, window_days=window_days))
         .order_by("pk")
         .values_list(
@@ -531,36 +565,40 @@ def suggestions_generate_chunk(
             "first_issue",
         )
     )
-    unmet_days = unmet_demand_days(
-        first_id=first_id,
-        last_id=last_id,
-        since=_window_start(today, window_days),
-        until=_window_start(today, 0),
-    )
-    demand = _demand_stats(
-        first_id=first_id,
-        last_id=last_id,
-        today=today,
-        window_days=window_days,
-        first_issue={row[0]: row[-1] for row in items if row[-1] is not None},
-        unmet_days=unmet_days,
-        established={row[0] for row in items if row[-2]},
-    )
-    unmet_items = {row.item_id for row in unmet_days}
+    first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
+    established = {row[0] for row in items if row[-2]}
+    demand: dict = {}  # planning.DemandStats per item
+    unmet_items: set[int] = set()
+    for run_first, run_last in runs:
+        # recorded unmet demand is demand too (DESIGN §7)
+        unmet_days = unmet_demand_days(
+            first_id=run_first,
+            last_id=run_last,
+            since=_window_start(today, window_days),
+            until=_window_start(today, 0),
+        )
+        unmet_items.update(row.item_id for row in unmet_days)
+        demand.update(
+            _demand_stats(
+                first_id=run_first,
+                last_id=run_last,
+                today=today,
+                window_days=window_days,
+                first_issue=first_issues,
+                unmet_days=unmet_days,
+                established=established,
+            )
+        )
     on_order = _on_order(chunk)
-    sources = _sources(
-        chunk,
-        lead_time_stats(first_id=first_id, last_id=last_id, values=True),
-        values=True,
-    )
-    open_by_item, snoozed, accepted_on = _open_and_snoozed(
-        chunk, today=today, accepted_days=max(params.delivery_interval_days.values())
-    )
-    # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
-    planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
-
-    plans: dict[int, Plan] = {}
-    changed_figures = []
+    if item_ids is not None:
+        lead_times = lead_time_stats(ids, values=True)
+        planned = planned_demand_open(today=today, item_ids=ids)
+    else:
+        lead_times = lead_time_stats(first_id=first_id, last_id=last_id, values=True)
+        # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
+        planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
+    sources = _sources(chunk, lead_times, values=True)
+    rows = []
     no_demand = DemandEstimate(ZERO, ZERO)
     no_sources = ((), 0)
     for (
@@ -597,6 +635,35 @@ def suggestions_generate_chunk(
             source_count=count,
             planned=tuple(planned.get(pk, ())),
         ).with_demand(estimate)
+        rows.append(PlanningRow(figures, stored_d, stored_sd, stored_rop, held))
+    return rows
+
+
+def suggestions_generate_chunk(
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    params: PlanningParams | None = None,
+) -> GenerationResult:
+    """Plan the active items with ids in [first_id, last_id]: store their planning
+    figures and make their open suggestions match the plan. A constant number of
+    queries per chunk, whatever its size."""
+    params = params or planning_params()
+    chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+    rows = planning_figures(
+        today=today, params=params, first_id=first_id, last_id=last_id
+    )
+    open_by_item, snoozed, accepted_on = _open_and_snoozed(
+        chunk, today=today, accepted_days=max(params.delivery_interval_days.values())
+    )
+
+    plans: dict[int, Plan] = {}
+    changed_figures = []
+    for row in rows:
+        figures, held = row.figures, row.held
+        pk, sku = figures.item_id, figures.sku
+        d, sd = figures.daily_demand, figures.daily_demand_std
         try:
             plan = plan_item(figures, params=params, today=today)
         except OverflowError:  # a date beyond year 9999
@@ -607,7 +674,12 @@ def suggestions_generate_chunk(
             )
             continue
         rop = plan.reorder_point.quantize(Q3)
-        if (d, sd, rop) != (stored_d, stored_sd, stored_rop):
+        stored = (
+            row.stored_daily_demand,
+            row.stored_daily_demand_std,
+            row.stored_reorder_point,
+        )
+        if (d, sd, rop) != stored:
             changed_figures.append((pk, d, sd, rop))
         if plan.quantity is None or pk in snoozed:
             continue
@@ -624,7 +696,7 @@ def suggestions_generate_chunk(
             plan.notes = (held, *plan.notes)
         plans[pk] = plan
 
-    result = GenerationResult(items=len(items))
+    result = GenerationResult(items=len(rows))
     now = timezone.now()
     stale = []
     for item_id, current in open_by_item.items():

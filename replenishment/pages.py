@@ -4,7 +4,7 @@ projection."""
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from inventory_site.charts import stock_chart
@@ -118,11 +118,10 @@ def items_short_of_planned_demand(*, today=None, limit: int = PLANNED_SHORT_LIMI
     ):
         lead[item_id] = days  # the last one per item is the primary (priority 1)
     on_order = dict(
-        DeliveryLine.objects.filter(
-            item_id__in=ids, delivery__status__in=ON_ORDER_STATUSES
-        )
+        DeliveryLine.objects.with_expected()
+        .filter(item_id__in=ids, delivery__status__in=ON_ORDER_STATUSES)
         .values("item_id")
-        .annotate(open=Sum(F("quantity_ordered") - F("quantity_received")))
+        .annotate(open=Sum("expected_open"))
         .values_list("item_id", "open")
     )
     items = Item.objects.in_bulk(ids)
@@ -157,18 +156,19 @@ def item_page(item) -> dict:
     today = timezone.localdate()
     history = stock_history(item)
     on_order = item_on_order(item, today=today)
-    # The projection adds each ordered delivery on its promised date. A late one
-    # is not assumed to arrive today (or on any day): its date is unknown, so the
-    # projection shows stock running down without it. Drafts are not ordered yet.
+    # The projection adds what each ordered line still brings (``expected_open``)
+    # on its expected arrival (ship notice, else the date the supplier confirmed,
+    # else the promised date: ``suppliers.models.EXPECTED_ARRIVAL``). A line whose
+    # expected day has passed, or that the supplier rejected, is not assumed to
+    # arrive on any day: the projection shows stock running down without it.
+    # Drafts are not ordered yet.
     arriving: dict = {}
     for line in on_order:
-        promised = line.delivery.promised_date
-        if line.delivery.is_draft or line.is_late or promised is None:
+        if not line.arrival_known:
             continue
-        arriving[promised] = arriving.get(promised, 0.0) + float(line.quantity_open)
-    next_line = next(
-        (x for x in on_order if not x.delivery.is_draft and not x.is_late), None
-    )
+        day = line.expected_arrival
+        arriving[day] = arriving.get(day, 0.0) + float(line.expected_open)
+    next_line = next((x for x in on_order if x.arrival_known), None)
     demand = float(item.avg_daily_demand)
     horizon = 21
     if arriving:
@@ -197,10 +197,14 @@ def item_page(item) -> dict:
             today=today,
             unit=item.unit,
         ),
+        "projection": projection,
         "next_line": next_line,
         "planned": planned,
         "on_order": on_order,
         "late_lines": [x for x in on_order if x.is_late],
+        "unknown_lines": [
+            x for x in on_order if not x.delivery.is_draft and not x.arrival_known
+        ],
         "movements": item_movements(item),
         "unmet_demand": item_unmet_demand(item),
         "sources": item_sources(item),

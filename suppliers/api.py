@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, renderers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from inventory_site.api_permissions import IsStaff, StaffReadsAdminWrites
@@ -29,6 +30,7 @@ from .services import (
     delivery_close_short,
     delivery_place_order,
     delivery_receive,
+    line_receipt_prefill,
 )
 
 
@@ -90,7 +92,12 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = (
         Delivery.objects.select_related("supplier")
         .prefetch_related(
-            Prefetch("lines", queryset=DeliveryLine.objects.select_related("item"))
+            Prefetch(
+                "lines",
+                queryset=DeliveryLine.objects.with_expected()
+                .select_related("item")
+                .order_by("pk"),
+            )
         )
         .order_by("-created_at", "-pk")
     )
@@ -100,19 +107,14 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def receive(self, request, reference=None):
+        """Book what arrived. Receiving starts from the supplier's ship notices:
+        a line without ``quantity_received`` takes what they announced, and no
+        ``lines`` at all receives every announced line as announced."""
         delivery = self.get_object()
         check_receivable(delivery)  # the state first: 409 (DomainError)
         serializer = ReceiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        receipts = [
-            LineReceipt(
-                line_id=line["line"],
-                quantity_received=line["quantity_received"],
-                quantity_rejected=line["quantity_rejected"],
-                rejection_reason=line["rejection_reason"],
-            )
-            for line in serializer.validated_data["lines"]
-        ]
+        receipts = self._receipts(delivery, serializer.validated_data)
         delivery = delivery_receive(
             delivery=delivery,
             receipts=receipts,
@@ -120,6 +122,48 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
             close=serializer.validated_data["close"],
         )
         return self._fresh(delivery)
+
+    @staticmethod
+    def _receipts(delivery, data) -> list[LineReceipt]:
+        lines = {line.pk: line for line in delivery.lines.all()}
+        prefill = {pk: line_receipt_prefill(line) for pk, line in lines.items()}
+        given = data.get("lines")
+        if given is None:
+            given = [
+                {"line": pk, "quantity_rejected": 0, "rejection_reason": ""}
+                for pk, line in lines.items()
+                if line.ship_arrival is not None and prefill[pk] > 0
+            ]
+            if not given:
+                raise ValidationError(
+                    {"lines": ["List the lines received: no ship notice announces "
+                               "anything still to receive."]}
+                )  # fmt: skip
+        errors = []
+        for row in given:
+            line = lines.get(row["line"])
+            if "quantity_received" in row or line is None:
+                errors.append({})
+            elif line.ship_arrival is None:
+                errors.append(
+                    {"quantity_received": ["Required: no ship notice announces "
+                                           "this line."]}
+                )  # fmt: skip
+            else:
+                errors.append({})
+        if any(errors):
+            raise ValidationError({"lines": errors})
+        return [
+            LineReceipt(
+                line_id=row["line"],
+                quantity_received=row.get(
+                    "quantity_received", prefill.get(row["line"])
+                ),
+                quantity_rejected=row["quantity_rejected"],
+                rejection_reason=row["rejection_reason"],
+            )
+            for row in given
+        ]
 
     def _fresh(self, delivery) -> Response:
         return Response(

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, DateField, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from items.models import MONEY, QTY, Item
@@ -178,6 +179,21 @@ class Delivery(models.Model):
         blank=True,
         related_name="+",
     )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who placed the order (alerts about the supplier's answers go "
+        "to this buyer).",
+    )
+    first_response_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the supplier first answered the order (a line confirmed, "
+        "changed or rejected, or a ship notice): the time to confirm.",
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -216,6 +232,58 @@ class Delivery(models.Model):
         return bool(self.is_open and self.promised_date and self.promised_date < today)
 
 
+class LineResponse(models.TextChoices):
+    """The supplier's latest answer to an order line (EDI 855 line status)."""
+
+    CONFIRM = "confirm", "Confirmed"
+    CHANGE = "change", "Changed"
+    REJECT = "reject", "Rejected"
+
+
+QUANTITY_OUTPUT = models.DecimalField(max_digits=16, decimal_places=3)
+
+# What the supplier now says it will deliver on a line: its confirmed (or
+# changed) quantity, 0 when it rejected the line, else what was ordered.
+EXPECTED_QUANTITY = Coalesce(
+    F("confirmed_quantity"), F("quantity_ordered"), output_field=QUANTITY_OUTPUT
+)
+# Announced on ship notices and not received yet.
+_ANNOUNCED = Q(quantity_shipped__gt=F("quantity_received"), ship_arrival__isnull=False)
+# When the line is expected, the one rule every reader uses (planning's
+# inventory position and forecast, the item chart, the APIs, the pages):
+#   1. a ship notice whose goods have not all been received yet: its arrival;
+#   2. a line the supplier rejected: unknown (None), it may never come;
+#   3. the date the supplier confirmed or changed to;
+#   4. the delivery's promised date.
+EXPECTED_ARRIVAL = Case(
+    When(_ANNOUNCED, then=F("ship_arrival")),
+    When(response=LineResponse.REJECT, then=Value(None)),
+    default=Coalesce(F("confirmed_date"), F("delivery__promised_date")),
+    output_field=DateField(),
+)
+
+
+class DeliveryLineQuerySet(models.QuerySet):
+    def with_expected(self):
+        """Annotate ``expected_quantity`` (what the supplier will deliver in all),
+        ``expected_open`` (of that, not yet accepted: what planning counts as on
+        order) and ``expected_arrival`` (see ``EXPECTED_ARRIVAL``)."""
+        accepted = F("quantity_received") - F("quantity_rejected")
+        return self.annotate(
+            expected_quantity=EXPECTED_QUANTITY,
+            expected_open=Case(
+                When(
+                    Q(confirmed_quantity__isnull=True, quantity_ordered__gt=accepted)
+                    | Q(confirmed_quantity__gt=accepted),
+                    then=EXPECTED_QUANTITY - accepted,
+                ),
+                default=Value(ZERO),
+                output_field=QUANTITY_OUTPUT,
+            ),
+            expected_arrival=EXPECTED_ARRIVAL,
+        )
+
+
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(
         Delivery, on_delete=models.CASCADE, related_name="lines"
@@ -233,6 +301,33 @@ class DeliveryLine(models.Model):
         **QTY,
     )
     unit_price = models.DecimalField(null=True, blank=True, **MONEY)
+    # The supplier's answers (kept in full by the portal; here where they stand).
+    response = models.CharField(
+        max_length=8,
+        choices=LineResponse.choices,
+        blank=True,
+        default="",
+        help_text="The supplier's latest answer to the line.",
+    )
+    confirmed_quantity = models.DecimalField(
+        null=True,
+        blank=True,
+        help_text="What the supplier confirmed it will deliver (0: rejected).",
+        **QTY,
+    )
+    confirmed_date = models.DateField(
+        null=True, blank=True, help_text="The date the supplier confirmed."
+    )
+    quantity_shipped = models.DecimalField(
+        default=ZERO,
+        help_text="Shipped in all, by the supplier's ship notices.",
+        **QTY,
+    )
+    ship_arrival = models.DateField(
+        null=True, blank=True, help_text="Arrival of the latest ship notice."
+    )
+
+    objects = DeliveryLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["delivery_id", "id"]
@@ -256,6 +351,14 @@ class DeliveryLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity_short__gte=0), name="line_short_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(confirmed_quantity__isnull=True)
+                | Q(confirmed_quantity__gte=0),
+                name="line_confirmed_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__gte=0), name="line_shipped_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -269,6 +372,20 @@ class DeliveryLine(models.Model):
     def quantity_open(self) -> Decimal:
         """Still owed: rejected parts are owed until replaced or closed short."""
         return max(self.quantity_ordered - self.quantity_accepted, ZERO)
+
+    @property
+    def quantity_announced(self) -> Decimal:
+        """Announced on ship notices and not received yet, at most what is still
+        open: what receiving starts from when the supplier sent a notice."""
+        return max(
+            min(self.quantity_shipped - self.quantity_received, self.quantity_open),
+            ZERO,
+        )
+
+    @property
+    def quantity_unannounced(self) -> Decimal:
+        """Still open and not on a ship notice: what a new notice may ship."""
+        return self.quantity_open - self.quantity_announced
 
     @property
     def line_total(self) -> Decimal | None:
@@ -340,6 +457,17 @@ class SupplierScore(models.Model):
     )
     history_sufficient = models.BooleanField(
         default=False, help_text="At least 3 received deliveries in the last 365 days."
+    )
+    confirm_hours_median = models.DecimalField(
+        max_digits=8,
+        decimal_places=1,
+        null=True,
+        help_text="Median hours from placing an order to the supplier's first "
+        "answer, over the orders placed in the last 365 days that it answered.",
+    )
+    orders_answered = models.PositiveIntegerField(default=0)
+    orders_unanswered = models.PositiveIntegerField(
+        default=0, help_text="Orders placed in the last 365 days still unanswered."
     )
 
     objects = SupplierScoreQuerySet.as_manager()

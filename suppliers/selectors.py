@@ -1,5 +1,6 @@
 """Read-side questions about suppliers and deliveries."""
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,7 @@ from .models import (
     Delivery,
     DeliveryLine,
     DeliveryStatus,
+    LineResponse,
     RiskLevel,
     Supplier,
     SupplierItem,
@@ -76,6 +78,9 @@ class ScoreFigures:
     risk_score: Decimal = Decimal("0")
     risk_level: str = RiskLevel.LOW
     history_sufficient: bool = False
+    confirm_hours_median: Decimal | None = None
+    orders_answered: int = 0
+    orders_unanswered: int = 0
 
 
 MIN_DELIVERIES = 3
@@ -86,9 +91,64 @@ def _dec(value, places: str = "0.0001") -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal(places))
 
 
+@dataclass(frozen=True)
+class ConfirmTimes:
+    """How quickly a supplier answers its orders."""
+
+    hours_median: Decimal | None = None
+    answered: int = 0
+    unanswered: int = 0
+
+
+NO_ANSWERS = ConfirmTimes()
+
+
+def supplier_confirm_times(
+    *, since: datetime, supplier_ids: list[int] | None = None
+) -> dict[int, ConfirmTimes]:
+    """Per supplier, over the orders placed since ``since`` (not cancelled
+    unanswered ones): the median hours from placing the order (``ordered_at``)
+    to the supplier's first answer (``first_response_at``: a line confirmed,
+    changed or rejected, or a ship notice), how many orders it answered and how
+    many it has not. Two queries."""
+    placed = Delivery.objects.filter(ordered_at__gte=since, ordered_at__isnull=False)
+    if supplier_ids is not None:
+        placed = placed.filter(supplier_id__in=supplier_ids)
+    hours: dict[int, list[float]] = defaultdict(list)
+    for supplier_id, ordered_at, answered_at in placed.filter(
+        first_response_at__isnull=False
+    ).values_list("supplier_id", "ordered_at", "first_response_at"):
+        hours[supplier_id].append(
+            max((answered_at - ordered_at).total_seconds() / 3600, 0.0)
+        )
+    unanswered = dict(
+        placed.filter(first_response_at__isnull=True)
+        .exclude(status=DeliveryStatus.CANCELLED)
+        .values("supplier_id")
+        .annotate(n=Count("pk"))
+        .values_list("supplier_id", "n")
+    )
+    return {
+        supplier_id: ConfirmTimes(
+            hours_median=(
+                Decimal(str(statistics.median(hours[supplier_id]))).quantize(
+                    Decimal("0.1")
+                )
+                if hours[supplier_id]
+                else None
+            ),
+            answered=len(hours[supplier_id]),
+            unanswered=unanswered.get(supplier_id, 0),
+        )
+        for supplier_id in hours.keys() | unanswered.keys()
+    }
+
+
 def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigures]:
     """Performance and risk (``suppliers.risk``) of every supplier over the
-    trailing 365 days of received deliveries, in five aggregate queries."""
+    trailing 365 days of received deliveries, in five aggregate queries, and how
+    quickly it answers the orders placed in those days
+    (``supplier_confirm_times``; not part of the risk formula)."""
     today = today or timezone.localdate()
     since = timezone.make_aware(
         datetime.combine(today - timedelta(days=SCORE_WINDOW_DAYS), time.min)
@@ -126,14 +186,15 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
       GROUP BY d.supplier_id
     """
     with connection.cursor() as cursor:
-        since = connection.ops.adapt_datetimefield_value(since)
+        since_db = connection.ops.adapt_datetimefield_value(since)
         cursor.execute(
             delivery_sql,
-            [*received_params, *lead_time_params, DeliveryStatus.RECEIVED, since],
+            [*received_params, *lead_time_params, DeliveryStatus.RECEIVED, since_db],
         )
         deliveries = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute(line_sql, [DeliveryStatus.RECEIVED, since])
+        cursor.execute(line_sql, [DeliveryStatus.RECEIVED, since_db])
         lines = {row[0]: row[1:] for row in cursor.fetchall()}
+    confirm_times = supplier_confirm_times(since=since)
 
     a_items = Item.objects.filter(active=True, abc_class="A")
     total_a_value = a_items.aggregate(total=Sum("annual_value"))["total"] or ZERO
@@ -185,6 +246,7 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
             if total_a_value
             else ZERO
         )
+        answers = confirm_times.get(supplier_id, NO_ANSWERS)
         # dependency: the measured lead time, else the mean quoted one
         lead_time = _dec(lt_mean, "0.01")
         if lead_time is None and quoted.get(supplier_id) is not None:
@@ -215,6 +277,9 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
             risk_score=risk.risk_score,
             risk_level=risk.risk_level,
             history_sufficient=count >= MIN_DELIVERIES,
+            confirm_hours_median=answers.hours_median,
+            orders_answered=answers.answered,
+            orders_unanswered=answers.unanswered,
         )
     return scores
 
@@ -364,21 +429,59 @@ def item_sources(item: Item) -> list[dict]:
 
 def item_on_order(item: Item, *, today: date | None = None) -> list[DeliveryLine]:
     """What is on order for the item: lines of drafts (to order), ordered and
-    partly received deliveries still expecting something, soonest promise first.
-    Each line gets ``is_late`` (open and promised before today)."""
+    partly received deliveries still expecting something, soonest expected
+    first (``DeliveryLine.objects.with_expected``). Each line gets ``is_late``
+    (open and promised before today) and ``arrival_known`` (ordered, and
+    expected today or later: the day it can be counted on)."""
     today = today or timezone.localdate()
     lines = list(
-        DeliveryLine.objects.filter(
+        DeliveryLine.objects.with_expected()
+        .filter(
             item=item,
             delivery__status__in=ON_ORDER_STATUSES,
             quantity_ordered__gt=F("quantity_received") - F("quantity_rejected"),
         )
         .select_related("delivery", "delivery__supplier")
-        .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")[:20]
+        .order_by(F("expected_arrival").asc(nulls_last=True), "pk")[:20]
     )
     for line in lines:
         line.is_late = line.delivery.is_late(today)
+        line.arrival_known = bool(
+            not line.delivery.is_draft
+            and line.expected_arrival is not None
+            and line.expected_arrival >= today
+            and line.expected_open > 0
+        )
     return lines
+
+
+def delivery_lines_expected(delivery: Delivery) -> list[DeliveryLine]:
+    """The delivery's lines with the supplier's answers and when each is
+    expected (``with_expected``), in line order."""
+    return list(
+        DeliveryLine.objects.with_expected()
+        .filter(delivery=delivery)
+        .select_related("item", "delivery")
+        .order_by("pk")
+    )
+
+
+def lines_changed_by_supplier(*, limit: int = 20) -> tuple[int, list[DeliveryLine]]:
+    """Lines of open orders that the supplier changed or rejected. Every ordered
+    line is in the firm zone (DESIGN §9), so each needs the buyer: expedite,
+    re-plan or order elsewhere. (count, the first ``limit``, soonest promised
+    first)."""
+    lines = DeliveryLine.objects.filter(
+        delivery__status__in=OPEN_DELIVERY_STATUSES,
+        response__in=(LineResponse.CHANGE, LineResponse.REJECT),
+    )
+    first = list(
+        lines.with_expected()
+        .select_related("delivery", "delivery__supplier", "item")
+        .order_by(F("delivery__promised_date").asc(nulls_last=True), "pk")[:limit]
+    )
+    count = len(first) if len(first) < limit else lines.count()
+    return count, first
 
 
 def supplier_lead_times(supplier: Supplier, *, limit: int = 50) -> list:

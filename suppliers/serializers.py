@@ -73,18 +73,30 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class DeliveryLineSerializer(serializers.ModelSerializer):
+    """A line with the supplier's answers: ``response`` (latest answer),
+    ``confirmed_quantity`` / ``confirmed_date``, what its ship notices shipped
+    (``quantity_shipped``, ``ship_arrival``), what is on the way
+    (``quantity_announced``: receiving starts from it), and ``expected_arrival``
+    (needs ``DeliveryLine.objects.with_expected()``)."""
+
     sku = serializers.CharField(source="item.sku", read_only=True)
     unit = serializers.CharField(source="item.unit", read_only=True)
     quantity_open = serializers.DecimalField(
         max_digits=16, decimal_places=3, read_only=True
     )
+    quantity_announced = serializers.DecimalField(
+        max_digits=16, decimal_places=3, read_only=True
+    )
+    expected_arrival = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta:
         model = DeliveryLine
         fields = [
             "id", "sku", "unit", "quantity_ordered", "quantity_received",
             "quantity_rejected", "rejection_reason", "quantity_open",
-            "quantity_short", "unit_price",
+            "quantity_short", "unit_price", "response", "confirmed_quantity",
+            "confirmed_date", "quantity_shipped", "ship_arrival",
+            "quantity_announced", "expected_arrival",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -110,6 +122,9 @@ class LineReceiptSerializer(serializers.Serializer):
         decimal_places=3,
         min_value=0,
         max_value=column_max(DeliveryLine, "quantity_received"),
+        required=False,
+        help_text="Omitted: what the supplier's ship notices announced for the "
+        "line (only for a line with a ship notice).",
     )
     quantity_rejected = serializers.DecimalField(
         max_digits=16,
@@ -124,7 +139,11 @@ class LineReceiptSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         """The rules of receiving (suppliers.receiving), as field errors of the
-        line: e.g. ``{"lines": [{"rejection_reason": ["…"]}]}``."""
+        line: e.g. ``{"lines": [{"rejection_reason": ["…"]}]}``. Without a
+        received quantity the line takes what its ship notices announced, and
+        the service applies the same rules to it."""
+        if "quantity_received" not in attrs:
+            return attrs
         problems = inspection_problems(
             received=attrs["quantity_received"],
             rejected=attrs["quantity_rejected"],
@@ -139,7 +158,12 @@ class LineReceiptSerializer(serializers.Serializer):
 
 
 class ReceiveSerializer(serializers.Serializer):
-    lines = LineReceiptSerializer(many=True, allow_empty=False)
+    lines = LineReceiptSerializer(
+        many=True,
+        allow_empty=False,
+        required=False,
+        help_text="Omitted: every line as the supplier's ship notices announced.",
+    )
     close = serializers.BooleanField(default=False)
 
 

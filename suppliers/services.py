@@ -41,6 +41,7 @@ from .models import (
     Delivery,
     DeliveryLine,
     DeliveryStatus,
+    LineResponse,
     Supplier,
     SupplierItem,
     SupplierScore,
@@ -390,12 +391,15 @@ def delivery_place_order(
         DeliveryLine.objects.bulk_update(priced, ["unit_price"])
         delivery.promised_date = promised_date
         delivery.status = DeliveryStatus.ORDERED
+        delivery.placed_by = acting_user(user)
         _append_note(
             delivery,
             f"Ordered {timezone.localtime(delivery.ordered_at):%d %b %Y %H:%M}"
             f"{_who(user)}.",
         )
-        delivery.save(update_fields=["ordered_at", "promised_date", "status", "note"])
+        delivery.save(
+            update_fields=["ordered_at", "promised_date", "status", "note", "placed_by"]
+        )
         if send:
             delivery_id = delivery.pk
             transaction.on_commit(lambda: delivery_send_order_or_queue(delivery_id))
@@ -659,6 +663,122 @@ def delivery_close_short(*, delivery: Delivery, user=None) -> Delivery:
         _close_short(delivery, lines, at=now, user=user)
         delivery.save(update_fields=["status", "received_at", "note"])
     return delivery
+
+
+# --- the supplier's answers (EDI 855 / 856) ---
+
+
+@dataclass(frozen=True)
+class SupplierLineAnswer:
+    """The supplier's answer to one line: confirm, change (a new quantity and/or
+    date; None keeps the current one) or reject."""
+
+    line_id: int
+    response: str
+    quantity: Decimal | None = None
+    date: date | None = None
+
+
+def line_receipt_prefill(line: DeliveryLine) -> Decimal:
+    """What receiving a line starts from: the quantity the supplier's ship
+    notices announced and that has not been received yet (at most the open
+    quantity) once it sent a notice for the line, else the open quantity."""
+    if line.ship_arrival is not None:
+        return line.quantity_announced
+    return line.quantity_open
+
+
+def delivery_lines_answer(
+    *,
+    delivery: Delivery,
+    answers: Sequence[SupplierLineAnswer],
+    at: datetime | None = None,
+) -> dict[int, tuple[Decimal, date | None]]:
+    """Record where the supplier's answers leave each line of an open delivery;
+    returns per line id the resulting (confirmed quantity, confirmed date).
+
+    A confirmation confirms the ordered quantity on the current date (an
+    earlier confirmed date, else the promised one); a change replaces what it
+    names and keeps the rest; a rejection confirms 0 and no date. The first
+    answer to the delivery is its ``first_response_at`` (time to confirm).
+
+    Trusts its caller to have checked the answers (``portal.services``); the
+    delivery and its lines are locked, so two answers at once are applied one
+    after the other, each on the other's result."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status not in OPEN_DELIVERY_STATUSES:
+            raise InvalidTransition(
+                f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
+                "only an open order can be answered.",
+                code="not_open",
+            )
+        lines = {
+            line.pk: line
+            for line in DeliveryLine.objects.select_for_update()
+            .filter(delivery=delivery, pk__in=[a.line_id for a in answers])
+            .order_by("pk")
+        }
+        results = {}
+        for answer in answers:
+            line = lines[answer.line_id]
+            rejected = line.response == LineResponse.REJECT
+            quantity = (
+                line.confirmed_quantity
+                if line.confirmed_quantity is not None and not rejected
+                else line.quantity_ordered
+            )
+            day = line.confirmed_date or delivery.promised_date
+            if answer.response == LineResponse.CONFIRM:
+                quantity = line.quantity_ordered
+            elif answer.response == LineResponse.CHANGE:
+                if answer.quantity is not None:
+                    quantity = answer.quantity
+                if answer.date is not None:
+                    day = answer.date
+            else:
+                quantity, day = ZERO, None
+            line.response = answer.response
+            line.confirmed_quantity, line.confirmed_date = quantity, day
+            results[line.pk] = (quantity, day)
+        DeliveryLine.objects.bulk_update(
+            lines.values(), ["response", "confirmed_quantity", "confirmed_date"]
+        )
+        Delivery.objects.filter(pk=delivery.pk, first_response_at__isnull=True).update(
+            first_response_at=at
+        )
+    return results
+
+
+def delivery_shipment_record(
+    *,
+    delivery: Delivery,
+    arrival: date,
+    shipped: dict[int, Decimal],
+    at: datetime | None = None,
+) -> None:
+    """Record a ship notice on the lines of an open delivery: each line's
+    ``quantity_shipped`` grows by what shipped now (``F()``) and its
+    ``ship_arrival`` is this notice's arrival. Trusts its caller to have checked
+    the quantities (``portal.services.ship_notice_create``, under the same lock)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status not in OPEN_DELIVERY_STATUSES:
+            raise InvalidTransition(
+                f"Delivery {delivery.reference} is {delivery.get_status_display()}; "
+                "only an open order can be shipped.",
+                code="not_open",
+            )
+        for line_id, quantity in sorted(shipped.items()):
+            DeliveryLine.objects.filter(pk=line_id, delivery=delivery).update(
+                quantity_shipped=F("quantity_shipped") + quantity,
+                ship_arrival=arrival,
+            )
+        Delivery.objects.filter(pk=delivery.pk, first_response_at__isnull=True).update(
+            first_response_at=at
+        )
 
 
 # --- e-mailing the purchase order ---

@@ -30,7 +30,11 @@ from .models import (
     RiskLevel,
     Supplier,
 )
-from .selectors import supplier_lead_times, suppliers_riskiest
+from .selectors import (
+    delivery_lines_expected,
+    supplier_lead_times,
+    suppliers_riskiest,
+)
 from .services import (
     DeliveryError,
     InvalidReceipt,
@@ -42,6 +46,7 @@ from .services import (
     delivery_receive,
     delivery_send_order,
     line_receipt_maximum,
+    line_receipt_prefill,
     receipt_tolerance,
 )
 
@@ -189,9 +194,11 @@ def delivery_list(request):
 
 
 def _receipt_formset(delivery, data=None):
-    lines = list(delivery.lines.select_related("item").order_by("pk"))
+    """The receiving form, one row per line, starting from what the supplier's
+    ship notices announced (else the open quantity): ``line_receipt_prefill``."""
+    lines = delivery_lines_expected(delivery)
     initial = [
-        {"line": line.pk, "quantity_received": exact(line.quantity_open)}
+        {"line": line.pk, "quantity_received": exact(line_receipt_prefill(line))}
         for line in lines
     ]
     formset = LineReceiptFormSet(data, initial=initial, prefix="lines")
@@ -214,6 +221,7 @@ def _detail_context(delivery, lines, formset, options=None, **extra) -> dict:
         "place_form": PlaceOrderForm(),
         "cancel_form": CancelForm(),
         "late": delivery.is_late(),
+        "shipped": any(line.ship_arrival for line in lines),
         **extra,
     }
 

@@ -424,6 +424,9 @@ PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=90)
 # Unknown, expired or revoked portal tokens per client address and minute before
 # the portal answers 429 to that address for the rest of the minute.
 PORTAL_BAD_TOKEN_LIMIT = env.int("PORTAL_BAD_TOKEN_LIMIT", default=20)
+# Who is e-mailed about a supplier's change to an order when neither the buyer
+# who placed it nor the one who drafted it has an address (comma-separated).
+PORTAL_ALERT_EMAILS = env.list("PORTAL_ALERT_EMAILS", default=[])
 
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")

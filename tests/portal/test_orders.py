@@ -236,7 +236,9 @@ def test_the_supplier_page_shows_links_answer_speed_and_changes(
     page = staff_client.get("/suppliers/ACME/")
     text = page.content.decode()
     assert "1 usable link" in text
-    assert "Answers orders in 5.0 d (median over 1 line)" in text
+    # Time to confirm (issue 19): hours from placing the order to the first
+    # answer, per order, the figure the supplier's score stores.
+    assert "Answers orders in 120.0 h (median over 1 order)" in text
     assert "Changed or rejected on open orders" in text and "NUT (reject" in text
 
 
