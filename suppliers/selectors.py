@@ -18,6 +18,7 @@ from inventory_site.db import (
     list_agg_sql,
     local_date_sql,
 )
+from inventory_site.limits import column_max
 from inventory_site.stats import std_from_moments
 from items.models import Item
 
@@ -35,6 +36,8 @@ from .models import (
     SupplierScore,
 )
 from .risk import assess_risk
+
+_LEAD_TIME_STORED_MAX = column_max(SupplierScore, "dependency_lead_time_days")
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -251,6 +254,10 @@ def supplier_scores_compute(*, today: date | None = None) -> dict[int, ScoreFigu
         lead_time = _dec(lt_mean, "0.01")
         if lead_time is None and quoted.get(supplier_id) is not None:
             lead_time = _dec(quoted[supplier_id], "0.01")
+        if lead_time is not None and lead_time > _LEAD_TIME_STORED_MAX:
+            # an absurd quote (years of lead time): stored at the column's
+            # capacity; the score saturates long before it
+            lead_time = _LEAD_TIME_STORED_MAX
         risk = assess_risk(
             on_time_rate=on_time_rate,
             defect_rate=defect_rate,
