@@ -22,41 +22,20 @@ from replenishment.planning import (
     ItemFigures,
     PlannedDay,
     PlanningParams,
-    SourceFigures,
     plan_item,
 )
+from tests.replenishment import figures
 
 WEDNESDAY = date(2026, 12, 2)
 MONDAY = date(2026, 12, 7)
 PARAMS = PlanningParams()  # A: T 7, ST 1; horizon 7
 
 
-def source(**kwargs) -> SourceFigures:
-    values = {
-        "source_id": 1,
-        "supplier_id": 1,
-        "supplier_code": "ACME",
-        "priority": 1,
-        "quoted_lead_time_days": 5,
-    }
-    values.update(kwargs)
-    return SourceFigures(**values)
+source = figures.source
 
 
 def item(**kwargs) -> ItemFigures:
-    values = {
-        "item_id": 1,
-        "sku": "BOLT-8",
-        "abc_class": "A",
-        "policy": "jit",
-        "on_hand": D("150"),
-        "on_order": D("0"),
-        "daily_demand": D("10"),
-        "daily_demand_std": D("0"),
-        "sources": (source(),),
-    }
-    values.update(kwargs)
-    return ItemFigures(**values)
+    return figures.item(**{"on_hand": D("150"), **kwargs})
 
 
 def test_the_dates_used_here():

@@ -9,41 +9,20 @@ from hypothesis import strategies as st
 from replenishment.planning import (
     ItemFigures,
     PlanningParams,
-    SourceFigures,
     plan_item,
     round_quantity,
 )
+from tests.replenishment import figures
 
 TODAY = date(2026, 11, 24)
 PARAMS = PlanningParams()
 
 
-def source(**kwargs) -> SourceFigures:
-    values = {
-        "source_id": 1,
-        "supplier_id": 1,
-        "supplier_code": "ACME",
-        "priority": 1,
-        "quoted_lead_time_days": 5,
-    }
-    values.update(kwargs)
-    return SourceFigures(**values)
+source = figures.source
 
 
 def item(**kwargs) -> ItemFigures:
-    values = {
-        "item_id": 1,
-        "sku": "BOLT-8",
-        "abc_class": "A",
-        "policy": "jit",
-        "on_hand": D("100"),
-        "on_order": D("0"),
-        "daily_demand": D("10"),
-        "daily_demand_std": D("2"),
-        "sources": (source(),),
-    }
-    values.update(kwargs)
-    return ItemFigures(**values)
+    return figures.item(**{"daily_demand_std": D("2"), **kwargs})
 
 
 def test_jit_orders_a_small_batch_at_the_crossing_rounded_to_the_pack():

@@ -12,7 +12,6 @@ from replenishment.planning import (
     DemandStats,
     ItemFigures,
     PlanningParams,
-    SourceFigures,
     _gamma_p,
     croston,
     demand_estimate,
@@ -23,38 +22,17 @@ from replenishment.planning import (
     plan_item,
     z_for_target,
 )
+from tests.replenishment import figures
 
 TODAY = date(2026, 11, 24)
 PARAMS = PlanningParams()
 
 
-def source(**kwargs) -> SourceFigures:
-    values = {
-        "source_id": 1,
-        "supplier_id": 1,
-        "supplier_code": "ACME",
-        "priority": 1,
-        "quoted_lead_time_days": 5,
-    }
-    values.update(kwargs)
-    return SourceFigures(**values)
+source = figures.source
 
 
 def item(**kwargs) -> ItemFigures:
-    values = {
-        "item_id": 1,
-        "sku": "BOLT-8",
-        "abc_class": "A",
-        "policy": "jit",
-        "on_hand": D("100"),
-        "on_order": D("0"),
-        "daily_demand": D("10"),
-        "daily_demand_std": D("0"),
-        "sources": (source(),),
-        "source_count": 2,
-    }
-    values.update(kwargs)
-    return ItemFigures(**values)
+    return figures.item(**{"source_count": 2, **kwargs})
 
 
 # --- 1. service targets per class ---
