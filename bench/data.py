@@ -137,7 +137,7 @@ def build(
                     str(i), f"SKU-{i:07d}", f"Item {i}", "ea", f"{unit_cost:.4f}",
                     f"{rate * 365:.3f}", "0", "", "", "reorder_point", "",
                     "t" if i % 20 == 0 else "f", "\\N", "\\N", "t", "0", "\\N",
-                    "0", "0", "0", "\\N", now.isoformat(), now.isoformat(),
+                    "0", "0", "0", "\\N", now.isoformat(), now.isoformat(), "",
                 )  # fmt: skip
 
         counts["items"] = _copy(
@@ -147,7 +147,8 @@ def build(
              "abc_class", "xyz_class", "policy", "policy_override", "jit_pilot",
              "safety_time_days", "shelf_life_days", "active", "annual_value",
              "abc_cumulative_share", "avg_daily_demand", "daily_demand_std",
-             "reorder_point", "planned_at", "created_at", "updated_at"],
+             "reorder_point", "planned_at", "created_at", "updated_at",
+             "demand_pattern"],
             item_rows(),
         )  # fmt: skip
         log(f"  items and suppliers: {time.perf_counter() - started:.1f} s")

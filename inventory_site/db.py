@@ -18,7 +18,8 @@ fragments below for everything the two databases spell differently.
   aware datetimes in UTC, and ``local_date_sql`` / ``lead_time_days_sql`` /
   ``days_since_sql`` turn them into the site's calendar date or whole calendar
   days inside the SQL, exactly as ``inventory_site.dates`` does in Python, so a
-  clock change never makes a 3-day delivery 3.04 days.
+  clock change never makes a 3-day delivery 3.04 days. A datetime sent to
+  hand-written SQL goes through ``datetime_param`` (SQLite stores UTC text).
 - Decimals stay exact: PostgreSQL computes in ``numeric``; SQLite keeps decimals
   as 8-byte floats, and the queries that must be exact turn them back into
   integers of the field's smallest unit (``ROUND(x * 10^k)``).
@@ -38,12 +39,15 @@ On PostgreSQL the rows are COPied into a temporary table and written with one
 preparing them than the database spends writing. (No model written this way
 overrides ``save()`` or listens to save signals.)
 
+**Reading many rows** (``value_rows``): on PostgreSQL a ``values_list``
+queryset's own SQL on a plain cursor, without Django's per-row iteration.
+
 **Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
 with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -105,12 +109,24 @@ def days_since_sql(column: str, start: date) -> tuple[str, list]:
     )
 
 
-def list_agg_sql(expression: str) -> str:
+def list_agg_sql(expression: str, *, order: str = "") -> str:
     """SQL for an aggregate joining the group's values as text with commas
-    (``"3,5,4"``; split and parse them in Python), in no particular order."""
+    (``"3,5,4"``; split and parse them in Python). ``order``: an expression to
+    order them by on PostgreSQL; SQLite gives no order, but two of these
+    aggregates of one group list their rows in the same order."""
     if is_postgresql():
-        return f"STRING_AGG(CAST({expression} AS TEXT), ',')"
+        by = f" ORDER BY {order}" if order else ""
+        return f"STRING_AGG(CAST({expression} AS TEXT), ','{by})"
     return f"GROUP_CONCAT({expression}, ',')"
+
+
+def datetime_param(value: datetime):
+    """A datetime as a parameter of hand-written SQL, in the form the column
+    stores it. PostgreSQL compares aware timestamps as they are; SQLite stores
+    naive UTC text ("2026-09-01 22:00:00"), and an aware local datetime sent as
+    its own text ("2026-09-02 00:00:00+02:00") would compare as a string, two
+    hours off. (The ORM does this for its own queries.)"""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def bigint_type() -> str:
@@ -131,6 +147,26 @@ def advisory_xact_lock(key: int) -> None:
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# --- reading many rows ---------------------------------------------------------
+
+
+def value_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset, as a list of tuples.
+
+    On PostgreSQL the queryset's SQL runs on a plain cursor: the driver already
+    returns dates, aware datetimes and ``Decimal``s, and Django's per-row
+    iteration costs more than the query on the 10,000 rows of a planning chunk's
+    planned demand (15 ms against 7). Only for columns Django would not convert
+    on PostgreSQL (no JSON, no casts to a Python type of its own). SQLite keeps
+    Django's converters (its dates and decimals arrive as text and floats)."""
+    if not is_postgresql():
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 # --- set-based lookups and writes ---------------------------------------------

@@ -3,14 +3,17 @@
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from inventory_site.db import local_date_sql
+from inventory_site.db import datetime_param, local_date_sql, value_rows
 
 from .models import (
     BELOW_REORDER_POINT,
@@ -217,6 +220,11 @@ class OpenPlannedLine(NamedTuple):
     product_sku: str = ""  # set when exploded from a product
 
 
+#: A row of (item_id, day, quantity, status, reference, product_sku) as an
+#: ``OpenPlannedLine`` without a Python call per line (10,000 lines per chunk).
+_open_line = partial(tuple.__new__, OpenPlannedLine)
+
+
 def _allocate_issued(
     lines: list[OpenPlannedLine], issued: dict[tuple[int, str], Decimal]
 ) -> list[OpenPlannedLine]:
@@ -281,7 +289,7 @@ def planned_demand_open(
         bom_filter = Q(component_id__gte=first_id, component_id__lte=last_id)
         move_filter = direct_filter
     by_item: dict[int, list[OpenPlannedLine]] = {}
-    for item_id, day, quantity, status, reference in (
+    direct = value_rows(
         # Lines before today matter only when a reference may use them up.
         PlannedDemand.objects.filter(
             direct_filter,
@@ -289,13 +297,13 @@ def planned_demand_open(
             date__lte=until,
         )
         .order_by("item_id", "date")
-        .values_list("item_id", "date", "quantity", "status", "reference")
-    ):
-        line = OpenPlannedLine(item_id, day, quantity, status, reference)
-        if item_id in by_item:
-            by_item[item_id].append(line)
-        else:
-            by_item[item_id] = [line]
+        .annotate(product_sku=Value(""))
+        .values_list(
+            "item_id", "date", "quantity", "status", "reference", "product_sku"
+        )
+    )
+    for item_id, lines in groupby(map(_open_line, direct), key=itemgetter(0)):
+        by_item[item_id] = list(lines)
     bom = list(
         BillOfMaterialsLine.objects.filter(bom_filter)
         .order_by()
@@ -392,7 +400,7 @@ def unmet_demand_days(
     window = (
         "BETWEEN %s AND %s AND {alias}.occurred_at >= %s AND {alias}.occurred_at < %s"
     )
-    bounds = [first_id, last_id, since, until]
+    bounds = [first_id, last_id, datetime_param(since), datetime_param(until)]
     sql = f"""
         SELECT u.item_id, u.day, u.unmet, COALESCE(i.issued, 0)
           FROM (SELECT u.item_id, {u_day} AS day, SUM(u.quantity) AS unmet
@@ -433,8 +441,8 @@ def unmet_demand_by_day(
                {"AND u.occurred_at < %s" if until is not None else ""}
          GROUP BY 1, 2
     """
-    params = [*day_params, first_id, last_id, since]
-    params += [until] if until is not None else []
+    params = [*day_params, first_id, last_id, datetime_param(since)]
+    params += [datetime_param(until)] if until is not None else []
     result: dict[int, dict[date, Decimal]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

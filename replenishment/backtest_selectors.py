@@ -31,6 +31,7 @@ from django.db.models import OuterRef, Q, Subquery
 from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
     bigint_type,
+    datetime_param,
     days_since_sql,
     is_postgresql,
     lead_time_days_sql,
@@ -72,7 +73,7 @@ def _ledger(*, first_id, last_id, start, since) -> dict[int, tuple]:
     kind = "CASE m.kind WHEN %s THEN 1 WHEN %s THEN 2 ELSE 0 END"
     kind_params = [MovementKind.ISSUE, MovementKind.RECEIPT]
     where = "m.item_id BETWEEN %s AND %s AND m.occurred_at >= %s"
-    where_params = [first_id, last_id, since]
+    where_params = [first_id, last_id, datetime_param(since)]
     result: dict[int, tuple] = {}
     with connection.cursor() as cursor:
         if is_postgresql():

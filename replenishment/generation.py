@@ -34,12 +34,19 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import FirstValue, RowNumber, TruncDate
+from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
-from inventory_site.db import is_postgresql, local_date_sql
+from inventory_site.db import (
+    datetime_param,
+    days_since_sql,
+    is_postgresql,
+    list_agg_sql,
+    value_rows,
+)
 from inventory_site.limits import column_max
+from inventory_site.memory import gc_paused
 from items.models import Item, MovementKind, StockMovement
 from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
 from items.services import items_store_planning_figures
@@ -75,6 +82,8 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 Q3, Q4 = Decimal("0.001"), Decimal("0.0001")
 CHUNK_SIZE = 1000
+#: Below ADI_CUTOFF (1.32): which items ship their demand days (_demand_stats).
+EVENTS_ADI_FLOOR = 1.3
 
 
 @dataclass
@@ -188,9 +197,9 @@ def _demand_stats(
     """The window's demand sums per item (``planning.DemandStats``), from daily
     demand: issued quantities plus recorded unmet demand (``unmet_days``, folded
     in by ``unmet.fold_unmet``): Σq, Σq², the days with demand, and the last 14
-    and 28 days' sums (demand sensing); then, for the items whose pattern is
-    intermittent or lumpy, their demand days (Croston, a second query for
-    those items only — few rows, as they have few demand days).
+    and 28 days' sums (demand sensing); and, for the items whose pattern is
+    intermittent or lumpy, their demand days (Croston), listed as text by the
+    same query. One query.
 
     Days without demand count as zero, but days before the item's first demand
     do not (a new item's window starts there, at least 7 days): ``first_issue``
@@ -200,83 +209,78 @@ def _demand_stats(
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
     recent = _window_start(today, SENSING_RECENT_DAYS)
     sensing = _window_start(today, SENSING_DAYS)
-    # per day: its demand, and the same when the day is among the last 14 / 28
-    # (a day is wholly on one side of a local midnight)
-    day_columns = """SUM(m.quantity) AS qty,
+    start_day = today - timedelta(days=window_days)
+    since, since_params = days_since_sql("m.occurred_at", start_day)
+    # per day (its number of days since the window's first day): its demand, and
+    # the same when the day is among the last 14 / 28 (a day is wholly on one
+    # side of a local midnight)
+    day_columns = f"""{since} AS since, SUM(m.quantity) AS qty,
                      SUM(CASE WHEN m.occurred_at >= %s THEN m.quantity ELSE 0 END)
                          AS r14,
                      SUM(CASE WHEN m.occurred_at >= %s THEN m.quantity ELSE 0 END)
                          AS r28"""
-    sums = """SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares,
-              COUNT(CASE WHEN t.qty <> 0 THEN 1 END) AS days_with,
-              SUM(t.r14) AS r14, SUM(t.r28) AS r28, SUM(t.r28 * t.r28) AS r28sq"""
+    day_params = [*since_params, datetime_param(recent), datetime_param(sensing)]
+    # The demand days themselves ("since:quantity,…") only for items that may
+    # be sporadic: ADI ≥ 1.32 needs window days ≥ 1.32 × days with demand, and
+    # an item's own window and its unmet days can only make that harder (fewer
+    # days, more days with demand), so 1.3 over the whole window never misses
+    # one; the others ship nothing.
+    days_with = "COUNT(CASE WHEN t.qty <> 0 THEN 1 END)"
+    when = "CASE WHEN t.qty <> 0 THEN {} END"
+    listed_days = list_agg_sql(when.format("t.since"), order="t.since")
+    listed_quantities = list_agg_sql(when.format("-t.qty"), order="t.since")
+    sums = f"""SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares,
+              {days_with} AS days_with,
+              SUM(t.r14) AS r14, SUM(t.r28) AS r28, SUM(t.r28 * t.r28) AS r28sq,
+              CASE WHEN %s >= %s * {days_with} THEN {listed_days} END AS days,
+              CASE WHEN %s >= %s * {days_with} THEN {listed_quantities} END
+                  AS quantities"""
+    sums_params = [window_days, EVENTS_ADI_FLOOR] * 2
+    issues = f"""{StockMovement._meta.db_table} m
+                 WHERE m.kind = %s AND m.occurred_at >= %s AND m.occurred_at < %s"""
+    issues_params = [
+        MovementKind.ISSUE, datetime_param(window_start), datetime_param(end)
+    ]  # fmt: skip
     if is_postgresql():
         # Per item (LATERAL), a range scan of the issue index for exactly its
         # window: no filtering of the chunk's older issues, and small groups.
-        day, day_params = local_date_sql("m.occurred_at")
         sql = f"""
             SELECT i.id, CAST(s.total AS DOUBLE PRECISION),
                    CAST(s.squares AS DOUBLE PRECISION), s.days_with,
                    CAST(s.r14 AS DOUBLE PRECISION), CAST(s.r28 AS DOUBLE PRECISION),
-                   CAST(s.r28sq AS DOUBLE PRECISION)
+                   CAST(s.r28sq AS DOUBLE PRECISION), s.days, s.quantities
               FROM {Item._meta.db_table} i
              CROSS JOIN LATERAL (
                    SELECT {sums}
                      FROM (SELECT {day_columns}
-                             FROM {StockMovement._meta.db_table} m
-                            WHERE m.item_id = i.id AND m.kind = %s
-                              AND m.occurred_at >= %s AND m.occurred_at < %s
-                            GROUP BY {day}) t
+                             FROM {issues} AND m.item_id = i.id
+                            GROUP BY 1) t
              ) s
              WHERE i.id BETWEEN %s AND %s AND i.active AND s.total IS NOT NULL
         """
-        params = [recent, sensing, MovementKind.ISSUE, window_start, end]
-        params += [*day_params, first_id, last_id]
+        params = [*sums_params, *day_params, *issues_params, first_id, last_id]
     else:
-        daily = (
-            StockMovement.objects.filter(
-                item_id__gte=first_id,
-                item_id__lte=last_id,
-                kind=MovementKind.ISSUE,
-                occurred_at__gte=window_start,
-                occurred_at__lt=end,
-            )
-            .annotate(day=TruncDate("occurred_at"))
-            .values("item_id", "day")
-            .annotate(
-                qty=Sum("quantity"),
-                r14=Sum(
-                    Case(
-                        When(occurred_at__gte=recent, then=F("quantity")),
-                        default=Value(ZERO),
-                    )
-                ),
-                r28=Sum(
-                    Case(
-                        When(occurred_at__gte=sensing, then=F("quantity")),
-                        default=Value(ZERO),
-                    )
-                ),
-            )
-            .values("item_id", "day", "qty", "r14", "r28")
-        )
-        inner, params = daily.query.sql_with_params()
         sql = f"""
-            SELECT t.item_id, SUM(t.qty), SUM(t.qty * t.qty),
-                   COUNT(CASE WHEN t.qty <> 0 THEN 1 END), SUM(t.r14), SUM(t.r28),
-                   SUM(t.r28 * t.r28)
-              FROM ({inner}) t
+            SELECT t.item_id, {sums}
+              FROM (SELECT m.item_id, {day_columns}
+                      FROM {issues} AND m.item_id BETWEEN %s AND %s
+                     GROUP BY 1, 2) t
           GROUP BY t.item_id
         """
+        params = [*sums_params, *day_params, *issues_params, first_id, last_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # issues are negative in the ledger: demand is their opposite
-    sums = {
-        item_id: [-float(total), float(squares), int(days_with), -float(r14 or 0),
-                  -float(r28 or 0), float(r28sq or 0)]
-        for item_id, total, squares, days_with, r14, r28, r28sq in rows
-    }  # fmt: skip
+    sums = {}
+    listed: dict[int, tuple[str, str]] = {}
+    for item_id, total, squares, days_with, r14, r28, r28sq, days, quantities in rows:
+        sums[item_id] = [
+            -float(total), float(squares), int(days_with), -float(r14 or 0),
+            -float(r28 or 0), float(r28sq or 0),
+        ]  # fmt: skip
+        if days:
+            listed[item_id] = (days, quantities)
     first_unmet = fold_unmet(
         sums,
         unmet_days,
@@ -314,9 +318,16 @@ def _demand_stats(
         if pattern in SPORADIC:
             sporadic.append(item_id)
     if sporadic:
-        _demand_events(stats, sporadic, today=today, start=window_start, end=end)
         chosen = set(sporadic)
-        events = {k: list(stats[k].events or ()) for k in sporadic}
+        events: dict[int, list[tuple[int, float]]] = {}
+        ordered = is_postgresql()
+        for item_id in sporadic:
+            # since the window's first day → offset in the item's own window
+            shift = stats[item_id].days - window_days
+            days, quantities = listed.get(item_id, ("", ""))
+            events[item_id] = _listed_events(
+                days, quantities, shift=shift, ordered=ordered
+            )
         fold_unmet_events(
             events,
             unmet_days,
@@ -329,29 +340,19 @@ def _demand_stats(
     return stats
 
 
-def _demand_events(stats, item_ids, *, today: date, start, end) -> None:
-    """The demand days of sporadic items (Croston): (day offset in the item's
-    window, quantity), oldest first. One query for those items only."""
-    rows = (
-        StockMovement.objects.filter(
-            item_id__in=item_ids,
-            kind=MovementKind.ISSUE,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-        )
-        .annotate(day=TruncDate("occurred_at"))
-        .values("item_id", "day")
-        .annotate(qty=Sum("quantity"))
-        .order_by("item_id", "day")
-        .values_list("item_id", "day", "qty")
-    )
-    events: dict[int, list] = {}
-    for item_id, day, qty in rows:
-        if qty:
-            offset = stats[item_id].days - (today - day).days
-            events.setdefault(item_id, []).append((offset, -float(qty)))
-    for item_id, days in events.items():
-        stats[item_id].events = tuple(days)
+def _listed_events(
+    days: str, quantities: str, *, shift: int, ordered: bool
+) -> list[tuple[int, float]]:
+    """Demand days listed as text by ``_demand_stats`` ("3,10", "2.000,5.000")
+    as (offset in the item's window, quantity), oldest first (``ordered``: they
+    were listed so)."""
+    if not days:
+        return []
+    offsets = map(int, days.split(","))
+    if shift:
+        offsets = (offset + shift for offset in offsets)
+    events = zip(offsets, map(float, quantities.split(",")), strict=True)
+    return list(events) if ordered else sorted(events)
 
 
 def _d4(value: float) -> Decimal:
@@ -390,7 +391,7 @@ def _sources(
         "partition_by": F("item_id"),
         "order_by": [F("priority").asc(), F("pk").asc()],
     }
-    rows = (
+    rows = value_rows(
         SupplierItem.objects.filter(chunk, active=True, supplier__active=True)
         .annotate(
             high_risk=Exists(high_risk),
@@ -456,7 +457,7 @@ def _open_and_snoozed(
     and the site date of each item's latest suggestion accepted in the last
     ``accepted_days`` days (``cadence.covered_until_order_date``). One query."""
     accepted_since = site_midnight(today - timedelta(days=accepted_days))
-    rows = (
+    rows = value_rows(
         Suggestion.objects.filter(chunk)
         .filter(
             Q(status=SuggestionStatus.OPEN)
@@ -543,7 +544,7 @@ def planning_figures(
         items_filter = Q(pk__gte=first_id, pk__lte=last_id)
         runs = [(first_id, last_id)]
     window_days = params.demand_window_days
-    items = list(
+    items = value_rows(
         Item.objects.filter(items_filter, active=True)
         .annotate(**_consumption_start(today=today, window_days=window_days))
         .order_by("pk")
@@ -649,7 +650,18 @@ def suggestions_generate_chunk(
     """Plan the active items with ids in [first_id, last_id]: store their planning
     figures and make their open suggestions match the plan. A constant number of
     queries per chunk, whatever its size."""
-    params = params or planning_params()
+    with gc_paused():  # short-lived objects only (inventory_site.memory)
+        return _generate_chunk(
+            first_id=first_id,
+            last_id=last_id,
+            today=today,
+            params=params or planning_params(),
+        )
+
+
+def _generate_chunk(
+    *, first_id: int, last_id: int, today: date, params: PlanningParams
+) -> GenerationResult:
     chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
     rows = planning_figures(
         today=today, params=params, first_id=first_id, last_id=last_id

@@ -185,6 +185,41 @@ def test_unmet_days_are_site_local_days_with_that_days_issues(item):
 # --- the API ---
 
 
+def test_unmet_days_window_bounds_are_instants_not_text(item):
+    # 00:30 Berlin on 1 Nov is 23:30 UTC on 31 Oct: inside a window from local
+    # midnight; 23:30 Berlin on 30 Nov is inside a window to midnight of 1 Dec.
+    # (On SQLite an aware bound compared as text, "2026-11-01 00:00:00+01:00",
+    # against the stored UTC "2026-10-31 23:30:00", missed the first.)
+    berlin = ZoneInfo("Europe/Berlin")
+    unmet_demand_record(
+        item=item, quantity="2", occurred_at=datetime(2026, 11, 1, 0, 30, tzinfo=berlin)
+    )
+    unmet_demand_record(
+        item=item,
+        quantity="3",
+        occurred_at=datetime(2026, 11, 30, 23, 30, tzinfo=berlin),
+    )
+    since = datetime(2026, 11, 1, tzinfo=berlin)
+    until = datetime(2026, 12, 1, tzinfo=berlin)
+    rows = unmet_demand_days(
+        first_id=item.pk, last_id=item.pk, since=since, until=until
+    )
+    assert [(r.day.isoformat(), r.unmet) for r in rows] == [
+        ("2026-11-01", D("2")),
+        ("2026-11-30", D("3")),
+    ]
+    by_day = unmet_demand_by_day(
+        first_id=item.pk, last_id=item.pk, since=since, until=until
+    )
+    assert sum(by_day[item.pk].values()) == D("5")
+    # and a bound one minute later leaves the first out
+    later = since + timedelta(minutes=31)
+    rows = unmet_demand_days(
+        first_id=item.pk, last_id=item.pk, since=later, until=until
+    )
+    assert [r.unmet for r in rows] == [D("3")]
+
+
 def test_api_records_and_lists_unmet_demand(api, item):
     response = api.post(
         URL,
