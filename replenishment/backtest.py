@@ -34,8 +34,11 @@ Policy: ``planning.plan_item`` with those figures, the item's class and policy a
 the ``PlanningParams`` of the nightly run — the same code, unchanged. A float
 screen skips nights where plan_item cannot order today (the position is at least
 one day of demand above the trigger: ``floor((IP − trigger)/d) ≥ 1``); on every
-other night plan_item decides (``screen=False`` runs it every night, and a test
-checks both agree).
+other night plan_item decides (``screen=False`` runs it every night, and tests
+check both agree). On sporadic nights the trigger is a quantile of Croston's
+demand: the screen keeps Croston's sums running as the window slides
+(``croston_nightly``), skips nights above Cantelli's bound on that quantile, and
+below it computes the trigger itself with ``planning.intermittent_quantile``.
 
 Baseline (ERP min/max as users set it, the same loop with only the ordering rule
 swapped): min = d·L + 14·d, max = min + 30·d, from the same nightly d and L; when
@@ -83,11 +86,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
+from inventory_site.memory import gc_paused
 from inventory_site.stats import std_from_moments
 
 from . import cadence
 from .planning import (
+    CROSTON_ALPHA,
     MEASURED_MIN_SAMPLES,
+    SBA_FACTOR,
     SENSING_DAYS,
     SENSING_RECENT_DAYS,
     SPORADIC,
@@ -97,6 +103,7 @@ from .planning import (
     SourceFigures,
     demand_estimate,
     demand_pattern,
+    intermittent_quantile,
     lead_time_figures,
     plan_item,
     sensing_applies,
@@ -108,6 +115,10 @@ LEAD_TIME_DELIVERIES = 10
 MIN_NEW_ITEM_DAYS = 7
 EPS = 1e-9
 ZERO = Decimal("0")
+# The screen's margin on sporadic nights, beyond 0.1 % of the trigger: the
+# position in floats against plan_item's 3-place Decimals, and d, size, CV²
+# rounded to 4 places there from sums added up in another order here.
+SPORADIC_MARGIN = 0.01
 Q4 = Decimal("0.0001")
 RUNS = ("policy", "baseline", "actual")
 KPI_NAMES = (
@@ -554,6 +565,60 @@ def nightly_figures(
     )  # fmt: skip
 
 
+def croston_nightly(n: Nightly) -> dict[int, tuple[float, float, float]]:
+    """Per sporadic night t: (d, size, CV²) as ``planning.demand_estimate`` makes
+    them from that night's window (Croston/SBA; unrounded: plan_item gets them
+    to 4 places), for the screen. ``planning.croston`` weighs the newest demand
+    day 1 and each older one × 0.9 (the gaps likewise, by their newer day);
+    kept here as running sums while the window slides — a demand day entering
+    is the newest (every weight × 0.9, its own 1), one leaving is the oldest
+    (its weight 0.9^(count−1) taken off) — O(1) per demand day instead of the
+    whole window each night."""
+    result: dict[int, tuple[float, float, float]] = {}
+    if n.nonzero is None:
+        return result
+    decay = 1 - CROSTON_ALPHA
+    nonzero, series, w = n.nonzero, n.series, n.window
+    totals, squares, counts = n.totals, n.squares, n.counts
+    size_sum = weights = gap_sum = gap_weights = 0.0
+    first = last = 0  # nonzero[first:last]: the window's demand days
+    for t, kind in enumerate(n.pattern):
+        hi = t + w
+        while last < len(nonzero) and nonzero[last] < hi:  # enters, the newest
+            k = nonzero[last]
+            if last > first:
+                gap_sum = (k - nonzero[last - 1]) + decay * gap_sum
+                gap_weights = 1 + decay * gap_weights
+            size_sum = series[k] / 1000 + decay * size_sum
+            weights = 1 + decay * weights
+            last += 1
+        while first < last and nonzero[first] < t:  # leaves, the oldest
+            count, k = last - first, nonzero[first]
+            weight = decay ** (count - 1)
+            size_sum -= weight * series[k] / 1000
+            weights -= weight
+            if count >= 2:
+                gap_weight = decay ** (count - 2)
+                gap_sum -= gap_weight * (nonzero[first + 1] - k)
+                gap_weights -= gap_weight
+            first += 1
+            if last - first <= 1:
+                gap_sum = gap_weights = 0.0
+            if last == first:
+                size_sum = weights = 0.0
+        if kind not in SPORADIC or last == first:
+            continue
+        days = n.ns[t]
+        size = size_sum / weights
+        interval = gap_sum / gap_weights if last - first > 1 else float(max(days, 1))
+        interval = max(interval, 1.0)
+        k = counts[hi] - counts[t]
+        total = (totals[hi] - totals[t]) / 1000
+        cv2 = max(k * ((squares[hi] - squares[t]) / 1e6) / (total * total) - 1, 0.0)
+        result[t] = (SBA_FACTOR * size / interval, size, cv2)
+    return result
+
+
 class LeadTimeDraws:
     """The k-th order's lead time, drawn on demand: the same sequence for every
     rule replayed on the item."""
@@ -583,6 +648,7 @@ class PolicyRule:
             start,
         )
         self.screen = screen
+        self.level = float(params.service_target(history.abc_class or "C"))
         source = history.sources[0]
         abc, policy = history.abc_class or "C", history.policy
         interval = params.interval(abc if policy != "min_max" else "C")
@@ -598,7 +664,7 @@ class PolicyRule:
         # floor((IP − trigger)/d) ≤ 0, i.e. IP < trigger + d. The trigger in floats
         # from the unrounded d, σd differs from plan_item's (d, σd rounded to 4
         # places) by at most 5e-5·(L + ST + z·(√(L + ST) + σL)); the margin covers
-        # it. Sporadic nights (Croston, a quantile) are always asked.
+        # it. Sporadic nights (Croston, a quantile): ``_screen_sporadic``.
         inf = math.inf
         # A weekly order day adds R to the trigger (cadence.py), so to the screen.
         review = cadence.review_period_days(source.order_weekday)
@@ -640,8 +706,51 @@ class PolicyRule:
                 + margin
                 for d, sd, kind, (_, _, margin, protection) in rows
             ]
+        self.review = review
+        self.sporadic: dict[int, tuple[float, float, float, float]] = {}
+        if screen and any(kind in SPORADIC for kind in nightly.pattern):
+            self._screen_sporadic(threshold, per_day, level=self.level, review=review)
         self.threshold = threshold
         self.interval = interval
+
+    def _screen_sporadic(self, threshold, per_day, *, level, review) -> None:
+        """The screen on sporadic nights (Croston, a quantile of lead-time demand).
+
+        plan_item orders today only when IP < trigger + d, the trigger being
+        ``intermittent_quantile`` of Croston's d, size and CV² over L + ST (+ d·R).
+        Per night, ``croston_nightly`` keeps Croston's size and interval up to
+        date as the window slides, so d, size and CV² are those of
+        ``demand_estimate`` (to float rounding, far inside the margin). Two
+        steps: a bound any distribution with that mean and variance obeys
+        (Cantelli: the p-quantile ≤ μ + σ·√(p/(1−p)); the zero-inflated gamma
+        has exactly that μ and σ², and its approximation is within a few per
+        cent), cheap, in ``threshold``; then, on nights below it, the trigger
+        itself (``order``)."""
+        n = self.n
+        k = math.sqrt(level / (1 - level)) if level < 1 else math.inf
+        for t, (d, size, cv2) in croston_nightly(n).items():
+            protection = per_day[t][3]
+            self.sporadic[t] = (d, size, cv2, protection)
+            if d <= 0:
+                threshold[t] = -math.inf  # plan_item never orders at d = 0
+                continue
+            q = min(d / size, 1.0)
+            variance = protection * q * size * size * (cv2 + 1 - q)
+            bound = 1.05 * (protection * d + k * math.sqrt(max(variance, 0.0)))
+            threshold[t] = bound + d * (review + 1) + SPORADIC_MARGIN + 1e-3 * bound
+
+    def _sporadic_skips(self, t: int, position: float) -> bool:
+        """On a sporadic night below the bound: the trigger, as plan_item makes
+        it; True when the position is at least trigger + d (no order today)."""
+        figures = self.sporadic.get(t)
+        if figures is None:
+            return False
+        d, size, cv2 = (round(x, 4) for x in figures[:3])
+        quantile = intermittent_quantile(
+            rate=d, size=size, size_cv2=cv2, days=figures[3], level=self.level
+        )
+        trigger = round(quantile, 4) + d * self.review
+        return position >= trigger + d + SPORADIC_MARGIN + 1e-3 * trigger
 
     def _source(self, key: tuple) -> SourceFigures:
         """The source as measured that night (changes rarely)."""
@@ -667,6 +776,8 @@ class PolicyRule:
         return source
 
     def order(self, t: int, on_hand: float, on_order: float) -> float | None:
+        if self.sporadic and self._sporadic_skips(t, on_hand + on_order):
+            return None
         n = self.n
         h = self.history
         figures = ItemFigures(
@@ -910,6 +1021,13 @@ def backtest_items(
     histories, *, days: int, start: date, params: PlanningParams, seed: int = 0
 ) -> BacktestTotals:
     """Replay every item (or list why not) and add the results up."""
+    with gc_paused():  # short-lived objects only (inventory_site.memory)
+        return _backtest_items(
+            histories, days=days, start=start, params=params, seed=seed
+        )
+
+
+def _backtest_items(histories, *, days, start, params, seed) -> BacktestTotals:
     totals = BacktestTotals(days=days)
     for history in histories:
         reason = skip_reason(history, days=days)

@@ -231,6 +231,43 @@ def test_the_screen_never_changes_a_decision():
         assert fast.series == slow.series
 
 
+@pytest.mark.parametrize(
+    ("share", "targets"),
+    [
+        (0.12, None),  # intermittent: a demand day in eight
+        (0.3, {"A": D("0.999"), "B": D("0.9"), "C": D("0.8")}),
+        (0.5, {"A": D("0.5"), "B": D("0.75"), "C": D("0.99")}),
+    ],
+)
+def test_the_screen_never_changes_a_sporadic_decision(share, targets):
+    # Sporadic nights are screened by Cantelli's bound, then by the trigger from
+    # running Croston sums: neither may skip a night plan_item would order on —
+    # sparse and lumpy demand, service targets far apart, weekly order days.
+    rng = random.Random(int(share * 100))
+    params = replace(PARAMS, service_targets=targets or PARAMS.service_targets)
+    checked = 0
+    for item_id in range(80):
+        h = _random_history(rng, item_id)
+        sizes = (1, 2, 40, 400) if item_id % 2 else (5, 6, 7)
+        h = replace(
+            h,
+            issued={
+                t: rng.choice(sizes) * 1000
+                for t in range(-90, 120)
+                if rng.random() < share
+            },
+            sources=(replace(h.sources[0], order_weekday=rng.choice([None, 0, 3])),),
+        )
+        fast = replay_item(h, days=120, start=START, params=params, with_series=True)
+        slow = replay_item(
+            h, days=120, start=START, params=params, with_series=True, screen=False
+        )
+        assert fast.runs["policy"] == slow.runs["policy"], h.sku
+        assert fast.series == slow.series, h.sku
+        checked += fast.runs["policy"].order_lines
+    assert checked > 50  # the replays do order: the screen had decisions to keep
+
+
 def test_seeded_runs_agree_and_seeds_differ():
     h = history(
         days=200,
