@@ -831,11 +831,8 @@ class _Extra:
 def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan:
     d, sd = item.daily_demand, item.daily_demand_std
     source, switched = choose_source(item.sources)
-    no_plan = Plan(
-        item_id=item.item_id, daily_demand=d, daily_demand_std=sd, reorder_point=ZERO
-    )
     if source is None:
-        return no_plan
+        return Plan(item.item_id, d, sd, ZERO)
     lead_time, lead_time_std = source.lead_time
     extra = _Extra(
         counted_planned(item.planned, today=today, lead_time=lead_time)
@@ -844,7 +841,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         max(d, ZERO),
     )
     if d <= 0 and not extra:
-        return no_plan
+        return Plan(item.item_id, d, sd, ZERO)
     d = max(d, ZERO)
     sd = max(sd, ZERO)
 
@@ -896,29 +893,27 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
-    plan = Plan(
-        item_id=item.item_id, daily_demand=d, daily_demand_std=sd, reorder_point=trigger
-    )
+    reorder_point = trigger  # with planned demand: plus that of the protection
     horizon = params.planning_horizon_days
     protect_days = int(ceil(protection))
     cover_days = int(ceil(protection + interval))
     driver = None
     if not extra:
         if d <= 0 or position - d * horizon > trigger:
-            return plan
+            return Plan(item.item_id, d, sd, reorder_point)
         days_until = max(int(floor((position - trigger) / d)), 0)
         days_until = cadence.next_order_offset(today, days_until, weekday)
         if days_until > horizon:
-            return plan
+            return Plan(item.item_id, d, sd, reorder_point)
         position_then = position - d * days_until
         target_then = target
     else:
-        plan.reorder_point = trigger + extra.between(0, protect_days)
+        reorder_point = trigger + extra.between(0, protect_days)
         # The lowest position in the horizon above the highest trigger in it:
         # no crossing (one check instead of the day loop, for most items).
         lowest = position - d * horizon - extra.between(0, horizon)
         if lowest > trigger + extra.between(0, horizon + protect_days):
-            return plan
+            return Plan(item.item_id, d, sd, reorder_point)
         for days_until in range(horizon + 1):
             if review and not cadence.is_order_day(
                 today + timedelta(days=days_until), weekday
@@ -933,7 +928,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
             ):
                 break
         else:
-            return plan
+            return Plan(item.item_id, d, sd, reorder_point)
         target_then = target + extra.between(days_until, days_until + cover_days)
         driver = extra.driver(days_until, days_until + cover_days)
     order_by = today + timedelta(days=days_until)
@@ -971,7 +966,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         item_id=item.item_id,
         daily_demand=d,
         daily_demand_std=sd,
-        reorder_point=plan.reorder_point,
+        reorder_point=reorder_point,
         quantity=quantity,
         source=source,
         policy=policy,
