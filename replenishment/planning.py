@@ -312,11 +312,33 @@ class DemandEstimate:
     daily_demand: Decimal
     daily_demand_std: Decimal
     pattern: str = ""
-    note: str = ""  # the demand rule when it is not the window's mean
+    # The demand rule when it is not the window's mean, and the figures its note
+    # names ("croston": size, interval; "sensing": the recent and the window's
+    # mean), so the note is written only for a reason that shows it.
+    rule: str = ""
+    rule_figures: tuple = ()
     size: Decimal | None = None  # Croston: smoothed demand size
     interval: Decimal | None = None  # Croston: smoothed days between demands
     size_cv2: Decimal = ZERO  # CV² of the non-zero daily demands
     window_days: int = 0
+
+    @property
+    def note(self) -> str:
+        if self.rule == "croston":
+            size, interval = self.rule_figures
+            return (
+                f"by Croston/SBA, {self.pattern} demand: {fmt(size)} every "
+                f"{fmt(interval)} d × {SBA_FACTOR:g}"
+            )
+        if self.rule == "sensing":
+            recent, mean = self.rule_figures
+            return (
+                f"from the last {SENSING_DAYS} days: the last "
+                f"{SENSING_RECENT_DAYS} days' {fmt(recent)}/day is more than "
+                f"{SENSING_ERRORS} standard errors from the {self.window_days}-day "
+                f"{fmt(mean)}/day"
+            )
+        return ""
 
 
 def croston(events, *, days: int) -> tuple[float, float]:
@@ -376,26 +398,18 @@ def demand_estimate(stats: DemandStats) -> DemandEstimate:
         else:  # only the sums: the unsmoothed sizes and intervals
             size, interval = stats.total / k, n / k
         d = SBA_FACTOR * size / interval
-        note = (
-            f"by Croston/SBA, {pattern} demand: {fmt(_d4(size))} every "
-            f"{fmt(_d4(interval))} d × {SBA_FACTOR:g}"
-        )
+        size4, interval4 = _d4(size), _d4(interval)
         return DemandEstimate(
-            _d4(d), _d4(std), pattern, note, _d4(size), _d4(interval), _d4(cv2), n
-        )
+            _d4(d), _d4(std), pattern, "croston", (size4, interval4), size4,
+            interval4, _d4(cv2), n,
+        )  # fmt: skip
     recent = stats.recent_total / SENSING_RECENT_DAYS
     if sensing_applies(days=n, mean=mean, std=std, recent_total=stats.recent_total):
         sensed = stats.sensing_total / SENSING_DAYS
         sensed_std = std_from_moments(sensed, stats.sensing_squares / SENSING_DAYS)
-        note = (
-            f"from the last {SENSING_DAYS} days: the last "
-            f"{SENSING_RECENT_DAYS} days' {fmt(_d4(recent))}/day is more than "
-            f"{SENSING_ERRORS} standard errors from the {n}-day "
-            f"{fmt(_d4(mean))}/day"
-        )
         return DemandEstimate(
-            _d4(sensed), _d4(sensed_std), pattern, note, size_cv2=_d4(cv2),
-            window_days=n,
+            _d4(sensed), _d4(sensed_std), pattern, "sensing", (_d4(recent), _d4(mean)),
+            size_cv2=_d4(cv2), window_days=n,
         )  # fmt: skip
     return DemandEstimate(
         _d4(mean), _d4(std), pattern, size_cv2=_d4(cv2), window_days=n
@@ -521,7 +535,7 @@ class ItemFigures:
     # How d was made (``demand_estimate``): the pattern, the rule when it is not
     # the window's mean, and Croston's size and interval for sporadic demand.
     demand_pattern: str = ""
-    demand_note: str = ""
+    demand: DemandEstimate | None = None  # its note: the rule that made d
     demand_size: Decimal | None = None
     demand_interval: Decimal | None = None
     demand_size_cv2: Decimal = ZERO
@@ -530,7 +544,7 @@ class ItemFigures:
         self.daily_demand = estimate.daily_demand
         self.daily_demand_std = estimate.daily_demand_std
         self.demand_pattern = estimate.pattern
-        self.demand_note = estimate.note
+        self.demand = estimate
         self.demand_size = estimate.size
         self.demand_interval = estimate.interval
         self.demand_size_cv2 = estimate.size_cv2
@@ -574,7 +588,7 @@ class Plan:
     z: Decimal = ZERO
     service_target: Decimal = ZERO
     pattern: str = ""
-    demand_note: str = ""
+    demand: DemandEstimate | None = None  # how d was made (its note, for the reason)
     demand_size: Decimal | None = None
     demand_interval: Decimal | None = None
     protection_days: Decimal = ZERO
@@ -609,8 +623,9 @@ class Plan:
         else:
             lead_text = f"lead time {lead} d quoted"
         demand = f"{fmt(d)}/day"
-        if self.demand_note:
-            demand += f" {self.demand_note}"
+        note = self.demand.note if self.demand is not None else ""
+        if note:
+            demand += f" {note}"
         parts = [
             demand,
             lead_text,
@@ -990,7 +1005,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         z=z,
         service_target=params.service_target(abc),
         pattern=item.demand_pattern,
-        demand_note=item.demand_note,
+        demand=item.demand,
         demand_size=item.demand_size,
         demand_interval=item.demand_interval,
         protection_days=protection,
