@@ -255,9 +255,10 @@ def _fields(model, names: Sequence[str]) -> list:
     return [model._meta.get_field(name) for name in names]
 
 
-def _stage(cursor, fields: list, rows: Iterable[Sequence]) -> str:
+def _stage(cursor, fields: list, rows: Iterable[Sequence], *, analyze=True) -> str:
     """PostgreSQL: COPY rows into a temporary table shaped like ``fields``
-    (the first being the id when updating) and return its name."""
+    (the first being the id when updating) and return its name. ``analyze``:
+    gather its statistics, for the joins of an update (an insert only scans it)."""
     quote = connection.ops.quote_name
     name = "pg_temp.import_stage"  # pg_temp: never a real table of that name
     columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
@@ -266,7 +267,8 @@ def _stage(cursor, fields: list, rows: Iterable[Sequence]) -> str:
     with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cursor.execute(f"ANALYZE {name}")
+    if analyze:
+        cursor.execute(f"ANALYZE {name}")
     return name
 
 
@@ -318,7 +320,7 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
     constants = [value for _, value in others]
     with connection.cursor() as cursor:
         if is_postgresql():
-            stage = _stage(cursor, given, rows)
+            stage = _stage(cursor, given, rows, analyze=False)
             cursor.execute(
                 _insert_from_stage_sql(model, given, others, stage), constants
             )

@@ -41,6 +41,7 @@ from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
     datetime_param,
     days_since_sql,
+    insert_rows,
     is_postgresql,
     list_agg_sql,
     value_rows,
@@ -718,13 +719,13 @@ def _generate_chunk(
             del plans[item_id]
         else:
             stale.append(current[0])
-    new = [_suggestion(plan, now=now) for plan in plans.values()]
+    new = [_suggestion_row(plan, now=now) for plan in plans.values()]
     with transaction.atomic():
         if stale:
             Suggestion.objects.filter(
                 pk__in=stale, status=SuggestionStatus.OPEN
             ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
-        Suggestion.objects.bulk_create(new, batch_size=1000)
+        insert_rows(Suggestion, SUGGESTION_COLUMNS, new)
         items_store_planning_figures(rows=changed_figures, planned_at=now)
     result.created = len(new)
     result.superseded = len(stale)
@@ -771,31 +772,30 @@ def _same(current: tuple, plan: Plan) -> bool:
     )
 
 
-def _suggestion(plan: Plan, *, now: datetime) -> Suggestion:
-    q3, q2, q4 = Q3, Decimal("0.01"), Q4
-    return Suggestion(
-        item_id=plan.item_id,
-        source_id=plan.source.source_id,
-        supplier_id=plan.source.supplier_id,
-        policy=plan.policy,
-        quantity=plan.quantity,
-        order_by=plan.order_by,
-        expected_arrival=plan.expected_arrival,
-        reason=plan.reason,
-        avg_daily_demand=plan.daily_demand.quantize(q4),
-        daily_demand_std=plan.daily_demand_std.quantize(q4),
-        lead_time_days=plan.lead_time_days.quantize(q2),
-        lead_time_std_days=plan.lead_time_std_days.quantize(q2),
-        lead_time_samples=plan.source.lead_time_samples,
-        safety_time_days=plan.safety_time_days,
-        delivery_interval_days=plan.delivery_interval_days,
-        on_hand=plan.on_hand.quantize(q3),
-        on_order=plan.on_order.quantize(q3),
-        inventory_position=plan.inventory_position.quantize(q3),
-        reorder_point=plan.reorder_point.quantize(q3),
-        order_up_to=plan.order_up_to.quantize(q3),
-        single_source_risk=plan.single_source_risk,
-        switched_source=plan.switched_source,
-        problem=plan.problem[:300],
-        created_at=now,
-    )
+#: The columns generation writes; the others take the model's defaults (status
+#: open, nothing decided). Rows, not model instances (``db.insert_rows``): a
+#: first run after a production schedule arrives writes tens of thousands.
+SUGGESTION_COLUMNS = (
+    "item_id", "source_id", "supplier_id", "policy", "quantity", "order_by",
+    "expected_arrival", "reason", "avg_daily_demand", "daily_demand_std",
+    "lead_time_days", "lead_time_std_days", "lead_time_samples",
+    "safety_time_days", "delivery_interval_days", "on_hand", "on_order",
+    "inventory_position", "reorder_point", "order_up_to", "single_source_risk",
+    "switched_source", "problem", "created_at",
+)  # fmt: skip
+Q2 = Decimal("0.01")
+
+
+def _suggestion_row(plan: Plan, *, now: datetime) -> tuple:
+    """One new suggestion, in ``SUGGESTION_COLUMNS`` order."""
+    return (
+        plan.item_id, plan.source.source_id, plan.source.supplier_id, plan.policy,
+        plan.quantity, plan.order_by, plan.expected_arrival, plan.reason,
+        plan.daily_demand.quantize(Q4), plan.daily_demand_std.quantize(Q4),
+        plan.lead_time_days.quantize(Q2), plan.lead_time_std_days.quantize(Q2),
+        plan.source.lead_time_samples, plan.safety_time_days,
+        plan.delivery_interval_days, plan.on_hand.quantize(Q3),
+        plan.on_order.quantize(Q3), plan.inventory_position.quantize(Q3),
+        plan.reorder_point.quantize(Q3), plan.order_up_to.quantize(Q3),
+        plan.single_source_risk, plan.switched_source, plan.problem[:300], now,
+    )  # fmt: skip
