@@ -40,14 +40,16 @@ preparing them than the database spends writing. (No model written this way
 overrides ``save()`` or listens to save signals.)
 
 **Reading many rows** (``value_rows``): on PostgreSQL a ``values_list``
-queryset's own SQL on a plain cursor, without Django's per-row iteration.
+queryset's own SQL on a plain cursor, without Django's per-row iteration;
+``compiled_rows`` also compiles a hot query once per process and reruns it
+with new values.
 
 **Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
 with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -164,6 +166,67 @@ def value_rows(queryset) -> list[tuple]:
     if not is_postgresql():
         return list(queryset)
     sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_COMPILED: dict = {}
+_STAND_INS = {  # values no data holds, one per argument
+    int: lambda i: -(10**15) - i,
+    date: lambda i: date(1001 + i, 1, 1),
+    datetime: lambda i: datetime(1001 + i, 1, 1, tzinfo=UTC),
+}
+
+
+def _derived_from_stand_in(value) -> bool:
+    """A parameter the ORM or ``build`` made from a stand-in (a date moved by
+    some days, an id plus one): its SQL would keep it, so it is never kept."""
+    if type(value) is int:
+        return value <= -(10**14)
+    if isinstance(value, date):
+        return value.year < 1100
+    return False
+
+
+def compiled_rows(key: str, build, **values) -> list[tuple]:
+    """The rows of the ``values_list`` queryset ``build(**values)`` (``value_rows``),
+    its SQL compiled once per process for ``key``.
+
+    A planning chunk's queries differ only in their values (the id range, today),
+    yet building and compiling one through the ORM costs about a millisecond, as
+    much as the smaller queries take to run. So on PostgreSQL the queryset is
+    built once with stand-in values (ints, dates, aware datetimes no data can
+    hold), its SQL kept with the positions of the stand-ins among its
+    parameters, and later calls put the real values there. ``build`` must give
+    the same SQL for every value (no ``None``, no lists) and use the values as
+    given: a query whose parameters miss a stand-in, or hold one moved by
+    arithmetic, is built on every call instead (as every query on SQLite)."""
+    if not is_postgresql():
+        return list(build(**values))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        stand_ins = {
+            name: _STAND_INS[type(value)](i)
+            for i, (name, value) in enumerate(values.items())
+        }
+        names = {(type(v), v): name for name, v in stand_ins.items()}
+        sql, params = build(**stand_ins).query.sql_with_params()
+        slots, derived = [], False
+        for position, param in enumerate(params):
+            name = names.get((type(param), param))
+            if name is not None:
+                slots.append((position, name))
+            elif _derived_from_stand_in(param):
+                derived = True
+        complete = {name for _, name in slots} == set(stand_ins) and not derived
+        compiled = _COMPILED[key] = (sql, list(params), slots) if complete else False
+    if compiled is False:
+        return value_rows(build(**values))
+    sql, params, slots = compiled
+    params = list(params)
+    for position, name in slots:
+        params[position] = values[name]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -303,6 +366,28 @@ def _insert_from_stage_sql(model, given: list, others: list[tuple], stage: str) 
     )
 
 
+UNNEST_ROWS = 2000  # up to this many rows, PostgreSQL inserts from arrays
+
+
+def _insert_unnest_sql(model, given: list, others: list[tuple]) -> str:
+    """``INSERT … SELECT`` from one array per given column (``unnest``), the
+    defaults as ``%s`` constants first."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*given, *(f for f, _ in others)])
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in given)
+    names = ", ".join(f"c{i}" for i in range(len(given)))
+    selected = ", ".join(
+        [f"v.c{i}" for i in range(len(given))]
+        + [f"%s::{f.db_type(connection)}" for f, _ in others]
+    )
+    # the constants' placeholders come first in the text: the SELECT list
+    # precedes FROM unnest(…)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {selected} FROM unnest({arrays}) AS v({names})"
+    )
+
+
 def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
     """Insert rows of values for the fields ``names`` (attnames), the model's
     defaults filling the other columns (``auto_now`` ones: now).
@@ -312,13 +397,25 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
     PostgreSQL the given columns are COPied into a temporary table and inserted
     from there with the defaults as constants (one statement); elsewhere one
     ``executemany``. No primary keys come back. (No model here overrides
-    ``save()`` or listens to save signals.)"""
+    ``save()`` or listens to save signals.) Up to ``UNNEST_ROWS`` rows,
+    PostgreSQL inserts from one array per column instead, in one statement."""
     if not rows:
         return
     given = _fields(model, names)
     others = _defaults(model, names)
     constants = [value for _, value in others]
     with connection.cursor() as cursor:
+        if is_postgresql() and len(rows) <= UNNEST_ROWS:
+            # A few hundred rows (a planning chunk's new suggestions): one
+            # statement, an array per column, no stage table to create.
+            cursor.execute(
+                _insert_unnest_sql(model, given, others),
+                [
+                    *constants,
+                    *(_pg_array([row[i] for row in rows]) for i in range(len(given))),
+                ],
+            )
+            return
         if is_postgresql():
             stage = _stage(cursor, given, rows, analyze=False)
             cursor.execute(

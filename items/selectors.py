@@ -13,7 +13,12 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from inventory_site.db import datetime_param, local_date_sql, value_rows
+from inventory_site.db import (
+    compiled_rows,
+    datetime_param,
+    local_date_sql,
+    value_rows,
+)
 
 from .models import (
     BELOW_REORDER_POINT,
@@ -254,6 +259,39 @@ def _allocate_issued(
     return left
 
 
+def _planned_lines(within: Q, today: date, since: date, until: date):
+    """Planned-demand lines up to ``until`` as ``OpenPlannedLine`` rows, by item
+    and date: from today on, and back to ``since`` for lines with a reference
+    (an issue booked against it may use them up)."""
+    return (
+        PlannedDemand.objects.filter(
+            within,
+            Q(date__gte=today) | (Q(date__gte=since) & ~Q(reference="")),
+            date__lte=until,
+        )
+        .order_by("item_id", "date")
+        .annotate(product_sku=Value(""))
+        .values_list(
+            "item_id", "date", "quantity", "status", "reference", "product_sku"
+        )
+    )
+
+
+def _bom_lines(within: Q):
+    """Bill-of-materials lines whose component is among the items."""
+    return (
+        BillOfMaterialsLine.objects.filter(within)
+        .order_by()
+        .values_list(
+            "product_id",
+            "component_id",
+            "quantity",
+            "product__sku",
+            "product__production_lead_time_days",
+        )
+    )
+
+
 def planned_demand_open(
     *,
     today: date,
@@ -284,37 +322,31 @@ def planned_demand_open(
         direct_filter = Q(item_id__in=ids)
         bom_filter = Q(component_id__in=ids)
         move_filter = Q(item_id__in=ids)
+        direct = value_rows(_planned_lines(direct_filter, today, since, until))
+        bom = value_rows(_bom_lines(bom_filter))
     else:
         direct_filter = Q(item_id__gte=first_id, item_id__lte=last_id)
-        bom_filter = Q(component_id__gte=first_id, component_id__lte=last_id)
         move_filter = direct_filter
+        # A chunk's queries compiled once per process (db.compiled_rows).
+        direct = compiled_rows(
+            "planned_demand_open.lines",
+            lambda first_id, last_id, today, since, until: _planned_lines(
+                Q(item_id__gte=first_id, item_id__lte=last_id), today, since, until
+            ),
+            first_id=first_id, last_id=last_id, today=today, since=since,
+            until=until,
+        )  # fmt: skip
+        bom = compiled_rows(
+            "planned_demand_open.bom",
+            lambda first_id, last_id: _bom_lines(
+                Q(component_id__gte=first_id, component_id__lte=last_id)
+            ),
+            first_id=first_id,
+            last_id=last_id,
+        )
     by_item: dict[int, list[OpenPlannedLine]] = {}
-    direct = value_rows(
-        # Lines before today matter only when a reference may use them up.
-        PlannedDemand.objects.filter(
-            direct_filter,
-            Q(date__gte=today) | (Q(date__gte=since) & ~Q(reference="")),
-            date__lte=until,
-        )
-        .order_by("item_id", "date")
-        .annotate(product_sku=Value(""))
-        .values_list(
-            "item_id", "date", "quantity", "status", "reference", "product_sku"
-        )
-    )
     for item_id, lines in groupby(map(_open_line, direct), key=itemgetter(0)):
         by_item[item_id] = list(lines)
-    bom = list(
-        BillOfMaterialsLine.objects.filter(bom_filter)
-        .order_by()
-        .values_list(
-            "product_id",
-            "component_id",
-            "quantity",
-            "product__sku",
-            "product__production_lead_time_days",
-        )
-    )
     if bom:
         uses: dict[int, list[tuple]] = {}
         for product_id, component_id, per_unit, sku, lead in bom:

@@ -41,7 +41,7 @@ from items.selectors import unmet_demand_by_day
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
 from .backtest import ItemHistory
-from .generation import _sources
+from .generation import Chunk, _sources
 from .planning import choose_source
 
 CHUNK_SIZE = 1000
@@ -186,7 +186,7 @@ def backtest_histories(
     unmet_days = unmet_demand_by_day(
         first_id=first_id, last_id=last_id, since=since, until=site_midnight(today)
     )
-    sources = _sources(chunk, {})
+    sources = _sources(Chunk(first_id, last_id), {})
     received, pipeline = _received(
         first_id=first_id, last_id=last_id, start=start, days=days
     )

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
+    compiled_rows,
     datetime_param,
     days_since_sql,
     insert_rows,
@@ -158,14 +159,13 @@ def _window_start(today: date, days: int) -> datetime:
     return site_midnight(today - timedelta(days=days))
 
 
-def _consumption_start(*, today: date, window_days: int) -> dict:
+def _consumption_start(*, window_start: datetime, end: datetime) -> dict:
     """Annotations for the chunk's item query: whether the item was consumed on or
     before the window start, and if not, its first consumption inside the window.
 
     Index probes on the issue index (``move_issue_item_at``), one or two per item;
     the first consumption is read only for items new to the window, so nothing is
     parsed for the others."""
-    window_start, end = _window_start(today, window_days), _window_start(today, 0)
     issues = StockMovement.objects.filter(
         item_id=OuterRef("pk"), kind=MovementKind.ISSUE
     ).order_by()
@@ -360,23 +360,50 @@ def _d4(value: float) -> Decimal:
     return Decimal(f"{value:.4f}")
 
 
-def _on_order(chunk: Q) -> dict[int, Decimal]:
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The items one read covers: an id range, whose queries are compiled once
+    per process and rerun with new values (``db.compiled_rows``), or a list of
+    ids (the portal's forecast, a few items: built each time)."""
+
+    first_id: int = 0
+    last_id: int = 0
+    ids: tuple[int, ...] | None = None
+
+    def rows(self, key: str, build, *, field: str = "item_id", **values) -> list:
+        """The rows of ``build(<the chunk's filter on field>, **values)``."""
+        if self.ids is not None:
+            return value_rows(build(Q(**{f"{field}__in": self.ids}), **values))
+
+        def ranged(first_id, last_id, **rest):
+            within = Q(**{f"{field}__gte": first_id, f"{field}__lte": last_id})
+            return build(within, **rest)
+
+        return compiled_rows(
+            key, ranged, first_id=self.first_id, last_id=self.last_id, **values
+        )
+
+
+def _on_order(chunk: Chunk) -> dict[int, Decimal]:
     """Per item, what is still coming on drafts and open orders: the line's
     ``expected_open`` (``DeliveryLine.objects.with_expected``: what the supplier
     confirmed, else what was ordered, less what was accepted; rejected parts are
     still owed, DESIGN §5, a line the supplier rejected holds nothing)."""
-    rows = (
-        DeliveryLine.objects.with_expected()
-        .filter(chunk, delivery__status__in=ON_ORDER_STATUSES)
-        .values("item_id")
-        .annotate(open=Sum("expected_open"))
-        .values_list("item_id", "open")
+    rows = chunk.rows(
+        "generation.on_order",
+        lambda within: (
+            DeliveryLine.objects.with_expected()
+            .filter(within, delivery__status__in=ON_ORDER_STATUSES)
+            .values("item_id")
+            .annotate(open=Sum("expected_open"))
+            .values_list("item_id", "open")
+        ),
     )
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
 def _sources(
-    chunk: Q, lead_times, *, values: bool = False
+    chunk: Chunk, lead_times, *, values: bool = False
 ) -> dict[int, tuple[list[SourceFigures], int]]:
     """Per item, the sources a plan can choose from, primary first, and the
     number of active sources. A plan orders from the primary unless its supplier is
@@ -392,30 +419,34 @@ def _sources(
         "partition_by": F("item_id"),
         "order_by": [F("priority").asc(), F("pk").asc()],
     }
-    rows = value_rows(
-        SupplierItem.objects.filter(chunk, active=True, supplier__active=True)
-        .annotate(
-            high_risk=Exists(high_risk),
-            rank=Window(RowNumber(), **by_priority),
-            primary_high_risk=Window(FirstValue("high_risk"), **by_priority),
-            count=Window(Count("pk"), partition_by=F("item_id")),
+
+    def query(within):
+        return (
+            SupplierItem.objects.filter(within, active=True, supplier__active=True)
+            .annotate(
+                high_risk=Exists(high_risk),
+                rank=Window(RowNumber(), **by_priority),
+                primary_high_risk=Window(FirstValue("high_risk"), **by_priority),
+                count=Window(Count("pk"), partition_by=F("item_id")),
+            )
+            .filter(Q(rank=1) | Q(primary_high_risk=True))
+            .order_by("item_id", "priority", "pk")
+            .values_list(
+                "pk",
+                "item_id",
+                "supplier_id",
+                "supplier__code",
+                "priority",
+                "quoted_lead_time_days",
+                "min_order_qty",
+                "order_multiple",
+                "high_risk",
+                "count",
+                "supplier__order_weekday",
+            )
         )
-        .filter(Q(rank=1) | Q(primary_high_risk=True))
-        .order_by("item_id", "priority", "pk")
-        .values_list(
-            "pk",
-            "item_id",
-            "supplier_id",
-            "supplier__code",
-            "priority",
-            "quoted_lead_time_days",
-            "min_order_qty",
-            "order_multiple",
-            "high_risk",
-            "count",
-            "supplier__order_weekday",
-        )
-    )
+
+    rows = chunk.rows("generation.sources", query)
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
     for (
@@ -452,30 +483,39 @@ def _sources(
 
 
 def _open_and_snoozed(
-    chunk: Q, *, today: date, accepted_days: int = 0
+    chunk: Chunk, *, today: date, accepted_days: int = 0
 ) -> tuple[dict[int, tuple], set[int], dict[int, date]]:
     """The chunk's open suggestions by item, the items snoozed by a dismissal,
     and the site date of each item's latest suggestion accepted in the last
     ``accepted_days`` days (``cadence.covered_until_order_date``). One query."""
     accepted_since = site_midnight(today - timedelta(days=accepted_days))
-    rows = value_rows(
-        Suggestion.objects.filter(chunk)
-        .filter(
-            Q(status=SuggestionStatus.OPEN)
-            | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
-            | Q(status=SuggestionStatus.ACCEPTED, decided_at__gte=accepted_since)
+
+    def query(within, today, accepted_since):
+        return (
+            Suggestion.objects.filter(within)
+            .filter(
+                Q(status=SuggestionStatus.OPEN)
+                | Q(status=SuggestionStatus.DISMISSED, snoozed_until__gt=today)
+                | Q(status=SuggestionStatus.ACCEPTED, decided_at__gte=accepted_since)
+            )
+            .order_by()
+            .values_list(
+                "pk",
+                "item_id",
+                "source_id",
+                "quantity",
+                "order_by",
+                "policy",
+                "status",
+                "decided_at",
+            )
         )
-        .order_by()
-        .values_list(
-            "pk",
-            "item_id",
-            "source_id",
-            "quantity",
-            "order_by",
-            "policy",
-            "status",
-            "decided_at",
-        )
+
+    rows = chunk.rows(
+        "generation.open_and_snoozed",
+        query,
+        today=today,
+        accepted_since=accepted_since,
     )
     open_by_item, snoozed, accepted = {}, set(), {}
     for row in rows:
@@ -518,6 +558,33 @@ def _id_runs(ids: Sequence[int], gap: int = 200) -> list[tuple[int, int]]:
     return runs
 
 
+def _items_query(within: Q, *, window_start: datetime, end: datetime):
+    """The chunk's active items with what planning reads of them, and whether
+    and when they were first consumed (``_consumption_start``)."""
+    return (
+        Item.objects.filter(within, active=True)
+        .annotate(**_consumption_start(window_start=window_start, end=end))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "sku",
+            "unit",
+            "abc_class",
+            "policy",
+            "policy_override",
+            "on_hand",
+            "annual_demand",
+            "shelf_life_days",
+            "safety_time_days",
+            "avg_daily_demand",
+            "daily_demand_std",
+            "reorder_point",
+            "consumed_earlier",
+            "first_issue",
+        )
+    )
+
+
 def planning_figures(
     *,
     today: date,
@@ -537,35 +604,18 @@ def planning_figures(
         if not item_ids:
             return []
         ids = sorted(set(item_ids))
-        chunk = Q(item_id__in=ids)
-        items_filter = Q(pk__in=ids)
+        chunk = Chunk(ids=tuple(ids))
         runs = _id_runs(ids)
     else:
-        chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
-        items_filter = Q(pk__gte=first_id, pk__lte=last_id)
+        chunk = Chunk(first_id, last_id)
         runs = [(first_id, last_id)]
     window_days = params.demand_window_days
-    items = value_rows(
-        Item.objects.filter(items_filter, active=True)
-        .annotate(**_consumption_start(today=today, window_days=window_days))
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "sku",
-            "unit",
-            "abc_class",
-            "policy",
-            "policy_override",
-            "on_hand",
-            "annual_demand",
-            "shelf_life_days",
-            "safety_time_days",
-            "avg_daily_demand",
-            "daily_demand_std",
-            "reorder_point",
-            "consumed_earlier",
-            "first_issue",
-        )
+    items = chunk.rows(
+        "generation.items",
+        _items_query,
+        field="pk",
+        window_start=_window_start(today, window_days),
+        end=_window_start(today, 0),
     )
     first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
     established = {row[0] for row in items if row[-2]}
@@ -663,7 +713,7 @@ def suggestions_generate_chunk(
 def _generate_chunk(
     *, first_id: int, last_id: int, today: date, params: PlanningParams
 ) -> GenerationResult:
-    chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
+    chunk = Chunk(first_id, last_id)
     rows = planning_figures(
         today=today, params=params, first_id=first_id, last_id=last_id
     )
