@@ -42,13 +42,15 @@ overrides ``save()`` or listens to save signals.)
 **Reading many rows** (``value_rows``): on PostgreSQL a ``values_list``
 queryset's own SQL on a plain cursor, without Django's per-row iteration;
 ``compiled_rows`` also compiles a hot query once per process and reruns it
-with new values.
+with new values; ``pipeline`` with ``send`` / ``send_query`` sends a batch of
+reads at once and reads their results in order.
 
 **Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
 with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -173,7 +175,7 @@ def value_rows(queryset) -> list[tuple]:
 
 _COMPILED: dict = {}
 _STAND_INS = {  # values no data holds, one per argument
-    int: lambda i: -(10**15) - i,
+    int: lambda i: -(10**15) - i * 10**9,  # far apart: a stand-in ± 1 is none
     date: lambda i: date(1001 + i, 1, 1),
     datetime: lambda i: datetime(1001 + i, 1, 1, tzinfo=UTC),
 }
@@ -189,21 +191,9 @@ def _derived_from_stand_in(value) -> bool:
     return False
 
 
-def compiled_rows(key: str, build, **values) -> list[tuple]:
-    """The rows of the ``values_list`` queryset ``build(**values)`` (``value_rows``),
-    its SQL compiled once per process for ``key``.
-
-    A planning chunk's queries differ only in their values (the id range, today),
-    yet building and compiling one through the ORM costs about a millisecond, as
-    much as the smaller queries take to run. So on PostgreSQL the queryset is
-    built once with stand-in values (ints, dates, aware datetimes no data can
-    hold), its SQL kept with the positions of the stand-ins among its
-    parameters, and later calls put the real values there. ``build`` must give
-    the same SQL for every value (no ``None``, no lists) and use the values as
-    given: a query whose parameters miss a stand-in, or hold one moved by
-    arithmetic, is built on every call instead (as every query on SQLite)."""
-    if not is_postgresql():
-        return list(build(**values))
+def _compiled_sql(key: str, build, values: dict) -> tuple[str, list] | None:
+    """PostgreSQL: the SQL and parameters of ``build(**values)``, compiled once
+    per process for ``key`` (see ``compiled_rows``); None when it cannot be."""
     compiled = _COMPILED.get(key)
     if compiled is None:
         stand_ins = {
@@ -222,14 +212,89 @@ def compiled_rows(key: str, build, **values) -> list[tuple]:
         complete = {name for _, name in slots} == set(stand_ins) and not derived
         compiled = _COMPILED[key] = (sql, list(params), slots) if complete else False
     if compiled is False:
-        return value_rows(build(**values))
+        return None
     sql, params, slots = compiled
     params = list(params)
     for position, name in slots:
         params[position] = values[name]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return sql, params
+
+
+class Sent:
+    """A query on its way: ``rows()`` reads its result (``send`` / ``send_query``).
+
+    Inside ``pipeline()`` on PostgreSQL the query is already on the server, which
+    runs it while Python works through the results of the queries sent before;
+    elsewhere it ran when sent, or (a SQLite queryset) runs when read."""
+
+    __slots__ = ("cursor", "queryset")
+
+    def __init__(self, cursor=None, queryset=None):
+        self.cursor, self.queryset = cursor, queryset
+
+    def rows(self) -> list[tuple]:
+        if self.queryset is not None:
+            return list(self.queryset)
+        try:
+            return self.cursor.fetchall()
+        finally:
+            self.cursor.close()
+
+
+def send(sql: str, params) -> Sent:
+    """Execute hand-written SQL; read its rows later with ``Sent.rows()``."""
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    return Sent(cursor)
+
+
+def send_queryset(queryset) -> Sent:
+    """A ``values_list`` queryset (``value_rows``), sent now and read later."""
+    if not is_postgresql():
+        return Sent(queryset=queryset)
+    return send(*queryset.query.sql_with_params())
+
+
+def send_query(key: str, build, **values) -> Sent:
+    """``compiled_rows``, sent now and read later (``Sent.rows()``)."""
+    if not is_postgresql():
+        return Sent(queryset=build(**values))
+    compiled = _compiled_sql(key, build, values)
+    if compiled is None:
+        return send_queryset(build(**values))
+    return send(*compiled)
+
+
+def compiled_rows(key: str, build, **values) -> list[tuple]:
+    """The rows of the ``values_list`` queryset ``build(**values)`` (``value_rows``),
+    its SQL compiled once per process for ``key``.
+
+    A planning chunk's queries differ only in their values (the id range, today),
+    yet building and compiling one through the ORM costs about a millisecond, as
+    much as the smaller queries take to run. So on PostgreSQL the queryset is
+    built once with stand-in values (ints, dates, aware datetimes no data can
+    hold), its SQL kept with the positions of the stand-ins among its
+    parameters, and later calls put the real values there. ``build`` must give
+    the same SQL for every value (no ``None``, no lists) and use the values as
+    given: a query whose parameters miss a stand-in, or hold one moved by
+    arithmetic, is built on every call instead (as every query on SQLite)."""
+    return send_query(key, build, **values).rows()
+
+
+@contextmanager
+def pipeline() -> Iterator[None]:
+    """Queries sent inside the block (``send``, ``send_query``) go to PostgreSQL
+    without waiting for the results of the ones before (psycopg's pipeline
+    mode): the server runs the next query while Python reads the last result,
+    so a chunk's reads cost about the longer of the two, not their sum. Read
+    results in the order they were sent. Reads only: the block ends before any
+    write. Elsewhere (SQLite) nothing changes."""
+    if not is_postgresql():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
 
 
 # --- set-based lookups and writes ---------------------------------------------

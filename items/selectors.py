@@ -1,6 +1,7 @@
 """Read-side questions about items and stock."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
@@ -14,10 +15,12 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from inventory_site.db import (
-    compiled_rows,
+    Sent,
     datetime_param,
     local_date_sql,
-    value_rows,
+    send,
+    send_query,
+    send_queryset,
 )
 
 from .models import (
@@ -292,6 +295,17 @@ def _bom_lines(within: Q):
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedSent:
+    """``planned_demand_open(…, pending=True)``: its queries, sent."""
+
+    today: date
+    until: date
+    lines: Sent
+    bom: Sent
+    issued: Sent
+
+
 def planned_demand_open(
     *,
     today: date,
@@ -299,7 +313,8 @@ def planned_demand_open(
     last_id: int | None = None,
     item_ids: Iterable[int] | None = None,
     days_ahead: int = PLANNED_LOOKAHEAD_DAYS,
-) -> dict[int, list[OpenPlannedLine]]:
+    pending: bool = False,
+) -> dict[int, list[OpenPlannedLine]] | PlannedSent:
     """Open planned demand from today on, per item, for an id range or a list.
 
     - A product's line explodes into its components' lines (one level), on the
@@ -311,7 +326,9 @@ def planned_demand_open(
     - Lines dated before today are then left out: they happened or they didn't.
 
     Three queries, whatever the number of items (the BOM one is empty without
-    bills of materials; the issue one runs only when lines carry references).
+    bills of materials; a fourth explodes products' lines when there are BOMs).
+    ``pending=True``: the queries sent (``db.send``), read with
+    ``planned_demand_read``.
     """
     since = today - timedelta(days=PLANNED_LOOKBACK_DAYS)
     until = today + timedelta(days=days_ahead)
@@ -319,16 +336,12 @@ def planned_demand_open(
         first_id, last_id = 0, 2**63 - 1  # every item
     if item_ids is not None:
         ids = list(item_ids)
-        direct_filter = Q(item_id__in=ids)
-        bom_filter = Q(component_id__in=ids)
-        move_filter = Q(item_id__in=ids)
-        direct = value_rows(_planned_lines(direct_filter, today, since, until))
-        bom = value_rows(_bom_lines(bom_filter))
+        lines = send_queryset(_planned_lines(Q(item_id__in=ids), today, since, until))
+        bom = send_queryset(_bom_lines(Q(component_id__in=ids)))
+        issued = send_queryset(_referenced_issues(Q(item_id__in=ids)))
     else:
-        direct_filter = Q(item_id__gte=first_id, item_id__lte=last_id)
-        move_filter = direct_filter
-        # A chunk's queries compiled once per process (db.compiled_rows).
-        direct = compiled_rows(
+        # A chunk's queries compiled once per process (db.send_query).
+        lines = send_query(
             "planned_demand_open.lines",
             lambda first_id, last_id, today, since, until: _planned_lines(
                 Q(item_id__gte=first_id, item_id__lte=last_id), today, since, until
@@ -336,7 +349,7 @@ def planned_demand_open(
             first_id=first_id, last_id=last_id, today=today, since=since,
             until=until,
         )  # fmt: skip
-        bom = compiled_rows(
+        bom = send_query(
             "planned_demand_open.bom",
             lambda first_id, last_id: _bom_lines(
                 Q(component_id__gte=first_id, component_id__lte=last_id)
@@ -344,9 +357,30 @@ def planned_demand_open(
             first_id=first_id,
             last_id=last_id,
         )
+        issued = send_query(
+            "planned_demand_open.issued",
+            lambda first_id, last_id: _referenced_issues(
+                Q(item_id__gte=first_id, item_id__lte=last_id)
+            ),
+            first_id=first_id,
+            last_id=last_id,
+        )
+    sent = PlannedSent(today, until, lines, bom, issued)
+    return sent if pending else planned_demand_read(sent)
+
+
+def planned_demand_read(sent: PlannedSent) -> dict[int, list[OpenPlannedLine]]:
+    """The result of ``planned_demand_open(…, pending=True)``."""
+    today, until = sent.today, sent.until
     by_item: dict[int, list[OpenPlannedLine]] = {}
-    for item_id, lines in groupby(map(_open_line, direct), key=itemgetter(0)):
+    for item_id, lines in groupby(map(_open_line, sent.lines.rows()), itemgetter(0)):
         by_item[item_id] = list(lines)
+    bom = sent.bom.rows()
+    # Every referenced issue of the items, from the partial reference index (no
+    # list of references to send: a chunk can name thousands).
+    issued: dict[tuple[int, str], Decimal] = {
+        (item_id, reference): -total for item_id, reference, total in sent.issued.rows()
+    }
     if bom:
         uses: dict[int, list[tuple]] = {}
         for product_id, component_id, per_unit, sku, lead in bom:
@@ -369,18 +403,6 @@ def planned_demand_open(
                 exploded.add(component_id)
         for component_id in exploded:
             by_item[component_id].sort(key=lambda line: line.day)
-    issued: dict[tuple[int, str], Decimal] = {}
-    if any(line.reference for lines in by_item.values() for line in lines):
-        # Every referenced issue of the chunk, from the partial reference index
-        # (no list of references to send: a chunk can name thousands).
-        for item_id, reference, total in (
-            StockMovement.objects.filter(move_filter, kind=MovementKind.ISSUE)
-            .exclude(reference="")
-            .order_by()
-            .values_list("item_id", "reference")
-            .annotate(total=Sum("quantity"))
-        ):
-            issued[(item_id, reference)] = -total
     used_up = {item_id for item_id, _ in issued}
     result: dict[int, list[OpenPlannedLine]] = {}
     for item_id, lines in by_item.items():
@@ -391,6 +413,17 @@ def planned_demand_open(
         if lines:
             result[item_id] = lines
     return result
+
+
+def _referenced_issues(within: Q):
+    """Per item and reference, the quantity issued against it (negative)."""
+    return (
+        StockMovement.objects.filter(within, kind=MovementKind.ISSUE)
+        .exclude(reference="")
+        .order_by()
+        .values_list("item_id", "reference")
+        .annotate(total=Sum("quantity"))
+    )
 
 
 # --- unmet demand (DESIGN §7) ---
@@ -417,14 +450,21 @@ class UnmetDay(NamedTuple):
 
 
 def unmet_demand_days(
-    *, first_id: int, last_id: int, since: datetime, until: datetime
-) -> list[UnmetDay]:
+    *,
+    first_id: int,
+    last_id: int,
+    since: datetime,
+    until: datetime,
+    pending: bool = False,
+) -> list[UnmetDay] | Sent:
     """Unmet demand per item and site-local day in [since, until) for the items
     with ids in [first_id, last_id], each with the quantity issued that day.
 
     One aggregated query for the whole id range (the unmet-demand index, then the
     issue index only for the few items that have unmet demand): the planning
-    reader adds these days to its daily issue sums without re-reading them."""
+    reader adds these days to its daily issue sums without re-reading them.
+    ``pending=True``: the query sent (``db.send``), read with
+    ``unmet_demand_days_read``."""
     unmet_table = UnmetDemand._meta.db_table
     movement_table = StockMovement._meta.db_table
     u_day, u_params = local_date_sql("u.occurred_at")
@@ -451,12 +491,15 @@ def unmet_demand_days(
          ORDER BY u.item_id, u.day
     """
     params = [*u_params, *bounds, *m_params, MovementKind.ISSUE, *bounds, *bounds]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    sent = send(sql, params)
+    return sent if pending else unmet_demand_days_read(sent)
+
+
+def unmet_demand_days_read(sent: Sent) -> list[UnmetDay]:
+    """The result of ``unmet_demand_days(…, pending=True)``."""
     return [
         UnmetDay(item_id, _as_date(day), _d3(unmet), _d3(issued))
-        for item_id, day, unmet, issued in rows
+        for item_id, day, unmet, issued in sent.rows()
     ]
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -39,18 +39,26 @@ from django.utils import timezone
 
 from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
-    compiled_rows,
+    Sent,
     datetime_param,
     days_since_sql,
     insert_rows,
     is_postgresql,
     list_agg_sql,
-    value_rows,
+    pipeline,
+    send,
+    send_query,
+    send_queryset,
 )
 from inventory_site.limits import column_max
 from inventory_site.memory import gc_paused
 from items.models import Item, MovementKind, StockMovement
-from items.selectors import UnmetDay, planned_demand_open, unmet_demand_days
+from items.selectors import (
+    UnmetDay,
+    planned_demand_open,
+    planned_demand_read,
+    unmet_demand_days,
+)
 from items.services import items_store_planning_figures
 from suppliers.models import (
     ON_ORDER_STATUSES,
@@ -58,7 +66,7 @@ from suppliers.models import (
     SupplierItem,
     SupplierScore,
 )
-from suppliers.selectors import lead_time_stats
+from suppliers.selectors import lead_time_stats, lead_time_stats_read
 
 from .cadence import covered_until_order_date
 from .models import PolicyParameters, Suggestion, SuggestionStatus
@@ -185,28 +193,11 @@ def _consumption_start(*, window_start: datetime, end: datetime) -> dict:
     }
 
 
-def _demand_stats(
-    *,
-    first_id: int,
-    last_id: int,
-    today: date,
-    window_days: int,
-    first_issue: dict[int, datetime],
-    unmet_days: list[UnmetDay] = (),
-    established: frozenset[int] | set[int] = frozenset(),
-) -> dict[int, DemandStats]:
-    """The window's demand sums per item (``planning.DemandStats``), from daily
-    demand: issued quantities plus recorded unmet demand (``unmet_days``, folded
-    in by ``unmet.fold_unmet``): Σq, Σq², the days with demand, and the last 14
-    and 28 days' sums (demand sensing); and, for the items whose pattern is
-    intermittent or lumpy, their demand days (Croston), listed as text by the
-    same query. One query.
-
-    Days without demand count as zero, but days before the item's first demand
-    do not (a new item's window starts there, at least 7 days): ``first_issue``
-    holds the first consumption of items new to the window, ``established`` the
-    items consumed before it.
-    """
+def _demand_sql(
+    *, first_id: int, last_id: int, today: date, window_days: int
+) -> tuple[str, list]:
+    """The query of ``_demand_stats``: per item, its window's daily demand sums
+    and, for items that may be sporadic, their demand days."""
     window_start, end = _window_start(today, window_days), _window_start(today, 0)
     recent = _window_start(today, SENSING_RECENT_DAYS)
     sensing = _window_start(today, SENSING_DAYS)
@@ -269,9 +260,39 @@ def _demand_stats(
           GROUP BY t.item_id
         """
         params = [*sums_params, *day_params, *issues_params, first_id, last_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, params
+
+
+def _demand_stats(
+    *,
+    first_id: int,
+    last_id: int,
+    today: date,
+    window_days: int,
+    first_issue: dict[int, datetime],
+    unmet_days: list[UnmetDay] = (),
+    established: frozenset[int] | set[int] = frozenset(),
+    rows: list | None = None,
+) -> dict[int, DemandStats]:
+    """The window's demand sums per item (``planning.DemandStats``), from daily
+    demand: issued quantities plus recorded unmet demand (``unmet_days``, folded
+    in by ``unmet.fold_unmet``): Σq, Σq², the days with demand, and the last 14
+    and 28 days' sums (demand sensing); and, for the items whose pattern is
+    intermittent or lumpy, their demand days (Croston), listed as text by the
+    same query. One query.
+
+    Days without demand count as zero, but days before the item's first demand
+    do not (a new item's window starts there, at least 7 days): ``first_issue``
+    holds the first consumption of items new to the window, ``established`` the
+    items consumed before it. ``rows``: those of ``_demand_sql``, already read.
+    """
+    window_start = _window_start(today, window_days)
+    if rows is None:
+        rows = send(
+            *_demand_sql(
+                first_id=first_id, last_id=last_id, today=today, window_days=window_days
+            )
+        ).rows()
     # issues are negative in the ledger: demand is their opposite
     sums = {}
     listed: dict[int, tuple[str, str]] = {}
@@ -370,26 +391,26 @@ class Chunk:
     last_id: int = 0
     ids: tuple[int, ...] | None = None
 
-    def rows(self, key: str, build, *, field: str = "item_id", **values) -> list:
-        """The rows of ``build(<the chunk's filter on field>, **values)``."""
+    def send(self, key: str, build, *, field: str = "item_id", **values) -> Sent:
+        """``build(<the chunk's filter on field>, **values)``, sent (db.send_query)."""
         if self.ids is not None:
-            return value_rows(build(Q(**{f"{field}__in": self.ids}), **values))
+            return send_queryset(build(Q(**{f"{field}__in": self.ids}), **values))
 
         def ranged(first_id, last_id, **rest):
             within = Q(**{f"{field}__gte": first_id, f"{field}__lte": last_id})
             return build(within, **rest)
 
-        return compiled_rows(
+        return send_query(
             key, ranged, first_id=self.first_id, last_id=self.last_id, **values
         )
 
+    def rows(self, key: str, build, *, field: str = "item_id", **values) -> list:
+        """The rows of ``build(<the chunk's filter on field>, **values)``."""
+        return self.send(key, build, field=field, **values).rows()
 
-def _on_order(chunk: Chunk) -> dict[int, Decimal]:
-    """Per item, what is still coming on drafts and open orders: the line's
-    ``expected_open`` (``DeliveryLine.objects.with_expected``: what the supplier
-    confirmed, else what was ordered, less what was accepted; rejected parts are
-    still owed, DESIGN §5, a line the supplier rejected holds nothing)."""
-    rows = chunk.rows(
+
+def _on_order_send(chunk: Chunk) -> Sent:
+    return chunk.send(
         "generation.on_order",
         lambda within: (
             DeliveryLine.objects.with_expected()
@@ -399,17 +420,19 @@ def _on_order(chunk: Chunk) -> dict[int, Decimal]:
             .values_list("item_id", "open")
         ),
     )
+
+
+def _on_order(chunk: Chunk, *, sent: Sent | None = None) -> dict[int, Decimal]:
+    """Per item, what is still coming on drafts and open orders: the line's
+    ``expected_open`` (``DeliveryLine.objects.with_expected``: what the supplier
+    confirmed, else what was ordered, less what was accepted; rejected parts are
+    still owed, DESIGN §5, a line the supplier rejected holds nothing)."""
+    rows = (sent or _on_order_send(chunk)).rows()
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
-def _sources(
-    chunk: Chunk, lead_times, *, values: bool = False
-) -> dict[int, tuple[list[SourceFigures], int]]:
-    """Per item, the sources a plan can choose from, primary first, and the
-    number of active sources. A plan orders from the primary unless its supplier is
-    high risk (``planning.choose_source``), so the other sources are read only for
-    those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
-    with ``values`` the lead times themselves (``values=True`` there too)."""
+def _sources_send(chunk: Chunk) -> Sent:
+    """The query of ``_sources``, sent."""
     high_risk = (
         SupplierScore.objects.high_risk()
         .filter(supplier_id=OuterRef("supplier_id"))
@@ -446,7 +469,20 @@ def _sources(
             )
         )
 
-    rows = chunk.rows("generation.sources", query)
+    return chunk.send("generation.sources", query)
+
+
+def _sources(
+    chunk: Chunk, lead_times, *, values: bool = False, rows: list | None = None
+) -> dict[int, tuple[list[SourceFigures], int]]:
+    """Per item, the sources a plan can choose from, primary first, and the
+    number of active sources. A plan orders from the primary unless its supplier is
+    high risk (``planning.choose_source``), so the other sources are read only for
+    those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
+    with ``values`` the lead times themselves (``values=True`` there too).
+    ``rows``: those of ``_sources_send``, already read."""
+    if rows is None:
+        rows = _sources_send(chunk).rows()
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
     for (
@@ -610,46 +646,73 @@ def planning_figures(
         chunk = Chunk(first_id, last_id)
         runs = [(first_id, last_id)]
     window_days = params.demand_window_days
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    # The small reads first, one after the other; then the two long ones (the
+    # demand window, lead times) each sent in a pipeline (db.pipeline), so the
+    # server runs it while Python works through what was read before it.
     items = chunk.rows(
-        "generation.items",
-        _items_query,
-        field="pk",
-        window_start=_window_start(today, window_days),
-        end=_window_start(today, 0),
+        "generation.items", _items_query, field="pk", window_start=window_start, end=end
     )
+    if item_ids is not None:
+        planned_sent = planned_demand_open(today=today, item_ids=ids, pending=True)
+    else:
+        planned_sent = planned_demand_open(
+            today=today, first_id=first_id, last_id=last_id, pending=True
+        )
+    source_rows = _sources_send(chunk).rows()
+    on_order_sent = _on_order_send(chunk)
+    # recorded unmet demand is demand too (DESIGN §7)
+    unmet_runs = [
+        unmet_demand_days(
+            first_id=run_first, last_id=run_last, since=window_start, until=end
+        )
+        for run_first, run_last in runs
+    ]
     first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
     established = {row[0] for row in items if row[-2]}
+    stats_rows = []
+    for k, (run_first, run_last) in enumerate(runs):
+        with pipeline():
+            stats_sent = send(
+                *_demand_sql(
+                    first_id=run_first,
+                    last_id=run_last,
+                    today=today,
+                    window_days=window_days,
+                )
+            )
+            if k == 0:  # while the server sums the demand
+                # OpenPlannedLine has the attributes of a PlannedDay: no copy.
+                planned = planned_demand_read(planned_sent)
+                on_order = _on_order(chunk, sent=on_order_sent)
+            stats_rows.append(stats_sent.rows())
     demand: dict = {}  # planning.DemandStats per item
     unmet_items: set[int] = set()
-    for run_first, run_last in runs:
-        # recorded unmet demand is demand too (DESIGN §7)
-        unmet_days = unmet_demand_days(
-            first_id=run_first,
-            last_id=run_last,
-            since=_window_start(today, window_days),
-            until=_window_start(today, 0),
-        )
-        unmet_items.update(row.item_id for row in unmet_days)
-        demand.update(
-            _demand_stats(
-                first_id=run_first,
-                last_id=run_last,
-                today=today,
-                window_days=window_days,
-                first_issue=first_issues,
-                unmet_days=unmet_days,
-                established=established,
+    with pipeline():
+        if item_ids is not None:
+            lead_sent = lead_time_stats(ids, values=True, pending=True)
+        else:
+            lead_sent = lead_time_stats(
+                first_id=first_id, last_id=last_id, values=True, pending=True
             )
-        )
-    on_order = _on_order(chunk)
-    if item_ids is not None:
-        lead_times = lead_time_stats(ids, values=True)
-        planned = planned_demand_open(today=today, item_ids=ids)
-    else:
-        lead_times = lead_time_stats(first_id=first_id, last_id=last_id, values=True)
-        # OpenPlannedLine has the attributes of a PlannedDay: no copy per line.
-        planned = planned_demand_open(today=today, first_id=first_id, last_id=last_id)
-    sources = _sources(chunk, lead_times, values=True)
+        for (run_first, run_last), unmet_days, rows in zip(
+            runs, unmet_runs, stats_rows, strict=True
+        ):  # while the server reads the lead times
+            unmet_items.update(row.item_id for row in unmet_days)
+            demand.update(
+                _demand_stats(
+                    first_id=run_first,
+                    last_id=run_last,
+                    today=today,
+                    window_days=window_days,
+                    first_issue=first_issues,
+                    unmet_days=unmet_days,
+                    established=established,
+                    rows=rows,
+                )
+            )
+        lead_times = lead_time_stats_read(lead_sent, values=True)
+    sources = _sources(chunk, lead_times, values=True, rows=source_rows)
     rows = []
     no_demand = DemandEstimate(ZERO, ZERO)
     no_sources = ((), 0)

@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from inventory_site.dates import lead_time_days, site_date
 from inventory_site.db import (
+    Sent,
     in_list,
     is_postgresql,
     lead_time_days_sql,
     list_agg_sql,
     local_date_sql,
+    send,
 )
 from inventory_site.limits import column_max
 from inventory_site.stats import std_from_moments
@@ -300,17 +302,19 @@ def lead_time_stats(
     first_id: int | None = None,
     last_id: int | None = None,
     values: bool = False,
-) -> dict[tuple[int, int], tuple]:
+    pending: bool = False,
+) -> dict[tuple[int, int], tuple] | Sent:
     """(samples, mean, sample std) of the observed lead time in days per
     (supplier, item), over each source's last 10 received deliveries, for the given
     items or the id range [first_id, last_id]. One query.
 
     ``values=True``: the lead times themselves instead (a tuple of whole days per
     source, one row per source: aggregated to text in the query), for a caller
-    that treats outliers on its own (planning, DESIGN §7)."""
+    that treats outliers on its own (planning, DESIGN §7). ``pending=True``: the
+    query sent (``db.send``), read with ``lead_time_stats_read``."""
+    if item_ids is not None and not item_ids:
+        return send("SELECT 1 WHERE FALSE", []) if pending else {}
     if item_ids is not None:
-        if not item_ids:
-            return {}
         placeholders, params = in_list(item_ids)
         items_sql = f"l.item_id IN {placeholders}"
     else:
@@ -359,12 +363,15 @@ def lead_time_stats(
         WHERE rn <= %s
         GROUP BY supplier_id, item_id
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [*days_params, DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES],
-        )
-        rows = cursor.fetchall()
+    sent = send(
+        sql, [*days_params, DeliveryStatus.RECEIVED, *params, LEAD_TIME_DELIVERIES]
+    )
+    return sent if pending else lead_time_stats_read(sent, values=values)
+
+
+def lead_time_stats_read(sent: Sent, *, values: bool = False) -> dict:
+    """The result of ``lead_time_stats(…, pending=True)``."""
+    rows = sent.rows()
     if values:
         return {
             (supplier_id, item_id): tuple(int(x) for x in str(listed).split(","))

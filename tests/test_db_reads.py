@@ -1,0 +1,94 @@
+"""inventory_site.db's readers: compiled queries rerun with new values, and
+queries sent in a pipeline read back in order (on both databases; the compiled
+and pipelined paths are PostgreSQL's, SQLite runs the same calls plainly)."""
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.db.models import Q
+
+from inventory_site import db
+from items.models import Item, PlannedDemand
+from tests.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _lines(first_id, last_id, since):
+    return (
+        PlannedDemand.objects.filter(
+            Q(item_id__gte=first_id, item_id__lte=last_id), date__gte=since
+        )
+        .order_by("item_id", "date")
+        .values_list("item_id", "date", "quantity")
+    )
+
+
+@pytest.fixture
+def planned():
+    items = [ItemFactory(sku=f"P-{k}") for k in range(4)]
+    day = date(2026, 12, 1)
+    for k, item in enumerate(items):
+        for offset in (0, 5):
+            PlannedDemand.objects.create(
+                item=item, date=day + timedelta(days=offset), quantity=D(k + 1)
+            )
+    return items, day
+
+
+def test_compiled_rows_rerun_with_each_calls_values(planned):
+    items, day = planned
+    a, b, c, d = (item.pk for item in items)
+    first = db.compiled_rows(
+        "test.lines", _lines, first_id=a, last_id=b, since=day + timedelta(days=1)
+    )
+    assert first == [
+        (a, day + timedelta(days=5), D("1")),
+        (b, day + timedelta(days=5), D("2")),
+    ]
+    # the same key, other values: the other items' rows, not the first call's
+    again = db.compiled_rows("test.lines", _lines, first_id=c, last_id=d, since=day)
+    assert [(pk, q) for pk, _, q in again] == [
+        (c, D(3)),
+        (c, D(3)),
+        (d, D(4)),
+        (d, D(4)),
+    ]
+    assert again == list(_lines(c, d, day))
+    if db.is_postgresql():
+        assert db._COMPILED["test.lines"]  # compiled once, kept
+
+
+def test_a_query_that_moves_a_value_is_never_kept(planned):
+    items, day = planned
+    a, b = items[0].pk, items[1].pk
+    later = day + timedelta(days=5)
+
+    def moved(first_id, last_id, since):  # arithmetic on the values: not reusable
+        return _lines(first_id, last_id + 1, since + timedelta(days=1))
+
+    rows = db.compiled_rows("test.moved", moved, first_id=a, last_id=a, since=day)
+    assert rows == [(a, later, D("1")), (b, later, D("2"))]
+    # kept with the first call's values, this would return both items again
+    rows = db.compiled_rows("test.moved", moved, first_id=a, last_id=a - 1, since=day)
+    assert rows == [(a, later, D("1"))]
+    if db.is_postgresql():
+        assert db._COMPILED["test.moved"] is False
+
+
+def test_queries_sent_in_a_pipeline_read_back_in_order(planned):
+    items, day = planned
+    with db.pipeline():
+        counted = db.send(
+            f"SELECT COUNT(*) FROM {Item._meta.db_table} WHERE sku LIKE %s", ["P-%"]
+        )
+        lines = db.send_queryset(_lines(items[0].pk, items[0].pk, day))
+        compiled = db.send_query(
+            "test.lines", _lines, first_id=items[3].pk, last_id=items[3].pk, since=day
+        )
+        assert counted.rows() == [(4,)]
+        assert [q for _, _, q in lines.rows()] == [D("1"), D("1")]
+        assert [q for _, _, q in compiled.rows()] == [D("4"), D("4")]
+    # and the connection works as before after the block
+    assert Item.objects.filter(sku__startswith="P-").count() == 4
