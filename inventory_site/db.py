@@ -353,15 +353,30 @@ def update_from_values(
 
 
 def _pg_array(values: list):
-    """An array parameter: numbers as one array literal (``'{1,2.5,NULL}'``, which
-    the ``::type[]`` cast parses), not a list psycopg adapts element by element
-    (a tenth of a second per 100,000 values); anything else as the list."""
-    if all(type(v) in _NUMBERS for v in values):
+    """An array parameter as one array literal (``'{1,2.5,NULL}'``,
+    ``'{"a \\"b\\"",NULL}'``, which the ``::type[]`` cast parses), not a list
+    psycopg adapts element by element (a tenth of a second per 100,000 numbers;
+    15 ms for a chunk's 340 new suggestions): numbers as they print, text,
+    dates, datetimes and booleans quoted; anything else as the list."""
+    kinds = {type(v) for v in values}
+    if kinds <= _NUMBERS:
         return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    if kinds <= _QUOTED:
+        return "{" + ",".join(_array_element(v) for v in values) + "}"
     return values
 
 
+def _array_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    text = value if type(value) is str else value.isoformat()
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 _NUMBERS = frozenset({int, Decimal, type(None)})
+_QUOTED = frozenset({str, date, datetime, bool, type(None)})
 
 
 def filter_in(queryset, field_name: str, values: Iterable, *, sql_type: str = "text"):

@@ -92,3 +92,26 @@ def test_queries_sent_in_a_pipeline_read_back_in_order(planned):
         assert [q for _, _, q in compiled.rows()] == [D("4"), D("4")]
     # and the connection works as before after the block
     assert Item.objects.filter(sku__startswith="P-").count() == 4
+
+
+def test_insert_rows_keeps_awkward_text_dates_and_nulls():
+    # Rows go to PostgreSQL as one array literal per column: quotes, backslashes,
+    # braces, commas, the word NULL and real NULLs must all come back as written.
+    from items.models import Item
+
+    names = ["sku", "name", "unit", "shelf_life_days", "safety_time_days"]
+    awkward = ['say "hi"', "back\\slash", "{braces}, commas", "NULL", "x" * 200]
+    rows = [
+        (f"AWK-{k}", text, "ea", k if k % 2 else None, None)
+        for k, text in enumerate(awkward)
+    ]
+    db.insert_rows(Item, names, rows)
+    stored = dict(
+        Item.objects.filter(sku__startswith="AWK-").values_list("sku", "name")
+    )
+    assert stored == {f"AWK-{k}": text for k, text in enumerate(awkward)}
+    assert list(
+        Item.objects.filter(sku__startswith="AWK-")
+        .order_by("sku")
+        .values_list("shelf_life_days", flat=True)
+    ) == [None, 1, None, 3, None]
