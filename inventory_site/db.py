@@ -113,14 +113,12 @@ def days_since_sql(column: str, start: date) -> tuple[str, list]:
     )
 
 
-def list_agg_sql(expression: str, *, order: str = "") -> str:
+def list_agg_sql(expression: str) -> str:
     """SQL for an aggregate joining the group's values as text with commas
-    (``"3,5,4"``; split and parse them in Python). ``order``: an expression to
-    order them by on PostgreSQL; SQLite gives no order, but two of these
-    aggregates of one group list their rows in the same order."""
+    (``"3,5,4"``; split and parse them in Python), in no particular order — but
+    two of these aggregates of one group list its rows in the same order."""
     if is_postgresql():
-        by = f" ORDER BY {order}" if order else ""
-        return f"STRING_AGG(CAST({expression} AS TEXT), ','{by})"
+        return f"STRING_AGG(CAST({expression} AS TEXT), ',')"
     return f"GROUP_CONCAT({expression}, ',')"
 
 
