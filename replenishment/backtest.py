@@ -85,6 +85,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
+from statistics import NormalDist
 
 from inventory_site.memory import gc_paused
 from inventory_site.stats import std_from_moments
@@ -565,6 +566,38 @@ def nightly_figures(
     )  # fmt: skip
 
 
+def _quantile_bound(
+    d: float, size: float, cv2: float, days: float, *, z: float, k: float
+) -> float:
+    """An upper bound of ``planning.intermittent_quantile(rate=d, size=size,
+    size_cv2=cv2, days=days, level=p)``, z = Φ⁻¹(p), k = √(p/(1−p)).
+
+    That function puts the point mass p₀ at no demand and a gamma with the
+    positive part's mean and variance above it, and takes the gamma's quantile
+    at p′ = (p − p₀)/(1 − p₀) ≤ p — by Wilson–Hilferty for shape ≥ 1, which
+    rises with the level: the same formula at p bounds it (with 2 % beside the
+    screen's margins; the caller rounds d, size and CV² as plan_item gets
+    them). Below shape 1.05 (Newton steps there): Cantelli's bound, which any
+    distribution with that mean μ and variance σ² obeys, μ + k·σ, with 5 %."""
+    q = min(d / size, 1.0)
+    mean = days * d
+    variance = max(days * q * size * size * (cv2 + 1 - q), 0.0)
+    cantelli = 1.05 * (mean + k * math.sqrt(variance))
+    p0 = (1 - q) ** days
+    if p0 >= 1 or variance <= 1e-9 * mean * mean:
+        return cantelli
+    mean_positive = mean / (1 - p0)
+    variance_positive = (variance + mean * mean) / (1 - p0) - mean_positive**2
+    if variance_positive <= 1e-9 * mean_positive**2:
+        return cantelli
+    shape = mean_positive**2 / variance_positive
+    if shape < 1.05 or math.isinf(z):
+        return cantelli
+    c = 1 / (9 * shape)
+    gamma = variance_positive / mean_positive * shape
+    return min(1.02 * gamma * max(1 - c + z * math.sqrt(c), 0.05) ** 3, cantelli)
+
+
 def croston_nightly(n: Nightly) -> dict[int, tuple[float, float, float]]:
     """Per sporadic night t: (d, size, CV²) as ``planning.demand_estimate`` makes
     them from that night's window (Croston/SBA; unrounded: plan_item gets them
@@ -648,7 +681,9 @@ class PolicyRule:
             start,
         )
         self.screen = screen
-        self.level = float(params.service_target(history.abc_class or "C"))
+        self.level = level = float(params.service_target(history.abc_class or "C"))
+        self.k = math.sqrt(level / (1 - level)) if level < 1 else math.inf
+        self.z = NormalDist().inv_cdf(level) if 0 < level < 1 else math.inf
         source = history.sources[0]
         abc, policy = history.abc_class or "C", history.policy
         interval = params.interval(abc if policy != "min_max" else "C")
@@ -721,11 +756,10 @@ class PolicyRule:
         Per night, ``croston_nightly`` keeps Croston's size and interval up to
         date as the window slides, so d, size and CV² are those of
         ``demand_estimate`` (to float rounding, far inside the margin). Two
-        steps: a bound any distribution with that mean and variance obeys
-        (Cantelli: the p-quantile ≤ μ + σ·√(p/(1−p)); the zero-inflated gamma
-        has exactly that μ and σ², and its approximation is within a few per
-        cent), cheap, in ``threshold``; then, on nights below it, the trigger
-        itself (``order``)."""
+        steps: Cantelli's bound, which any distribution with that mean μ and
+        variance σ² obeys (the p-quantile ≤ μ + σ·√(p/(1−p)), with 5 %), cheap,
+        in ``threshold``; then, on nights below it (``order``), the tighter
+        ``_quantile_bound``, and below that the trigger itself."""
         n = self.n
         k = math.sqrt(level / (1 - level)) if level < 1 else math.inf
         for t, (d, size, cv2) in croston_nightly(n).items():
@@ -745,9 +779,14 @@ class PolicyRule:
         figures = self.sporadic.get(t)
         if figures is None:
             return False
-        d, size, cv2 = (round(x, 4) for x in figures[:3])
+        d, size, cv2, protection = figures
+        d, size, cv2 = round(d, 4), round(size, 4), round(cv2, 4)
+        margin = d + SPORADIC_MARGIN
+        bound = _quantile_bound(d, size, cv2, protection, z=self.z, k=self.k)
+        if position >= bound * 1.001 + d * self.review + margin:
+            return True
         quantile = intermittent_quantile(
-            rate=d, size=size, size_cv2=cv2, days=figures[3], level=self.level
+            rate=d, size=size, size_cv2=cv2, days=protection, level=self.level
         )
         trigger = round(quantile, 4) + d * self.review
         return position >= trigger + d + SPORADIC_MARGIN + 1e-3 * trigger
