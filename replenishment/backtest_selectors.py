@@ -36,6 +36,7 @@ from inventory_site.db import (
     is_postgresql,
     lead_time_days_sql,
 )
+from inventory_site.memory import gc_paused
 from items.models import Item, MovementKind, StockMovement, UnmetDemand
 from items.selectors import unmet_demand_by_day
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
@@ -144,6 +145,18 @@ def backtest_histories(
 ) -> list[ItemHistory]:
     """The history of the active items with ids in [first_id, last_id] over the
     ``days`` site dates before ``today`` (and the demand window before them)."""
+    with gc_paused():  # a year of rows, short-lived (inventory_site.memory)
+        return _histories(
+            first_id=first_id,
+            last_id=last_id,
+            today=today,
+            days=days,
+            window=window,
+            skus=skus,
+        )
+
+
+def _histories(*, first_id, last_id, today, days, window, skus) -> list[ItemHistory]:
     start = today - timedelta(days=days)
     since = site_midnight(start - timedelta(days=window))
     chunk = Q(item_id__gte=first_id, item_id__lte=last_id)
