@@ -349,22 +349,15 @@ def planned_demand_open(
             first_id=first_id, last_id=last_id, today=today, since=since,
             until=until,
         )  # fmt: skip
-        bom = send_query(
-            "planned_demand_open.bom",
-            lambda first_id, last_id: _bom_lines(
-                Q(component_id__gte=first_id, component_id__lte=last_id)
-            ),
-            first_id=first_id,
-            last_id=last_id,
-        )
-        issued = send_query(
-            "planned_demand_open.issued",
-            lambda first_id, last_id: _referenced_issues(
-                Q(item_id__gte=first_id, item_id__lte=last_id)
-            ),
-            first_id=first_id,
-            last_id=last_id,
-        )
+
+        def ranged(key, query, field="item_id"):
+            def build(first_id, last_id):
+                return query(Q(**{f"{field}__gte": first_id, f"{field}__lte": last_id}))
+
+            return send_query(key, build, first_id=first_id, last_id=last_id)
+
+        bom = ranged("planned_demand_open.bom", _bom_lines, field="component_id")
+        issued = ranged("planned_demand_open.issued", _referenced_issues)
     sent = PlannedSent(today, until, lines, bom, issued)
     return sent if pending else planned_demand_read(sent)
 

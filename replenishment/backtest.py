@@ -105,8 +105,10 @@ from .planning import (
     demand_estimate,
     demand_pattern,
     intermittent_quantile,
+    lead_time_demand_moments,
     lead_time_figures,
     plan_item,
+    positive_part,
     sensing_applies,
 )
 
@@ -579,15 +581,13 @@ def _quantile_bound(
     screen's margins; the caller rounds d, size and CV² as plan_item gets
     them). Below shape 1.05 (Newton steps there): Cantelli's bound, which any
     distribution with that mean μ and variance σ² obeys, μ + k·σ, with 5 %."""
-    q = min(d / size, 1.0)
-    mean = days * d
-    variance = max(days * q * size * size * (cv2 + 1 - q), 0.0)
-    cantelli = 1.05 * (mean + k * math.sqrt(variance))
-    p0 = (1 - q) ** days
+    mean, variance, p0 = lead_time_demand_moments(
+        rate=d, size=size, size_cv2=cv2, days=days
+    )
+    cantelli = 1.05 * (mean + k * math.sqrt(max(variance, 0.0)))
     if p0 >= 1 or variance <= 1e-9 * mean * mean:
         return cantelli
-    mean_positive = mean / (1 - p0)
-    variance_positive = (variance + mean * mean) / (1 - p0) - mean_positive**2
+    mean_positive, variance_positive = positive_part(mean, variance, p0)
     if variance_positive <= 1e-9 * mean_positive**2:
         return cantelli
     shape = mean_positive**2 / variance_positive

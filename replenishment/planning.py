@@ -477,6 +477,24 @@ def gamma_quantile(shape: float, level: float) -> float:
     return x
 
 
+def lead_time_demand_moments(
+    *, rate: float, size: float, size_cv2: float, days: float
+) -> tuple[float, float, float]:
+    """(mean, variance, p₀) of demand over ``days`` days that comes on a day with
+    probability q = rate/size, in sizes of mean ``size`` and squared variation
+    CV² (compound Bernoulli): mean = days·q·ẑ, variance = days·q·ẑ²·(CV² + 1 − q),
+    p₀ = (1 − q)^days the chance of no demand at all."""
+    q = min(rate / size, 1.0)
+    mean = days * rate
+    return mean, days * q * size * size * (size_cv2 + 1 - q), (1 - q) ** days
+
+
+def positive_part(mean: float, variance: float, p0: float) -> tuple[float, float]:
+    """Mean and variance of the demand given that there is some (p₀ < 1)."""
+    mean_positive = mean / (1 - p0)
+    return mean_positive, (variance + mean * mean) / (1 - p0) - mean_positive**2
+
+
 def intermittent_quantile(
     *, rate: float, size: float, size_cv2: float, days: float, level: float
 ) -> float:
@@ -495,16 +513,14 @@ def intermittent_quantile(
     then applies to the positive part as (level − p₀)/(1 − p₀)."""
     if rate <= 0 or size <= 0 or days <= 0:
         return 0.0
-    q = min(rate / size, 1.0)
-    mean = days * rate
-    variance = days * q * size * size * (size_cv2 + 1 - q)
-    p0 = (1 - q) ** days
+    mean, variance, p0 = lead_time_demand_moments(
+        rate=rate, size=size, size_cv2=size_cv2, days=days
+    )
     if level <= p0:
         return 0.0
     if variance <= 1e-12 * mean * mean:
         return mean
-    mean_positive = mean / (1 - p0)
-    variance_positive = (variance + mean * mean) / (1 - p0) - mean_positive**2
+    mean_positive, variance_positive = positive_part(mean, variance, p0)
     if variance_positive <= 1e-12 * mean_positive**2:
         return mean_positive
     shape = mean_positive**2 / variance_positive
