@@ -4,8 +4,13 @@ Generation reads everything a chunk needs with a fixed number of queries (items
 with their first consumption, demand — issues plus recorded unmet demand —, lead
 times, stock on order, sources, open and snoozed suggestions), each an index
 range scan over the chunk, does the arithmetic of ``planning.py`` in memory, then
-writes set-based: one UPDATE for superseded suggestions, one INSERT for new ones,
-one UPDATE … FROM for the planning figures stored on items whose figures changed.
+writes set-based. On PostgreSQL the chunk's queries are compiled once per process
+(``db.compiled_rows``) and the two long ones — the demand window, lead times —
+run on the server while Python works through the rows read before them
+(``db.pipeline``); the cyclic garbage collector is paused for the chunk
+(``inventory_site.memory``). The writes: one UPDATE for superseded suggestions,
+one INSERT for new ones, one UPDATE … FROM for the planning figures stored on
+items whose figures changed.
 An unchanged suggestion is left alone, so regeneration is idempotent and never
 nags twice; an item whose stock on order covers it until a later order-by date
 is not suggested before that date (``cadence.py``).
