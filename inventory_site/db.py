@@ -39,11 +39,11 @@ On PostgreSQL the rows are COPied into a temporary table and written with one
 preparing them than the database spends writing. (No model written this way
 overrides ``save()`` or listens to save signals.)
 
-**Reading many rows** (``value_rows``): on PostgreSQL a ``values_list``
+**Reading many rows** (``send_queryset``): on PostgreSQL a ``values_list``
 queryset's own SQL on a plain cursor, without Django's per-row iteration;
-``compiled_rows`` also compiles a hot query once per process and reruns it
-with new values; ``pipeline`` with ``send`` / ``send_query`` sends a batch of
-reads at once and reads their results in order.
+``send_query`` also compiles a hot query once per process and reruns it with
+new values; inside ``pipeline`` the server runs a query sent with ``send`` /
+``send_query`` while Python works through the rows read before it.
 
 **Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
 with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.
@@ -154,23 +154,6 @@ def advisory_xact_lock(key: int) -> None:
 # --- reading many rows ---------------------------------------------------------
 
 
-def value_rows(queryset) -> list[tuple]:
-    """The rows of a ``values_list`` queryset, as a list of tuples.
-
-    On PostgreSQL the queryset's SQL runs on a plain cursor: the driver already
-    returns dates, aware datetimes and ``Decimal``s, and Django's per-row
-    iteration costs more than the query on the 10,000 rows of a planning chunk's
-    planned demand (15 ms against 7). Only for columns Django would not convert
-    on PostgreSQL (no JSON, no casts to a Python type of its own). SQLite keeps
-    Django's converters (its dates and decimals arrive as text and floats)."""
-    if not is_postgresql():
-        return list(queryset)
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 _COMPILED: dict = {}
 _STAND_INS = {  # values no data holds, one per argument
     int: lambda i: -(10**15) - i * 10**9,  # far apart: a stand-in ± 1 is none
@@ -191,7 +174,7 @@ def _derived_from_stand_in(value) -> bool:
 
 def _compiled_sql(key: str, build, values: dict) -> tuple[str, list] | None:
     """PostgreSQL: the SQL and parameters of ``build(**values)``, compiled once
-    per process for ``key`` (see ``compiled_rows``); None when it cannot be."""
+    per process for ``key`` (see ``send_query``); None when it cannot be."""
     compiled = _COMPILED.get(key)
     if compiled is None:
         stand_ins = {
@@ -247,25 +230,21 @@ def send(sql: str, params) -> Sent:
 
 
 def send_queryset(queryset) -> Sent:
-    """A ``values_list`` queryset (``value_rows``), sent now and read later."""
+    """A ``values_list`` queryset, sent now and read later. On PostgreSQL its SQL
+    runs on a plain cursor: the driver already returns dates, aware datetimes and
+    ``Decimal``s, and Django's per-row iteration costs more than the query on the
+    10,000 rows of a planning chunk's planned demand (15 ms against 7). Only for
+    columns Django would not convert on PostgreSQL (no JSON, no casts to a Python
+    type of its own); SQLite keeps Django's converters (its dates and decimals
+    arrive as text and floats)."""
     if not is_postgresql():
         return Sent(queryset=queryset)
     return send(*queryset.query.sql_with_params())
 
 
 def send_query(key: str, build, **values) -> Sent:
-    """``compiled_rows``, sent now and read later (``Sent.rows()``)."""
-    if not is_postgresql():
-        return Sent(queryset=build(**values))
-    compiled = _compiled_sql(key, build, values)
-    if compiled is None:
-        return send_queryset(build(**values))
-    return send(*compiled)
-
-
-def compiled_rows(key: str, build, **values) -> list[tuple]:
-    """The rows of the ``values_list`` queryset ``build(**values)`` (``value_rows``),
-    its SQL compiled once per process for ``key``.
+    """The ``values_list`` queryset ``build(**values)``, sent now and read later
+    (``Sent.rows()``), its SQL compiled once per process for ``key``.
 
     A planning chunk's queries differ only in their values (the id range, today),
     yet building and compiling one through the ORM costs about a millisecond, as
@@ -276,7 +255,12 @@ def compiled_rows(key: str, build, **values) -> list[tuple]:
     the same SQL for every value (no ``None``, no lists) and use the values as
     given: a query whose parameters miss a stand-in, or hold one moved by
     arithmetic, is built on every call instead (as every query on SQLite)."""
-    return send_query(key, build, **values).rows()
+    if not is_postgresql():
+        return Sent(queryset=build(**values))
+    compiled = _compiled_sql(key, build, values)
+    if compiled is None:
+        return send_queryset(build(**values))
+    return send(*compiled)
 
 
 @contextmanager

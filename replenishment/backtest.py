@@ -744,11 +744,11 @@ class PolicyRule:
         self.review = review
         self.sporadic: dict[int, tuple[float, float, float, float]] = {}
         if screen and any(kind in SPORADIC for kind in nightly.pattern):
-            self._screen_sporadic(threshold, per_day, level=self.level, review=review)
+            self._screen_sporadic(threshold, per_day, review=review)
         self.threshold = threshold
         self.interval = interval
 
-    def _screen_sporadic(self, threshold, per_day, *, level, review) -> None:
+    def _screen_sporadic(self, threshold, per_day, *, review) -> None:
         """The screen on sporadic nights (Croston, a quantile of lead-time demand).
 
         plan_item orders today only when IP < trigger + d, the trigger being
@@ -760,8 +760,7 @@ class PolicyRule:
         variance σ² obeys (the p-quantile ≤ μ + σ·√(p/(1−p)), with 5 %), cheap,
         in ``threshold``; then, on nights below it (``order``), the tighter
         ``_quantile_bound``, and below that the trigger itself."""
-        n = self.n
-        k = math.sqrt(level / (1 - level)) if level < 1 else math.inf
+        n, k = self.n, self.k
         for t, (d, size, cv2) in croston_nightly(n).items():
             protection = per_day[t][3]
             self.sporadic[t] = (d, size, cv2, protection)

@@ -5,7 +5,7 @@ with their first consumption, demand — issues plus recorded unmet demand —, 
 times, stock on order, sources, open and snoozed suggestions), each an index
 range scan over the chunk, does the arithmetic of ``planning.py`` in memory, then
 writes set-based. On PostgreSQL the chunk's queries are compiled once per process
-(``db.compiled_rows``) and the two long ones — the demand window, lead times —
+(``db.send_query``) and the two long ones — the demand window, lead times —
 run on the server while Python works through the rows read before them
 (``db.pipeline``); the cyclic garbage collector is paused for the chunk
 (``inventory_site.memory``). The writes: one UPDATE for superseded suggestions,
@@ -386,7 +386,7 @@ def _d4(value: float) -> Decimal:
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """The items one read covers: an id range, whose queries are compiled once
-    per process and rerun with new values (``db.compiled_rows``), or a list of
+    per process and rerun with new values (``db.send_query``), or a list of
     ids (the portal's forecast, a few items: built each time)."""
 
     first_id: int = 0

@@ -313,8 +313,8 @@ def lead_time_stats(
     that treats outliers on its own (planning, DESIGN §7). ``pending=True``: the
     query sent (``db.send``), read with ``lead_time_stats_read``."""
     if item_ids is not None and not item_ids:
-        return send("SELECT 1 WHERE FALSE", []) if pending else {}
-    if item_ids is not None:
+        items_sql, params = "1 = 0", []  # no items: no rows
+    elif item_ids is not None:
         placeholders, params = in_list(item_ids)
         items_sql = f"l.item_id IN {placeholders}"
     else:

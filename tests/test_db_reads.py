@@ -37,18 +37,18 @@ def planned():
     return items, day
 
 
-def test_compiled_rows_rerun_with_each_calls_values(planned):
+def test_compiled_queries_rerun_with_each_calls_values(planned):
     items, day = planned
     a, b, c, d = (item.pk for item in items)
-    first = db.compiled_rows(
+    first = db.send_query(
         "test.lines", _lines, first_id=a, last_id=b, since=day + timedelta(days=1)
-    )
+    ).rows()
     assert first == [
         (a, day + timedelta(days=5), D("1")),
         (b, day + timedelta(days=5), D("2")),
     ]
     # the same key, other values: the other items' rows, not the first call's
-    again = db.compiled_rows("test.lines", _lines, first_id=c, last_id=d, since=day)
+    again = db.send_query("test.lines", _lines, first_id=c, last_id=d, since=day).rows()
     assert [(pk, q) for pk, _, q in again] == [
         (c, D(3)),
         (c, D(3)),
@@ -68,10 +68,12 @@ def test_a_query_that_moves_a_value_is_never_kept(planned):
     def moved(first_id, last_id, since):  # arithmetic on the values: not reusable
         return _lines(first_id, last_id + 1, since + timedelta(days=1))
 
-    rows = db.compiled_rows("test.moved", moved, first_id=a, last_id=a, since=day)
+    rows = db.send_query("test.moved", moved, first_id=a, last_id=a, since=day).rows()
     assert rows == [(a, later, D("1")), (b, later, D("2"))]
     # kept with the first call's values, this would return both items again
-    rows = db.compiled_rows("test.moved", moved, first_id=a, last_id=a - 1, since=day)
+    rows = db.send_query(
+        "test.moved", moved, first_id=a, last_id=a - 1, since=day
+    ).rows()
     assert rows == [(a, later, D("1"))]
     if db.is_postgresql():
         assert db._COMPILED["test.moved"] is False
