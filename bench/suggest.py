@@ -133,30 +133,33 @@ def naive_loop(item_ids, *, today, params) -> int:
     return created
 
 
-def _generate_chunk(first_id: int, last_id: int, today, params):
-    from replenishment.generation import suggestions_generate_chunk
+def _generate_range(first_id: int, last_id: int, today):
+    from replenishment.generation import suggestions_generate
 
-    result = suggestions_generate_chunk(
-        first_id=first_id, last_id=last_id, today=today, params=params
-    )
+    result = suggestions_generate(today=today, first_id=first_id, last_id=last_id)
     return result.created, result.kept
 
 
 def generate_with_workers(*, today, workers: int) -> tuple[int, int]:
-    """The nightly run as Celery does it: every chunk an independent task, taken by
-    ``workers`` processes (forked after the parent closed its connections; each
-    opens its own). Returns (created, kept)."""
+    """The nightly run as Celery does it: every range of ``SUGGESTION_TASK_CHUNKS``
+    chunks an independent task, taken by ``workers`` processes (forked after the
+    parent closed its connections; each opens its own). Returns (created, kept)."""
     import multiprocessing
 
+    from django.conf import settings
     from django.db import connections
 
-    from replenishment.generation import item_id_ranges, planning_params
+    from replenishment.generation import item_id_ranges, task_ranges
 
-    params = planning_params()
-    tasks = [(first, last, today, params) for first, last in item_id_ranges()]
+    tasks = [
+        (first, last, today)
+        for first, last in task_ranges(
+            item_id_ranges(), chunks=settings.SUGGESTION_TASK_CHUNKS
+        )
+    ]
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        results = pool.starmap(_generate_chunk, tasks, chunksize=1)
+        results = pool.starmap(_generate_range, tasks, chunksize=1)
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 

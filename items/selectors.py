@@ -18,6 +18,7 @@ from inventory_site.db import (
     Sent,
     datetime_param,
     local_date_sql,
+    send,
     send_query,
     send_queryset,
 )
@@ -442,14 +443,21 @@ class UnmetDay(NamedTuple):
 
 
 def unmet_demand_days(
-    *, first_id: int, last_id: int, since: datetime, until: datetime
-) -> list[UnmetDay]:
+    *,
+    first_id: int,
+    last_id: int,
+    since: datetime,
+    until: datetime,
+    pending: bool = False,
+) -> list[UnmetDay] | Sent:
     """Unmet demand per item and site-local day in [since, until) for the items
     with ids in [first_id, last_id], each with the quantity issued that day.
 
     One aggregated query for the whole id range (the unmet-demand index, then the
     issue index only for the few items that have unmet demand): the planning
-    reader adds these days to its daily issue sums without re-reading them."""
+    reader adds these days to its daily issue sums without re-reading them.
+    ``pending=True``: the query sent (``db.send``), read with
+    ``unmet_demand_days_read``."""
     unmet_table = UnmetDemand._meta.db_table
     movement_table = StockMovement._meta.db_table
     u_day, u_params = local_date_sql("u.occurred_at")
@@ -476,12 +484,15 @@ def unmet_demand_days(
          ORDER BY u.item_id, u.day
     """
     params = [*u_params, *bounds, *m_params, MovementKind.ISSUE, *bounds, *bounds]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    sent = send(sql, params)
+    return sent if pending else unmet_demand_days_read(sent)
+
+
+def unmet_demand_days_read(sent: Sent) -> list[UnmetDay]:
+    """The result of ``unmet_demand_days(…, pending=True)``."""
     return [
         UnmetDay(item_id, _as_date(day), _d3(unmet), _d3(issued))
-        for item_id, day, unmet, issued in rows
+        for item_id, day, unmet, issued in sent.rows()
     ]
 
 

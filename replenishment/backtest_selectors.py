@@ -42,7 +42,7 @@ from items.selectors import unmet_demand_by_day
 from suppliers.models import Delivery, DeliveryLine, DeliveryStatus
 
 from .backtest import ItemHistory
-from .generation import Chunk, _sources
+from .generation import Chunk, _sources, _sources_send
 from .planning import choose_source
 
 CHUNK_SIZE = 1000
@@ -199,7 +199,7 @@ def _histories(*, first_id, last_id, today, days, window, skus) -> list[ItemHist
     unmet_days = unmet_demand_by_day(
         first_id=first_id, last_id=last_id, since=since, until=site_midnight(today)
     )
-    sources = _sources(Chunk(first_id, last_id), {})
+    sources = _sources(_sources_send(Chunk(first_id, last_id)).rows(), {})
     received, pipeline = _received(
         first_id=first_id, last_id=last_id, start=start, days=days
     )

@@ -59,10 +59,12 @@ from inventory_site.limits import column_max
 from inventory_site.memory import gc_paused
 from items.models import Item, MovementKind, StockMovement
 from items.selectors import (
+    PlannedSent,
     UnmetDay,
     planned_demand_open,
     planned_demand_read,
     unmet_demand_days,
+    unmet_demand_days_read,
 )
 from items.services import items_store_planning_figures
 from suppliers.models import (
@@ -136,32 +138,54 @@ def planning_params(parameters: PolicyParameters | None = None) -> PlanningParam
     )
 
 
-def item_id_ranges(chunk_size: int = CHUNK_SIZE) -> list[tuple[int, int]]:
-    """Chunks of active items as (first id, last id) ranges of ``chunk_size`` items.
+def item_id_ranges(
+    chunk_size: int = CHUNK_SIZE,
+    *,
+    first_id: int | None = None,
+    last_id: int | None = None,
+) -> list[tuple[int, int]]:
+    """Chunks of active items (with ids in [first_id, last_id]) as (first id,
+    last id) ranges of ``chunk_size`` items.
 
     Ranges keep every per-chunk query a cheap index range scan (no long ``IN``
     lists) and can be handed to Celery workers as two integers."""
-    ids = list(Item.objects.active().order_by("pk").values_list("pk", flat=True))
+    items = Item.objects.active()
+    if first_id is not None:
+        items = items.filter(pk__gte=first_id)
+    if last_id is not None:
+        items = items.filter(pk__lte=last_id)
+    ids = list(items.order_by("pk").values_list("pk", flat=True))
     return [
         (ids[start], ids[min(start + chunk_size, len(ids)) - 1])
         for start in range(0, len(ids), chunk_size)
     ]
 
 
+def task_ranges(
+    ranges: Sequence[tuple[int, int]], *, chunks: int
+) -> list[tuple[int, int]]:
+    """Consecutive chunk ranges joined ``chunks`` at a time, as (first id, last
+    id): one Celery task each, which plans them in chunks again."""
+    step = max(chunks, 1)
+    return [
+        (ranges[start][0], ranges[min(start + step, len(ranges)) - 1][1])
+        for start in range(0, len(ranges), step)
+    ]
+
+
 def suggestions_generate(
-    *, today: date | None = None, chunk_size: int = CHUNK_SIZE
+    *,
+    today: date | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    first_id: int | None = None,
+    last_id: int | None = None,
 ) -> GenerationResult:
-    """Regenerate suggestions for every active item, chunk by chunk."""
-    today = today or timezone.localdate()
-    params = planning_params()
-    result = GenerationResult()
-    for first_id, last_id in item_id_ranges(chunk_size):
-        result.add(
-            suggestions_generate_chunk(
-                first_id=first_id, last_id=last_id, today=today, params=params
-            )
-        )
-    return result
+    """Regenerate suggestions for every active item (with an id in [first_id,
+    last_id]), chunk by chunk (``suggestions_generate_ranges``)."""
+    return suggestions_generate_ranges(
+        item_id_ranges(chunk_size, first_id=first_id, last_id=last_id),
+        today=today or timezone.localdate(),
+    )
 
 
 # --- reading a chunk ---
@@ -271,15 +295,13 @@ def _demand_sql(
 
 
 def _demand_stats(
+    rows: list,
     *,
-    first_id: int,
-    last_id: int,
     today: date,
     window_days: int,
     first_issue: dict[int, datetime],
     unmet_days: list[UnmetDay] = (),
     established: frozenset[int] | set[int] = frozenset(),
-    rows: list | None = None,
 ) -> dict[int, DemandStats]:
     """The window's demand sums per item (``planning.DemandStats``), from daily
     demand: issued quantities plus recorded unmet demand (``unmet_days``, folded
@@ -291,15 +313,9 @@ def _demand_stats(
     Days without demand count as zero, but days before the item's first demand
     do not (a new item's window starts there, at least 7 days): ``first_issue``
     holds the first consumption of items new to the window, ``established`` the
-    items consumed before it. ``rows``: those of ``_demand_sql``, already read.
+    items consumed before it. ``rows``: those of the query ``_demand_sql``.
     """
     window_start = _window_start(today, window_days)
-    if rows is None:
-        rows = send(
-            *_demand_sql(
-                first_id=first_id, last_id=last_id, today=today, window_days=window_days
-            )
-        ).rows()
     # issues are negative in the ledger: demand is their opposite
     sums = {}
     listed: dict[int, tuple[str, str]] = {}
@@ -424,12 +440,12 @@ def _on_order_send(chunk: Chunk) -> Sent:
     )
 
 
-def _on_order(chunk: Chunk, *, sent: Sent | None = None) -> dict[int, Decimal]:
+def _on_order(sent: Sent) -> dict[int, Decimal]:
     """Per item, what is still coming on drafts and open orders: the line's
     ``expected_open`` (``DeliveryLine.objects.with_expected``: what the supplier
     confirmed, else what was ordered, less what was accepted; rejected parts are
     still owed, DESIGN §5, a line the supplier rejected holds nothing)."""
-    rows = (sent or _on_order_send(chunk)).rows()
+    rows = sent.rows()
     return {item_id: Decimal(str(qty)) for item_id, qty in rows if qty}
 
 
@@ -475,16 +491,14 @@ def _sources_send(chunk: Chunk) -> Sent:
 
 
 def _sources(
-    chunk: Chunk, lead_times, *, values: bool = False, rows: list | None = None
+    rows: list, lead_times, *, values: bool = False
 ) -> dict[int, tuple[list[SourceFigures], int]]:
     """Per item, the sources a plan can choose from, primary first, and the
     number of active sources. A plan orders from the primary unless its supplier is
     high risk (``planning.choose_source``), so the other sources are read only for
     those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
     with ``values`` the lead times themselves (``values=True`` there too).
-    ``rows``: those of ``_sources_send``, already read."""
-    if rows is None:
-        rows = _sources_send(chunk).rows()
+    ``rows``: those of the query ``_sources_send`` sent."""
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
     for (
@@ -520,12 +534,8 @@ def _sources(
     return sources
 
 
-def _open_and_snoozed(
-    chunk: Chunk, *, today: date, accepted_days: int = 0
-) -> tuple[dict[int, tuple], set[int], dict[int, date]]:
-    """The chunk's open suggestions by item, the items snoozed by a dismissal,
-    and the site date of each item's latest suggestion accepted in the last
-    ``accepted_days`` days (``cadence.covered_until_order_date``). One query."""
+def _open_send(chunk: Chunk, *, today: date, accepted_days: int = 0) -> Sent:
+    """The query of ``_open_and_snoozed``, sent."""
     accepted_since = site_midnight(today - timedelta(days=accepted_days))
 
     def query(within, today, accepted_since):
@@ -549,14 +559,23 @@ def _open_and_snoozed(
             )
         )
 
-    rows = chunk.rows(
+    return chunk.send(
         "generation.open_and_snoozed",
         query,
         today=today,
         accepted_since=accepted_since,
     )
+
+
+def _open_and_snoozed(
+    sent: Sent,
+) -> tuple[dict[int, tuple], set[int], dict[int, date]]:
+    """The chunk's open suggestions by item, the items snoozed by a dismissal,
+    and the site date of each item's latest suggestion accepted in the last
+    ``accepted_days`` days (``cadence.covered_until_order_date``), from the
+    query ``_open_send`` sent."""
     open_by_item, snoozed, accepted = {}, set(), {}
-    for row in rows:
+    for row in sent.rows():
         if row[6] == SuggestionStatus.OPEN:
             open_by_item[row[1]] = row[:6]
         elif row[6] == SuggestionStatus.DISMISSED:
@@ -623,6 +642,85 @@ def _items_query(within: Q, *, window_start: datetime, end: datetime):
     )
 
 
+@dataclass(slots=True)
+class ChunkReads:
+    """Every query that planning a chunk reads, sent (``_send_reads``) and not
+    yet read. Inside ``db.pipeline`` the server runs them while Python works on
+    something else: the chunk before (``suggestions_generate_ranges``)."""
+
+    items: Sent
+    planned: PlannedSent
+    sources: Sent
+    on_order: Sent
+    lead_times: Sent
+    unmet: list[Sent]  # one per run
+    demand: list[Sent]  # one per run
+    suggestions: Sent | None = None  # generation's: open and snoozed
+
+
+def _send_reads(
+    chunk: Chunk,
+    runs: list[tuple[int, int]],
+    *,
+    today: date,
+    params: PlanningParams,
+    suggestions: bool = False,
+) -> ChunkReads:
+    """Send the chunk's queries (``ChunkReads``); ``suggestions``: its open,
+    snoozed and recently accepted suggestions too, for generation."""
+    window_days = params.demand_window_days
+    window_start, end = _window_start(today, window_days), _window_start(today, 0)
+    if chunk.ids is not None:
+        ids = list(chunk.ids)
+        planned = planned_demand_open(today=today, item_ids=ids, pending=True)
+        lead_times = lead_time_stats(ids, values=True, pending=True)
+    else:
+        bounds = {"first_id": chunk.first_id, "last_id": chunk.last_id}
+        planned = planned_demand_open(today=today, **bounds, pending=True)
+        lead_times = lead_time_stats(**bounds, values=True, pending=True)
+    return ChunkReads(
+        items=chunk.send(
+            "generation.items",
+            _items_query,
+            field="pk",
+            window_start=window_start,
+            end=end,
+        ),
+        planned=planned,
+        sources=_sources_send(chunk),
+        on_order=_on_order_send(chunk),
+        lead_times=lead_times,
+        # recorded unmet demand is demand too (DESIGN §7)
+        unmet=[
+            unmet_demand_days(
+                first_id=first,
+                last_id=last,
+                since=window_start,
+                until=end,
+                pending=True,
+            )
+            for first, last in runs
+        ],
+        demand=[
+            send(
+                *_demand_sql(
+                    first_id=first, last_id=last, today=today, window_days=window_days
+                )
+            )
+            for first, last in runs
+        ],
+        suggestions=(
+            _open_send(
+                chunk,
+                today=today,
+                accepted_days=max(params.delivery_interval_days.values()),
+            )
+            if suggestions
+            else None
+        ),
+    )
+
+
 def planning_figures(
     *,
     today: date,
@@ -637,84 +735,47 @@ def planning_figures(
     unmet demand (DESIGN §7; held while out of stock; the planned annual demand
     of an item never consumed), sources with lead times, planned demand. In id
     order; a fixed number of queries for a range (ids: the demand queries once
-    per run of close ids)."""
+    per run of close ids), sent together (``db.pipeline``)."""
     if item_ids is not None:
         if not item_ids:
             return []
         ids = sorted(set(item_ids))
-        chunk = Chunk(ids=tuple(ids))
-        runs = _id_runs(ids)
+        chunk, runs = Chunk(ids=tuple(ids)), _id_runs(ids)
     else:
-        chunk = Chunk(first_id, last_id)
-        runs = [(first_id, last_id)]
+        chunk, runs = Chunk(first_id, last_id), [(first_id, last_id)]
+    with pipeline():
+        reads = _send_reads(chunk, runs, today=today, params=params)
+    return _planning_rows(reads, today=today, params=params)
+
+
+def _planning_rows(
+    reads: ChunkReads, *, today: date, params: PlanningParams
+) -> list[PlanningRow]:
+    """``planning_figures`` from the chunk's reads, sent before."""
     window_days = params.demand_window_days
-    window_start, end = _window_start(today, window_days), _window_start(today, 0)
-    # The small reads first, one after the other; then the two long ones (the
-    # demand window, lead times) each sent in a pipeline (db.pipeline), so the
-    # server runs it while Python works through what was read before it.
-    items = chunk.rows(
-        "generation.items", _items_query, field="pk", window_start=window_start, end=end
-    )
-    if item_ids is not None:
-        planned_sent = planned_demand_open(today=today, item_ids=ids, pending=True)
-    else:
-        planned_sent = planned_demand_open(
-            today=today, first_id=first_id, last_id=last_id, pending=True
-        )
-    source_rows = _sources_send(chunk).rows()
-    on_order_sent = _on_order_send(chunk)
-    # recorded unmet demand is demand too (DESIGN §7)
-    unmet_runs = [
-        unmet_demand_days(
-            first_id=run_first, last_id=run_last, since=window_start, until=end
-        )
-        for run_first, run_last in runs
-    ]
+    items = reads.items.rows()
+    # OpenPlannedLine has the attributes of a PlannedDay: no copy.
+    planned = planned_demand_read(reads.planned)
+    on_order = _on_order(reads.on_order)
     first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
     established = {row[0] for row in items if row[-2]}
-    stats_rows = []
-    for k, (run_first, run_last) in enumerate(runs):
-        with pipeline():
-            stats_sent = send(
-                *_demand_sql(
-                    first_id=run_first,
-                    last_id=run_last,
-                    today=today,
-                    window_days=window_days,
-                )
-            )
-            if k == 0:  # while the server sums the demand
-                # OpenPlannedLine has the attributes of a PlannedDay: no copy.
-                planned = planned_demand_read(planned_sent)
-                on_order = _on_order(chunk, sent=on_order_sent)
-            stats_rows.append(stats_sent.rows())
     demand: dict = {}  # planning.DemandStats per item
     unmet_items: set[int] = set()
-    with pipeline():
-        if item_ids is not None:
-            lead_sent = lead_time_stats(ids, values=True, pending=True)
-        else:
-            lead_sent = lead_time_stats(
-                first_id=first_id, last_id=last_id, values=True, pending=True
+    for unmet_sent, demand_sent in zip(reads.unmet, reads.demand, strict=True):
+        unmet_days = unmet_demand_days_read(unmet_sent)
+        unmet_items.update(row.item_id for row in unmet_days)
+        demand.update(
+            _demand_stats(
+                demand_sent.rows(),
+                today=today,
+                window_days=window_days,
+                first_issue=first_issues,
+                unmet_days=unmet_days,
+                established=established,
             )
-        for (run_first, run_last), unmet_days, rows in zip(
-            runs, unmet_runs, stats_rows, strict=True
-        ):  # while the server reads the lead times
-            unmet_items.update(row.item_id for row in unmet_days)
-            demand.update(
-                _demand_stats(
-                    first_id=run_first,
-                    last_id=run_last,
-                    today=today,
-                    window_days=window_days,
-                    first_issue=first_issues,
-                    unmet_days=unmet_days,
-                    established=established,
-                    rows=rows,
-                )
-            )
-        lead_times = lead_time_stats_read(lead_sent, values=True)
-    sources = _sources(chunk, lead_times, values=True, rows=source_rows)
+        )
+    lead_times = lead_time_stats_read(reads.lead_times, values=True)
+    sources = _sources(reads.sources.rows(), lead_times, values=True)
     rows = []
     no_demand = DemandEstimate(ZERO, ZERO)
     no_sources = ((), 0)
@@ -756,6 +817,9 @@ def planning_figures(
     return rows
 
 
+# --- generation ---
+
+
 def suggestions_generate_chunk(
     *,
     first_id: int,
@@ -766,25 +830,85 @@ def suggestions_generate_chunk(
     """Plan the active items with ids in [first_id, last_id]: store their planning
     figures and make their open suggestions match the plan. A constant number of
     queries per chunk, whatever its size."""
-    with gc_paused():  # short-lived objects only (inventory_site.memory)
-        return _generate_chunk(
-            first_id=first_id,
-            last_id=last_id,
-            today=today,
-            params=params or planning_params(),
-        )
+    return suggestions_generate_ranges(
+        [(first_id, last_id)], today=today, params=params
+    )
 
 
-def _generate_chunk(
-    *, first_id: int, last_id: int, today: date, params: PlanningParams
+def suggestions_generate_ranges(
+    ranges: Sequence[tuple[int, int]],
+    *,
+    today: date,
+    params: PlanningParams | None = None,
 ) -> GenerationResult:
-    chunk = Chunk(first_id, last_id)
-    rows = planning_figures(
-        today=today, params=params, first_id=first_id, last_id=last_id
+    """Plan the chunks ``ranges`` (id ranges, ``item_id_ranges``) one after the
+    other, as ``suggestions_generate_chunk`` plans one.
+
+    Read ahead: on PostgreSQL each chunk's queries go to the server (one
+    ``db.pipeline``) while Python plans the chunk before, so the database's
+    share of a chunk costs no time but for the first. Nothing read ahead
+    depends on what the chunk before writes (its own items' suggestions and
+    figures). A chunk that fails is logged and rolled back; the others go on,
+    and the first failure is raised at the end."""
+    params = params or planning_params()
+    result = GenerationResult()
+    following: ChunkReads | None = None
+    failure: Exception | None = None
+    for k, (first_id, last_id) in enumerate(ranges):
+        with gc_paused():  # short-lived objects only (inventory_site.memory)
+            try:
+                reads = following
+                if reads is None:
+                    with pipeline():
+                        reads = _generation_reads(first_id, last_id, today, params)
+                following = None
+                with pipeline():
+                    if k + 1 < len(ranges):
+                        following = _generation_reads(*ranges[k + 1], today, params)
+                    changes = _chunk_changes(reads, today=today, params=params)
+                result.add(_chunk_write(changes))
+            except Exception as error:
+                logger.exception(
+                    "Suggestions for items %s–%s failed.", first_id, last_id
+                )
+                following = None
+                failure = failure or error
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _generation_reads(
+    first_id: int, last_id: int, today: date, params: PlanningParams
+) -> ChunkReads:
+    return _send_reads(
+        Chunk(first_id, last_id),
+        [(first_id, last_id)],
+        today=today,
+        params=params,
+        suggestions=True,
     )
-    open_by_item, snoozed, accepted_on = _open_and_snoozed(
-        chunk, today=today, accepted_days=max(params.delivery_interval_days.values())
-    )
+
+
+@dataclass
+class ChunkChanges:
+    """What generation writes for one chunk (``_chunk_write``)."""
+
+    items: int
+    kept: int
+    stale: list[int]  # open suggestions superseded
+    new: list[tuple]  # SUGGESTION_COLUMNS rows
+    figures: list[tuple]  # (item id, d, σd, reorder point) that changed
+    now: datetime
+
+
+def _chunk_changes(
+    reads: ChunkReads, *, today: date, params: PlanningParams
+) -> ChunkChanges:
+    """Plan the chunk read by ``reads``: what to write (no query but those of
+    planned demand for products with a bill of materials)."""
+    rows = _planning_rows(reads, today=today, params=params)
+    open_by_item, snoozed, accepted_on = _open_and_snoozed(reads.suggestions)
 
     plans: dict[int, Plan] = {}
     changed_figures = []
@@ -824,27 +948,41 @@ def _generate_chunk(
             plan.notes = (held, *plan.notes)
         plans[pk] = plan
 
-    result = GenerationResult(items=len(rows))
     now = timezone.now()
-    stale = []
+    kept, stale = 0, []
     for item_id, current in open_by_item.items():
         planned = plans.get(item_id)
         if planned is not None and _same(current, planned):
-            result.kept += 1
+            kept += 1
             del plans[item_id]
         else:
             stale.append(current[0])
-    new = [_suggestion_row(plan, now=now) for plan in plans.values()]
+    return ChunkChanges(
+        items=len(rows),
+        kept=kept,
+        stale=stale,
+        new=[_suggestion_row(plan, now=now) for plan in plans.values()],
+        figures=changed_figures,
+        now=now,
+    )
+
+
+def _chunk_write(changes: ChunkChanges) -> GenerationResult:
+    """Write one chunk's changes, in one transaction."""
+    now = changes.now
     with transaction.atomic():
-        if stale:
+        if changes.stale:
             Suggestion.objects.filter(
-                pk__in=stale, status=SuggestionStatus.OPEN
+                pk__in=changes.stale, status=SuggestionStatus.OPEN
             ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
-        insert_rows(Suggestion, SUGGESTION_COLUMNS, new)
-        items_store_planning_figures(rows=changed_figures, planned_at=now)
-    result.created = len(new)
-    result.superseded = len(stale)
-    return result
+        insert_rows(Suggestion, SUGGESTION_COLUMNS, changes.new)
+        items_store_planning_figures(rows=changes.figures, planned_at=now)
+    return GenerationResult(
+        items=changes.items,
+        created=len(changes.new),
+        kept=changes.kept,
+        superseded=len(changes.stale),
+    )
 
 
 #: Plan figure → the suggestion column that stores it (inventory_site.limits).

@@ -31,7 +31,7 @@ from suppliers.services import supplier_scores_refresh
 
 from .classification import items_reclassify
 from .digest import digest_chunk_done, digest_night_start, digest_send
-from .generation import item_id_ranges, suggestions_generate_chunk
+from .generation import item_id_ranges, suggestions_generate, task_ranges
 from .models import Backtest, BacktestStatus
 from .services import (
     backtest_fail,
@@ -106,15 +106,21 @@ def supplier_scores_refresh_task() -> dict:
 
 @shared_task(**NIGHTLY)
 def suggestions_generate_task(today: str | None = None) -> dict:
-    """Fan out: one ``suggestions_generate_chunk_task`` per range of item ids, as
-    a Celery group, so several workers on several machines share the work. One
-    worker running every chunk gives the same result (chunks never overlap)."""
+    """Fan out: one ``suggestions_generate_chunk_task`` per range of item ids
+    (``SUGGESTION_TASK_CHUNKS`` chunks of ``SUGGESTION_CHUNK_SIZE`` items), as a
+    Celery group, so several workers on several machines share the work. One
+    worker running every range gives the same result (ranges never overlap);
+    inside a range each chunk's reads run while the one before is planned
+    (``generation.suggestions_generate_ranges``)."""
     with job_lock(SUGGESTIONS_LOCK) as acquired:
         if not acquired:
             logger.warning("Suggestions skipped: %s.", acquired.message)
             return _skipped(acquired)
         today = today or timezone.localdate().isoformat()
-        ranges = item_id_ranges(settings.SUGGESTION_CHUNK_SIZE)
+        ranges = task_ranges(
+            item_id_ranges(settings.SUGGESTION_CHUNK_SIZE),
+            chunks=settings.SUGGESTION_TASK_CHUNKS,
+        )
         # the chunk that finishes last queues the daily digest (replenishment.digest)
         digest_night_start(today=date.fromisoformat(today), chunks=len(ranges))
         if ranges:
@@ -122,19 +128,23 @@ def suggestions_generate_task(today: str | None = None) -> dict:
                 suggestions_generate_chunk_task.si(first_id, last_id, today)
                 for first_id, last_id in ranges
             ).apply_async()
-    logger.info("Suggestions: %s chunks queued for %s.", len(ranges), today)
+    logger.info("Suggestions: %s ranges queued for %s.", len(ranges), today)
     return {"status": "queued", "chunks": len(ranges)}
 
 
 @shared_task(**NIGHTLY)
 def suggestions_generate_chunk_task(first_id: int, last_id: int, today: str) -> dict:
-    """Plan the items with ids in [first_id, last_id] as of ``today``."""
+    """Plan the items with ids in [first_id, last_id] as of ``today``, in chunks
+    of ``SUGGESTION_CHUNK_SIZE`` items."""
     with job_lock(f"{SUGGESTIONS_LOCK}:{first_id}-{last_id}") as acquired:
         if not acquired:
             return _skipped(acquired)  # a duplicate: the other one counts
         try:
-            result = suggestions_generate_chunk(
-                first_id=first_id, last_id=last_id, today=date.fromisoformat(today)
+            result = suggestions_generate(
+                today=date.fromisoformat(today),
+                chunk_size=settings.SUGGESTION_CHUNK_SIZE,
+                first_id=first_id,
+                last_id=last_id,
             )
         finally:  # a failed chunk counts too: the digest still goes out
             digest_chunk_done(today=date.fromisoformat(today))

@@ -370,8 +370,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "jobs-flush": {"task": "jobs.tasks.jobs_flush_task", "schedule": 60.0},
 }
 
-# Suggestions are planned in chunks of this many items, one Celery task each.
+# Suggestions are planned in chunks of this many items; one Celery task plans
+# this many chunks in a row (each chunk's reads run while the one before is
+# planned: replenishment.generation.suggestions_generate_ranges).
 SUGGESTION_CHUNK_SIZE = env.int("SUGGESTION_CHUNK_SIZE", default=1000)
+SUGGESTION_TASK_CHUNKS = env.int("SUGGESTION_TASK_CHUNKS", default=10)
 
 # --- Domain settings ----------------------------------------------------------------
 ABC_A_THRESHOLD_PERCENT = env.int("ABC_A_THRESHOLD_PERCENT", default=80)

@@ -219,6 +219,7 @@ def test_supplier_scores_and_suggestion_steps_call_their_services():
 
 def test_suggestions_fan_out_one_chunk_task_per_id_range(settings):
     settings.SUGGESTION_CHUNK_SIZE = 2
+    settings.SUGGESTION_TASK_CHUNKS = 1
     items = [ItemFactory() for _ in range(5)]
     with patch.object(tasks, "group") as group:
         result = tasks.suggestions_generate_task("2026-11-24")
@@ -234,6 +235,31 @@ def test_suggestions_fan_out_one_chunk_task_per_id_range(settings):
         "replenishment.tasks.suggestions_generate_chunk_task"
     }
     group.return_value.apply_async.assert_called_once()
+
+
+def test_a_task_plans_several_chunks_of_its_range(settings):
+    """Chunks of 2 items, 2 chunks per task: 5 items make tasks over items 1–4
+    and 5; the first task plans its two chunks (4 items), nothing beyond."""
+    settings.SUGGESTION_CHUNK_SIZE = 2
+    settings.SUGGESTION_TASK_CHUNKS = 2
+    items = [
+        ItemFactory(abc_class="A", policy="jit", annual_demand=D("730"))
+        for _ in range(5)
+    ]
+    for item in items:
+        SupplierItemFactory(item=item)
+    ids = [i.pk for i in items]
+    with patch.object(tasks, "group") as group:
+        assert tasks.suggestions_generate_task("2026-11-24")["chunks"] == 2
+    assert [s.args for s in group.call_args.args[0]] == [
+        (ids[0], ids[3], "2026-11-24"),
+        (ids[4], ids[4], "2026-11-24"),
+    ]
+    result = tasks.suggestions_generate_chunk_task(ids[0], ids[3], "2026-11-24")
+    assert (result["items"], result["created"]) == (4, 4)
+    assert sorted(Suggestion.objects.open().values_list("item_id", flat=True)) == (
+        ids[:4]
+    )
 
 
 # --- the command ---
