@@ -279,6 +279,91 @@ def pipeline() -> Iterator[None]:
         yield
 
 
+_SENT_SAVEPOINT = "jit_sent_writes"
+
+
+class SentTransaction:
+    """The writes of a ``sent_transaction`` block: ``committed()`` says, once the
+    pipeline has ended (normally or by an error), whether they made it."""
+
+    __slots__ = ("begin", "end")
+
+    def __init__(self, begin=None, end=None):
+        self.begin, self.end = begin, end  # cursors; None: written at once
+
+    def committed(self) -> bool:
+        return self.end is None or _succeeded(self.end)
+
+    def savepoint_open(self) -> bool:
+        """Inside an atomic block, the savepoint was taken but not released."""
+        return (
+            self.begin is not None and _succeeded(self.begin) and not self.committed()
+        )
+
+
+def _succeeded(cursor) -> bool:
+    from psycopg.pq import ExecStatus
+
+    result = cursor.cursor.pgresult
+    return result is not None and result.status == ExecStatus.COMMAND_OK
+
+
+def _in_pipeline() -> bool:
+    raw = connection.connection
+    return raw is not None and getattr(raw, "_pipeline", None) is not None
+
+
+@contextmanager
+def sent_transaction() -> Iterator[SentTransaction]:
+    """The writes in the block as one transaction (a savepoint inside an atomic
+    block). Inside ``pipeline()`` on PostgreSQL they are sent and not waited
+    for: the server runs them while Python goes on, and a failure surfaces at a
+    later statement of the pipeline or at its end; then ``pipeline_recover`` and
+    ``SentTransaction.committed()`` tell what to do. No statement in the block
+    may need its result (a row count, a COPY). Elsewhere, and outside a
+    pipeline, an ordinary ``transaction.atomic()`` that is over when the block
+    ends."""
+    from django.db import transaction
+
+    if not (is_postgresql() and _in_pipeline()):
+        with transaction.atomic():
+            yield SentTransaction()
+        return
+    if connection.in_atomic_block:
+        opening = f"SAVEPOINT {_SENT_SAVEPOINT}"
+        closing = f"RELEASE SAVEPOINT {_SENT_SAVEPOINT}"
+    else:
+        opening, closing = "BEGIN", "COMMIT"
+    begin = connection.cursor()
+    begin.execute(opening)
+    sent = SentTransaction(begin)
+    yield sent
+    sent.end = connection.cursor()
+    sent.end.execute(closing)
+
+
+def pipeline_recover(sent: SentTransaction | None = None) -> None:
+    """After an error left a ``pipeline()`` block: roll back what failed, so the
+    connection can go on. Outside an atomic block the failed transaction;
+    inside one, the writes of ``sent`` if the error came while they ran,
+    otherwise the enclosing atomic block is marked for rollback (as Django
+    does after any database error inside one)."""
+    if not is_postgresql() or connection.connection is None:
+        return
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    if raw.pgconn.transaction_status != TransactionStatus.INERROR:
+        return
+    if not connection.in_atomic_block:
+        raw.rollback()
+    elif sent is not None and sent.savepoint_open():
+        raw.execute(f"ROLLBACK TO SAVEPOINT {_SENT_SAVEPOINT}")
+        raw.execute(f"RELEASE SAVEPOINT {_SENT_SAVEPOINT}")
+    else:
+        connection.needs_rollback = True
+
+
 # --- set-based lookups and writes ---------------------------------------------
 
 
@@ -459,24 +544,26 @@ def insert_rows(model, names: Sequence[str], rows: Sequence[Sequence]) -> None:
     PostgreSQL the given columns are COPied into a temporary table and inserted
     from there with the defaults as constants (one statement); elsewhere one
     ``executemany``. No primary keys come back. (No model here overrides
-    ``save()`` or listens to save signals.) Up to ``UNNEST_ROWS`` rows,
-    PostgreSQL inserts from one array per column instead, in one statement."""
+    ``save()`` or listens to save signals.) Up to ``UNNEST_ROWS`` rows, and
+    inside ``pipeline()`` (no COPY there), PostgreSQL inserts from one array per
+    column instead, one statement per ``UNNEST_ROWS`` rows."""
     if not rows:
         return
     given = _fields(model, names)
     others = _defaults(model, names)
     constants = [value for _, value in others]
     with connection.cursor() as cursor:
-        if is_postgresql() and len(rows) <= UNNEST_ROWS:
+        if is_postgresql() and (len(rows) <= UNNEST_ROWS or _in_pipeline()):
             # A few hundred rows (a planning chunk's new suggestions): one
-            # statement, an array per column, no stage table to create.
-            cursor.execute(
-                _insert_unnest_sql(model, given, others),
-                [
-                    *constants,
-                    *(_pg_array([row[i] for row in rows]) for i in range(len(given))),
-                ],
-            )
+            # statement, an array per column, no stage table to create (and
+            # no COPY, which a pipeline cannot hold).
+            sql = _insert_unnest_sql(model, given, others)
+            for start in range(0, len(rows), UNNEST_ROWS):
+                batch = rows[start : start + UNNEST_ROWS]
+                arrays = (
+                    _pg_array([row[i] for row in batch]) for i in range(len(given))
+                )
+                cursor.execute(sql, [*constants, *arrays])
             return
         if is_postgresql():
             stage = _stage(cursor, given, rows, analyze=False)

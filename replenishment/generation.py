@@ -45,15 +45,18 @@ from django.utils import timezone
 from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
     Sent,
+    SentTransaction,
     datetime_param,
     days_since_sql,
     insert_rows,
     is_postgresql,
     list_agg_sql,
     pipeline,
+    pipeline_recover,
     send,
     send_query,
     send_queryset,
+    sent_transaction,
 )
 from inventory_site.limits import column_max
 from inventory_site.memory import gc_paused
@@ -648,6 +651,7 @@ class ChunkReads:
     yet read. Inside ``db.pipeline`` the server runs them while Python works on
     something else: the chunk before (``suggestions_generate_ranges``)."""
 
+    bounds: tuple[int, int]  # the first and last item id
     items: Sent
     planned: PlannedSent
     sources: Sent
@@ -679,6 +683,11 @@ def _send_reads(
         planned = planned_demand_open(today=today, **bounds, pending=True)
         lead_times = lead_time_stats(**bounds, values=True, pending=True)
     return ChunkReads(
+        bounds=(
+            (chunk.first_id, chunk.last_id)
+            if chunk.ids is None
+            else (min(chunk.ids), max(chunk.ids))
+        ),
         items=chunk.send(
             "generation.items",
             _items_query,
@@ -844,38 +853,98 @@ def suggestions_generate_ranges(
     """Plan the chunks ``ranges`` (id ranges, ``item_id_ranges``) one after the
     other, as ``suggestions_generate_chunk`` plans one.
 
-    Read ahead: on PostgreSQL each chunk's queries go to the server (one
-    ``db.pipeline``) while Python plans the chunk before, so the database's
-    share of a chunk costs no time but for the first. Nothing read ahead
-    depends on what the chunk before writes (its own items' suggestions and
-    figures). A chunk that fails is logged and rolled back; the others go on,
-    and the first failure is raised at the end."""
-    params = params or planning_params()
-    result = GenerationResult()
+    On PostgreSQL the database's work runs while Python plans: as chunk k is
+    planned, the writes of chunk k−1 (one transaction, ``db.sent_transaction``)
+    and the reads of chunk k+1 are already on the server (one ``db.pipeline``).
+    Nothing read ahead depends on what the chunks before write (their own
+    items' suggestions and figures). A chunk that fails is rolled back and
+    logged, and the others go on; the first failure is raised at the end."""
+    run = _Run(today=today, params=params or planning_params())
     following: ChunkReads | None = None
-    failure: Exception | None = None
-    for k, (first_id, last_id) in enumerate(ranges):
+    for k, bounds in enumerate(ranges):
+        after = ranges[k + 1] if k + 1 < len(ranges) else None
         with gc_paused():  # short-lived objects only (inventory_site.memory)
-            try:
-                reads = following
-                if reads is None:
-                    with pipeline():
-                        reads = _generation_reads(first_id, last_id, today, params)
-                following = None
+            following = run.chunk(bounds, reads=following, after=after)
+    return run.finish()
+
+
+class _Run:
+    """The state of ``suggestions_generate_ranges``: the chunk planned but not
+    yet written, what was written, the first failure."""
+
+    def __init__(self, *, today: date, params: PlanningParams):
+        self.today, self.params = today, params
+        self.result = GenerationResult()
+        self.pending: ChunkChanges | None = None  # planned, not yet written
+        self.failure: Exception | None = None
+
+    def chunk(
+        self,
+        bounds: tuple[int, int],
+        *,
+        reads: ChunkReads | None,
+        after: tuple[int, int] | None,
+    ) -> ChunkReads | None:
+        """Plan the chunk ``bounds`` (its reads sent before, or none), sending
+        the writes of the one before and the reads of the one ``after``.
+        Returns those reads."""
+        sent = following = None
+        try:
+            if reads is None:
                 with pipeline():
-                    if k + 1 < len(ranges):
-                        following = _generation_reads(*ranges[k + 1], today, params)
-                    changes = _chunk_changes(reads, today=today, params=params)
-                result.add(_chunk_write(changes))
-            except Exception as error:
-                logger.exception(
-                    "Suggestions for items %s–%s failed.", first_id, last_id
-                )
-                following = None
-                failure = failure or error
-    if failure is not None:
-        raise failure
-    return result
+                    reads = _generation_reads(*bounds, self.today, self.params)
+            with pipeline():
+                if self.pending is not None:
+                    sent = _chunk_send(self.pending)
+                if after is not None:
+                    following = _generation_reads(*after, self.today, self.params)
+                changes = _chunk_changes(reads, today=self.today, params=self.params)
+        except Exception:
+            # Whatever failed — the writes before, the reads after, this plan —
+            # each is done again on its own, so the failure lands where it is.
+            pipeline_recover(sent)
+            self._settle(sent)
+            self._attempt(bounds)
+            return None
+        self._settle(sent)
+        self.pending = changes
+        return following
+
+    def finish(self) -> GenerationResult:
+        self._settle(None)
+        if self.failure is not None:
+            raise self.failure
+        return self.result
+
+    def _settle(self, sent: SentTransaction | None) -> None:
+        """The pending chunk is written: by ``sent``, or now if that failed."""
+        changes, self.pending = self.pending, None
+        if changes is None:
+            return
+        if sent is not None and sent.committed():
+            self.result.add(changes.result())
+            return
+        try:
+            with transaction.atomic():
+                _chunk_write_statements(changes)
+        except Exception as error:
+            self._failed(changes.bounds, error)
+        else:
+            self.result.add(changes.result())
+
+    def _attempt(self, bounds: tuple[int, int]) -> None:
+        """Plan the chunk again, with nothing else in flight."""
+        try:
+            with pipeline():
+                reads = _generation_reads(*bounds, self.today, self.params)
+            self.pending = _chunk_changes(reads, today=self.today, params=self.params)
+        except Exception as error:
+            pipeline_recover()
+            self._failed(bounds, error)
+
+    def _failed(self, bounds: tuple[int, int], error: Exception) -> None:
+        logger.exception("Suggestions for items %s–%s failed.", *bounds)
+        self.failure = self.failure or error
 
 
 def _generation_reads(
@@ -892,14 +961,23 @@ def _generation_reads(
 
 @dataclass
 class ChunkChanges:
-    """What generation writes for one chunk (``_chunk_write``)."""
+    """What generation writes for one chunk (``_chunk_send``)."""
 
+    bounds: tuple[int, int]
     items: int
     kept: int
     stale: list[int]  # open suggestions superseded
     new: list[tuple]  # SUGGESTION_COLUMNS rows
     figures: list[tuple]  # (item id, d, σd, reorder point) that changed
     now: datetime
+
+    def result(self) -> GenerationResult:
+        return GenerationResult(
+            items=self.items,
+            created=len(self.new),
+            kept=self.kept,
+            superseded=len(self.stale),
+        )
 
 
 def _chunk_changes(
@@ -958,6 +1036,7 @@ def _chunk_changes(
         else:
             stale.append(current[0])
     return ChunkChanges(
+        bounds=reads.bounds,
         items=len(rows),
         kept=kept,
         stale=stale,
@@ -967,22 +1046,21 @@ def _chunk_changes(
     )
 
 
-def _chunk_write(changes: ChunkChanges) -> GenerationResult:
-    """Write one chunk's changes, in one transaction."""
-    now = changes.now
-    with transaction.atomic():
-        if changes.stale:
-            Suggestion.objects.filter(
-                pk__in=changes.stale, status=SuggestionStatus.OPEN
-            ).update(status=SuggestionStatus.SUPERSEDED, decided_at=now)
-        insert_rows(Suggestion, SUGGESTION_COLUMNS, changes.new)
-        items_store_planning_figures(rows=changes.figures, planned_at=now)
-    return GenerationResult(
-        items=changes.items,
-        created=len(changes.new),
-        kept=changes.kept,
-        superseded=len(changes.stale),
-    )
+def _chunk_send(changes: ChunkChanges) -> SentTransaction:
+    """One chunk's writes as one transaction, sent (``db.sent_transaction``)."""
+    with sent_transaction() as sent:
+        _chunk_write_statements(changes)
+    return sent
+
+
+def _chunk_write_statements(changes: ChunkChanges) -> None:
+    """Supersede, insert, store figures: statements that need no result back."""
+    if changes.stale:
+        Suggestion.objects.filter(
+            pk__in=changes.stale, status=SuggestionStatus.OPEN
+        ).update(status=SuggestionStatus.SUPERSEDED, decided_at=changes.now)
+    insert_rows(Suggestion, SUGGESTION_COLUMNS, changes.new)
+    items_store_planning_figures(rows=changes.figures, planned_at=changes.now)
 
 
 #: Plan figure → the suggestion column that stores it (inventory_site.limits).
