@@ -257,8 +257,8 @@ def test_a_task_plans_several_chunks_of_its_range(settings):
     ]
     result = tasks.suggestions_generate_chunk_task(ids[0], ids[3], "2026-11-24")
     assert (result["items"], result["created"]) == (4, 4)
-    assert sorted(Suggestion.objects.open().values_list("item_id", flat=True)) == (
-        ids[:4]
+    assert (
+        sorted(Suggestion.objects.open().values_list("item_id", flat=True)) == (ids[:4])
     )
 
 
