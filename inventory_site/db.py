@@ -122,6 +122,16 @@ def list_agg_sql(expression: str) -> str:
     return f"GROUP_CONCAT({expression}, ',')"
 
 
+def ordered_list_agg_sql(expression: str, *, order_by: str, where: str) -> str:
+    """SQL for an aggregate listing the group's values of ``expression`` where
+    ``where`` holds: on PostgreSQL an array in ``order_by`` order (the driver
+    returns a list; the server sorts, which in a pipeline costs Python
+    nothing), elsewhere ``list_agg_sql``'s text in no order (NULL: none)."""
+    if is_postgresql():
+        return f"ARRAY_AGG({expression} ORDER BY {order_by}) FILTER (WHERE {where})"
+    return list_agg_sql(f"CASE WHEN {where} THEN {expression} END")
+
+
 def datetime_param(value: datetime):
     """A datetime as a parameter of hand-written SQL, in the form the column
     stores it. PostgreSQL compares aware timestamps as they are; SQLite stores

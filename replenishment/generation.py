@@ -50,7 +50,7 @@ from inventory_site.db import (
     days_since_sql,
     insert_rows,
     is_postgresql,
-    list_agg_sql,
+    ordered_list_agg_sql,
     pipeline,
     pipeline_recover,
     send,
@@ -250,11 +250,14 @@ def _demand_sql(
     # days, more days with demand), so 1.3 over the whole window never misses
     # one; the others ship nothing.
     days_with = "COUNT(CASE WHEN t.qty <> 0 THEN 1 END)"
-    when = "CASE WHEN t.qty <> 0 THEN {} END"
-    # in no order (an ordered aggregate costs PostgreSQL a sort per item, more
-    # than sorting the few sporadic items' days here)
-    listed_days = list_agg_sql(when.format("t.since"))
-    listed_quantities = list_agg_sql(when.format("-t.qty"))
+    # PostgreSQL: two arrays in day order (the sort runs on the server while
+    # Python plans the chunk before); SQLite: text, sorted by _listed_events
+    listed_days = ordered_list_agg_sql(
+        "t.since", order_by="t.since", where="t.qty <> 0"
+    )
+    listed_quantities = ordered_list_agg_sql(
+        "CAST(-t.qty AS DOUBLE PRECISION)", order_by="t.since", where="t.qty <> 0"
+    )
     sums = f"""SUM(t.qty) AS total, SUM(t.qty * t.qty) AS squares,
               {days_with} AS days_with,
               SUM(t.r14) AS r14, SUM(t.r28) AS r28, SUM(t.r28 * t.r28) AS r28sq,
@@ -385,17 +388,20 @@ def _demand_stats(
     return stats
 
 
-def _listed_events(
-    days: str, quantities: str, *, shift: int
-) -> list[tuple[int, float]]:
-    """Demand days listed as text by ``_demand_stats`` ("10,3", "5.000,2.000",
-    in no order) as (offset in the item's window, quantity), oldest first."""
+def _listed_events(days, quantities, *, shift: int) -> list[tuple[int, float]]:
+    """Demand days listed by ``_demand_stats`` as (offset in the item's
+    window, quantity), oldest first: two lists in day order (PostgreSQL), or
+    text in no order ("10,3", "5.000,2.000")."""
     if not days:
         return []
-    offsets = map(int, days.split(","))
+    if isinstance(days, str):
+        offsets = map(int, days.split(","))
+        if shift:
+            offsets = (offset + shift for offset in offsets)
+        return sorted(zip(offsets, map(float, quantities.split(",")), strict=True))
     if shift:
-        offsets = (offset + shift for offset in offsets)
-    return sorted(zip(offsets, map(float, quantities.split(",")), strict=True))
+        days = [offset + shift for offset in days]
+    return list(zip(days, quantities, strict=True))
 
 
 def _d4(value: float) -> Decimal:

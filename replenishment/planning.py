@@ -718,9 +718,9 @@ def floor(value: Decimal) -> Decimal:
 
 
 def fmt(value: Decimal, places: int = 1) -> str:
-    """12 → "12", 2.50 → "2.5", 0.333 → "0.3"."""
-    quantum = Decimal(1).scaleb(-places)
-    text = f"{value.quantize(quantum):f}"
+    """12 → "12", 2.50 → "2.5", 0.333 → "0.3" (rounded half to even, as
+    ``quantize``: the format spec rounds in the Decimal context)."""
+    text = f"{value:.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

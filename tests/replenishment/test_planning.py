@@ -259,3 +259,19 @@ def test_suggestions_are_never_in_the_past_and_respect_moq_and_multiple(
     assert plan.quantity >= moq
     assert plan.quantity % multiple == 0
     assert plan.expected_arrival >= plan.order_by
+
+
+@given(
+    st.decimals(min_value=D("-1e9"), max_value=D("1e9"), allow_nan=False, places=4),
+    st.integers(min_value=0, max_value=3),
+)
+def test_fmt_rounds_half_to_even_and_drops_trailing_zeros(value, places):
+    """fmt formats with the format spec; it must agree with quantize."""
+    from replenishment.planning import fmt
+
+    text = f"{value.quantize(D(1).scaleb(-places)):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    assert fmt(value, places) == text
+    assert fmt(D("2.25")) == "2.2" and fmt(D("2.35")) == "2.4"
+    assert fmt(D("12.00")) == "12" and fmt(D("0.333")) == "0.3"
