@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
-from statistics import NormalDist, median
+from statistics import NormalDist
 
 from inventory_site.stats import std_from_moments
 
@@ -232,6 +232,15 @@ class SourceFigures:
         )
 
 
+def _median(ordered: list[float]) -> float:
+    """The median of sorted values, as ``statistics.median`` computes it."""
+    n = len(ordered)
+    half = n // 2
+    if n % 2:
+        return ordered[half]
+    return (ordered[half - 1] + ordered[half]) / 2
+
+
 def lead_time_figures(values) -> tuple[int, float | None, float | None, int]:
     """(n, mean, sample std, clipped) of a source's last deliveries' lead times.
 
@@ -248,8 +257,8 @@ def lead_time_figures(values) -> tuple[int, float | None, float | None, int]:
         return 0, None, None, 0
     clipped = 0
     if n >= MEASURED_MIN_SAMPLES:
-        middle = median(xs)
-        mad = median(abs(x - middle) for x in xs)
+        middle = _median(sorted(xs))
+        mad = _median(sorted([abs(x - middle) for x in xs]))
         limit = middle + max(3 * 1.4826 * mad, 2.0, middle / 2)
         clipped = sum(1 for x in xs if x > limit)
         if clipped:
@@ -796,45 +805,47 @@ def round_quantity(
     return rounded, notes
 
 
-def counted_planned(
-    planned: tuple[PlannedDay, ...], *, today: date, lead_time: Decimal
-) -> dict[int, list[PlannedDay]]:
-    """The planned lines that count, by day offset from today: firm and planned
-    lines from today on, forecast lines only beyond the lead time."""
-    beyond = int(ceil(lead_time))
-    start = today.toordinal()
-    counted: dict[int, list[PlannedDay]] = {}
-    for line in planned:
-        offset = line.day.toordinal() - start
-        if offset < 0 or (offset <= beyond and line.status == "forecast"):
-            continue
-        if offset in counted:
-            counted[offset].append(line)
-        else:
-            counted[offset] = [line]
-    return counted
-
-
 class _Extra:
-    """Planned demand above d, by day offset: extra(t) = max(planned(t) − d, 0),
-    with prefix sums so a window's total is two binary searches."""
+    """Planned demand above d, by day offset from today: extra(t) =
+    max(planned(t) − d, 0), with prefix sums so a window's total is two binary
+    searches. The planned lines that count: firm and planned lines from today
+    on, forecast lines only beyond the lead time (``beyond`` days)."""
 
-    __slots__ = ("lines", "offsets", "prefix")
+    __slots__ = ("groups", "offsets", "prefix")
 
-    def __init__(self, counted: dict[int, list[PlannedDay]], d: Decimal):
-        self.lines = counted
-        self.offsets: list[int] = []
+    def __init__(
+        self, planned: tuple[PlannedDay, ...], *, today: date, beyond: int, d: Decimal
+    ):
+        self.offsets: list[int] = []  # the days with extra demand
         self.prefix: list[Decimal] = [ZERO]
-        for offset in sorted(counted):
-            lines = counted[offset]
-            total = (
-                lines[0].quantity
-                if len(lines) == 1
-                else sum((line.quantity for line in lines), ZERO)
-            )
-            if total > d:
-                self.offsets.append(offset)
-                self.prefix.append(self.prefix[-1] + total - d)
+        self.groups: list[list[PlannedDay]] = []  # their lines
+        start = today.toordinal()
+        last, total, group = None, ZERO, []
+        for line in planned:  # in date order (planned_demand_open)
+            offset = line.day.toordinal() - start
+            if offset < 0 or (offset <= beyond and line.status == "forecast"):
+                continue
+            if offset == last:
+                total += line.quantity
+                group.append(line)
+                continue
+            if last is not None and offset < last:  # not in date order
+                self.__init__(
+                    tuple(sorted(planned, key=lambda line: line.day)),
+                    today=today,
+                    beyond=beyond,
+                    d=d,
+                )
+                return
+            self._close(last, total, group, d)
+            last, total, group = offset, line.quantity, [line]
+        self._close(last, total, group, d)
+
+    def _close(self, offset, total: Decimal, group: list, d: Decimal) -> None:
+        if offset is not None and total > d:
+            self.offsets.append(offset)
+            self.prefix.append(self.prefix[-1] + total - d)
+            self.groups.append(group)
 
     def __bool__(self) -> bool:
         return bool(self.offsets)
@@ -849,14 +860,15 @@ class _Extra:
     def driver(self, start: int, end: int) -> PlannedDay | None:
         """The biggest counted line in [start, end): what the reason names."""
         first, last = bisect_left(self.offsets, start), bisect_left(self.offsets, end)
-        inside = [
-            line for offset in self.offsets[first:last] for line in self.lines[offset]
-        ]
+        inside = [line for group in self.groups[first:last] for line in group]
         return max(
             inside,
             key=lambda line: (line.quantity, -line.day.toordinal()),
             default=None,
         )
+
+
+_NO_EXTRA = _Extra((), today=date(2000, 1, 1), beyond=0, d=ZERO)
 
 
 def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan:
@@ -865,11 +877,12 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
     if source is None:
         return Plan(item.item_id, d, sd, ZERO)
     lead_time, lead_time_std = source.lead_time
-    extra = _Extra(
-        counted_planned(item.planned, today=today, lead_time=lead_time)
+    extra = (
+        _Extra(
+            item.planned, today=today, beyond=int(ceil(lead_time)), d=max(d, ZERO)
+        )
         if item.planned
-        else {},
-        max(d, ZERO),
+        else _NO_EXTRA
     )
     if d <= 0 and not extra:
         return Plan(item.item_id, d, sd, ZERO)

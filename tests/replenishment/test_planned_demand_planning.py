@@ -138,3 +138,56 @@ def test_no_planned_lines_is_the_closed_form(on_hand, d):
     a = plan_item(base, params=PARAMS, today=TODAY)
     b = plan_item(same, params=PARAMS, today=TODAY)
     assert (a.quantity, a.order_by) == (b.quantity, b.order_by)
+
+
+_LINES = st.lists(
+    st.tuples(
+        st.integers(min_value=-3, max_value=20),  # day offset from today
+        st.integers(min_value=1, max_value=40),  # quantity
+        st.sampled_from(["firm", "planned", "forecast"]),
+    ),
+    max_size=12,
+)
+
+
+@given(_LINES, st.integers(min_value=0, max_value=8), st.integers(0, 15))
+def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d):
+    """_Extra against the rule written out: per day from today on, the firm and
+    planned lines (forecast ones only beyond ``beyond`` days) summed, less d
+    where positive; the driver is the biggest line of the window (earliest on a
+    tie). Lines in any order."""
+    from replenishment.planning import PlannedDay, _Extra
+
+    today = date(2026, 12, 1)
+    planned = tuple(
+        PlannedDay(today + timedelta(days=offset), D(qty), status)
+        for offset, qty, status in lines
+    )
+    extra = _Extra(planned, today=today, beyond=beyond, d=D(d))
+    counted = [
+        line
+        for line in planned
+        if (line.day - today).days >= 0
+        and not (line.status == "forecast" and (line.day - today).days <= beyond)
+    ]
+    per_day = {}
+    for line in counted:
+        per_day.setdefault((line.day - today).days, []).append(line)
+    above = {t: sum(x.quantity for x in ls) - d for t, ls in per_day.items()}
+    above = {t: v for t, v in above.items() if v > 0}
+    assert bool(extra) == bool(above)
+    for start in range(0, 22):
+        for end in range(start, 23):
+            assert extra.between(start, end) == sum(
+                (v for t, v in above.items() if start <= t < end), D(0)
+            )
+            inside = [x for t in above if start <= t < end for x in per_day[t]]
+            best = max(
+                inside,
+                key=lambda x: (x.quantity, -x.day.toordinal()),
+                default=None,
+            )
+            found = extra.driver(start, end)
+            assert (found and (found.quantity, found.day)) == (
+                best and (best.quantity, best.day)
+            )

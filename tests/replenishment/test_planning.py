@@ -275,3 +275,12 @@ def test_fmt_rounds_half_to_even_and_drops_trailing_zeros(value, places):
     assert fmt(value, places) == text
     assert fmt(D("2.25")) == "2.2" and fmt(D("2.35")) == "2.4"
     assert fmt(D("12.00")) == "12" and fmt(D("0.333")) == "0.3"
+
+
+@given(st.lists(st.floats(min_value=0, max_value=400), min_size=1, max_size=15))
+def test_median_of_sorted_lead_times_is_the_statistics_median(values):
+    from statistics import median
+
+    from replenishment.planning import _median
+
+    assert _median(sorted(values)) == median(values)
