@@ -43,7 +43,10 @@ overrides ``save()`` or listens to save signals.)
 queryset's own SQL on a plain cursor, without Django's per-row iteration;
 ``send_query`` also compiles a hot query once per process and reruns it with
 new values; inside ``pipeline`` the server runs a query sent with ``send`` /
-``send_query`` while Python works through the rows read before it.
+``send_query`` while Python works through the rows read before it, and the
+writes of a ``sent_transaction`` block without Python waiting for them (after
+an error, ``pipeline_recover`` rolls back what failed and
+``SentTransaction.committed()`` says whether the writes made it).
 
 **Lookups by many keys** (``filter_in``, ``in_list``): on PostgreSQL one query
 with a single array parameter, elsewhere one query per chunk of ``CHUNK`` keys.

@@ -2,15 +2,21 @@
 
 Generation reads everything a chunk needs with a fixed number of queries (items
 with their first consumption, demand — issues plus recorded unmet demand —, lead
-times, stock on order, sources, open and snoozed suggestions), each an index
-range scan over the chunk, does the arithmetic of ``planning.py`` in memory, then
-writes set-based. On PostgreSQL the chunk's queries are compiled once per process
-(``db.send_query``) and the two long ones — the demand window, lead times —
-run on the server while Python works through the rows read before them
-(``db.pipeline``); the cyclic garbage collector is paused for the chunk
-(``inventory_site.memory``). The writes: one UPDATE for superseded suggestions,
-one INSERT for new ones, one UPDATE … FROM for the planning figures stored on
-items whose figures changed.
+times, stock on order, sources, planned demand, open and snoozed suggestions),
+each an index range scan over the chunk, does the arithmetic of ``planning.py``
+in memory, then writes set-based: one UPDATE for superseded suggestions, one
+INSERT for new ones, one UPDATE … FROM for the planning figures stored on items
+whose figures changed, in one transaction per chunk.
+
+Chunks are planned in a row (``suggestions_generate_ranges``; a Celery task
+takes ``SUGGESTION_TASK_CHUNKS`` of them). On PostgreSQL the database's work
+runs while Python plans: as chunk k is planned, the writes of chunk k−1
+(``db.sent_transaction``) and the reads of chunk k+1 are on the server in one
+``db.pipeline``, so a run costs about Python's time alone. The chunk queries
+are compiled once per process (``db.send_query``) and the cyclic garbage
+collector is paused for a chunk (``inventory_site.memory``). A chunk that fails
+is rolled back alone (``db.pipeline_recover``).
+
 An unchanged suggestion is left alone, so regeneration is idempotent and never
 nags twice; an item whose stock on order covers it until a later order-by date
 is not suggested before that date (``cadence.py``).

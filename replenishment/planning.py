@@ -878,9 +878,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         return Plan(item.item_id, d, sd, ZERO)
     lead_time, lead_time_std = source.lead_time
     extra = (
-        _Extra(
-            item.planned, today=today, beyond=int(ceil(lead_time)), d=max(d, ZERO)
-        )
+        _Extra(item.planned, today=today, beyond=int(ceil(lead_time)), d=max(d, ZERO))
         if item.planned
         else _NO_EXTRA
     )
