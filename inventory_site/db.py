@@ -125,6 +125,22 @@ def list_agg_sql(expression: str) -> str:
     return f"GROUP_CONCAT({expression}, ',')"
 
 
+def values_agg_sql(expression: str) -> str:
+    """SQL for an aggregate listing the group's values in no order: on
+    PostgreSQL an array (the driver returns a list, parsed in C), elsewhere
+    ``list_agg_sql``'s text. Read it with ``listed_values``."""
+    if is_postgresql():
+        return f"ARRAY_AGG({expression})"
+    return list_agg_sql(expression)
+
+
+def listed_values(listed, kind=int) -> list:
+    """The values of a ``values_agg_sql`` aggregate as a list of ``kind``."""
+    if isinstance(listed, list):
+        return listed
+    return list(map(kind, str(listed).split(",")))
+
+
 def ordered_list_agg_sql(expression: str, *, order_by: str, where: str) -> str:
     """SQL for an aggregate listing the group's values of ``expression`` where
     ``where`` holds: on PostgreSQL an array in ``order_by`` order (the driver
@@ -232,6 +248,12 @@ class Sent:
         try:
             return self.cursor.fetchall()
         finally:
+            self.cursor.close()
+
+    def close(self) -> None:
+        """Drop a result that will not be read (on SQLite an unread cursor
+        holds its statement open, and with it a lock on its tables)."""
+        if self.cursor is not None:
             self.cursor.close()
 
 

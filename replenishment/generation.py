@@ -673,6 +673,15 @@ class ChunkReads:
     demand: list[Sent]  # one per run
     suggestions: Sent | None = None  # generation's: open and snoozed
 
+    def close(self) -> None:
+        """Drop what will not be read (after a failure)."""
+        planned = self.planned
+        sent = [self.items, self.sources, self.on_order, self.lead_times]
+        sent += [*self.unmet, *self.demand, planned.lines, planned.bom, planned.issued]
+        for one in [*sent, self.suggestions]:
+            if one is not None:
+                one.close()
+
 
 def _send_reads(
     chunk: Chunk,
@@ -915,6 +924,9 @@ class _Run:
             # Whatever failed — the writes before, the reads after, this plan —
             # each is done again on its own, so the failure lands where it is.
             pipeline_recover(sent)
+            for unread in (reads, following):
+                if unread is not None:
+                    unread.close()
             self._settle(sent)
             self._attempt(bounds)
             return None
@@ -946,12 +958,15 @@ class _Run:
 
     def _attempt(self, bounds: tuple[int, int]) -> None:
         """Plan the chunk again, with nothing else in flight."""
+        reads = None
         try:
             with pipeline():
                 reads = _generation_reads(*bounds, self.today, self.params)
             self.pending = _chunk_changes(reads, today=self.today, params=self.params)
         except Exception as error:
             pipeline_recover()
+            if reads is not None:
+                reads.close()
             self._failed(bounds, error)
 
     def _failed(self, bounds: tuple[int, int], error: Exception) -> None:

@@ -16,9 +16,10 @@ from inventory_site.db import (
     in_list,
     is_postgresql,
     lead_time_days_sql,
-    list_agg_sql,
+    listed_values,
     local_date_sql,
     send,
+    values_agg_sql,
 )
 from inventory_site.limits import column_max
 from inventory_site.stats import std_from_moments
@@ -333,7 +334,7 @@ def lead_time_stats(
     else:
         join, correlate, offset, on = "JOIN", "", "", "ON d.id = l.delivery_id"
     if values:
-        listed = list_agg_sql("lt")
+        listed = values_agg_sql("lt")
         columns = f"{listed}, NULL, NULL"
     else:
         columns = (
@@ -374,7 +375,7 @@ def lead_time_stats_read(sent: Sent, *, values: bool = False) -> dict:
     rows = sent.rows()
     if values:
         return {
-            (supplier_id, item_id): tuple(int(x) for x in str(listed).split(","))
+            (supplier_id, item_id): tuple(listed_values(listed))
             for supplier_id, item_id, listed, _, _ in rows
         }
     result = {}

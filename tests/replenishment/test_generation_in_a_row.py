@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from items.models import Item
@@ -171,6 +171,15 @@ def _a_failed_chunk_is_rolled_back_alone(monkeypatch):
     monkeypatch.undo()
     suggestions_generate_ranges(ranges, today=TODAY, params=PARAMS)
     assert {pk for pk, *_ in open_suggestions()} == set(ids)
+    no_statement_left_open()
+
+
+def no_statement_left_open() -> None:
+    """Reads sent for a chunk that failed are dropped: on SQLite an unread
+    cursor keeps its statement open, and a table cannot be dropped meanwhile."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE probe_after_failure (x integer)")
+        cursor.execute("DROP TABLE probe_after_failure")
 
 
 @pytest.mark.django_db
@@ -200,6 +209,8 @@ def test_a_chunk_whose_planning_fails_leaves_the_others_planned(monkeypatch):
         return plan_item(figures, **kwargs)
 
     monkeypatch.setattr(generation, "plan_item", failing)
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError) as failed:
         suggestions_generate_ranges(ranges, today=TODAY, params=PARAMS)
     assert {pk for pk, *_ in open_suggestions()} == set(ids) - {ids[2], ids[3]}
+    del failed  # the traceback holds the failed chunk's frames
+    no_statement_left_open()

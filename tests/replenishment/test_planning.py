@@ -284,3 +284,12 @@ def test_median_of_sorted_lead_times_is_the_statistics_median(values):
     from replenishment.planning import _median
 
     assert _median(sorted(values)) == median(values)
+
+
+def test_day_month_is_strftime_in_english_for_every_day():
+    from replenishment.planning import day_month
+
+    day = date(2028, 1, 1)
+    while day.year == 2028:
+        assert day_month(day) == f"{day:%d %b}"
+        day += timedelta(days=1)
