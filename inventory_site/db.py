@@ -125,13 +125,18 @@ def list_agg_sql(expression: str) -> str:
     return f"GROUP_CONCAT({expression}, ',')"
 
 
-def values_agg_sql(expression: str) -> str:
-    """SQL for an aggregate listing the group's values in no order: on
-    PostgreSQL an array (the driver returns a list, parsed in C), elsewhere
-    ``list_agg_sql``'s text. Read it with ``listed_values``."""
+def values_agg_sql(expression: str, *, where: str = "") -> str:
+    """SQL for an aggregate listing the group's values of ``expression`` (where
+    ``where`` holds) in no order: on PostgreSQL an array (the driver returns a
+    list, parsed in C), elsewhere ``list_agg_sql``'s text; NULL when there is
+    none. Two of these aggregates of one group list its rows in the same order.
+    Read them with ``listed_values``."""
     if is_postgresql():
-        return f"ARRAY_AGG({expression})"
-    return list_agg_sql(expression)
+        only = f" FILTER (WHERE {where})" if where else ""
+        return f"ARRAY_AGG({expression}){only}"
+    return list_agg_sql(
+        f"CASE WHEN {where} THEN {expression} END" if where else expression
+    )
 
 
 def listed_values(listed, kind=int) -> list:
@@ -139,16 +144,6 @@ def listed_values(listed, kind=int) -> list:
     if isinstance(listed, list):
         return listed
     return list(map(kind, str(listed).split(",")))
-
-
-def ordered_list_agg_sql(expression: str, *, order_by: str, where: str) -> str:
-    """SQL for an aggregate listing the group's values of ``expression`` where
-    ``where`` holds: on PostgreSQL an array in ``order_by`` order (the driver
-    returns a list; the server sorts, which in a pipeline costs Python
-    nothing), elsewhere ``list_agg_sql``'s text in no order (NULL: none)."""
-    if is_postgresql():
-        return f"ARRAY_AGG({expression} ORDER BY {order_by}) FILTER (WHERE {where})"
-    return list_agg_sql(f"CASE WHEN {where} THEN {expression} END")
 
 
 def datetime_param(value: datetime):

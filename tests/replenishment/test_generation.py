@@ -327,12 +327,12 @@ def test_policy_parameters_have_the_design_defaults():
     assert p.jit_scope == "pilot"
 
 
-def test_listed_demand_days_come_as_ordered_arrays_or_unordered_text():
-    """PostgreSQL lists an item's demand days as two arrays in day order,
-    SQLite as text in no order: both give (offset, quantity), oldest first."""
+def test_listed_demand_days_come_as_arrays_or_text_in_no_order():
+    """PostgreSQL lists an item's demand days as two arrays, SQLite as text,
+    both in no order: both give (offset, quantity), oldest first."""
     from replenishment.generation import _listed_events
 
-    arrays = _listed_events([3, 10, 12], [2.0, 5.0, 1.5], shift=-2)
+    arrays = _listed_events([12, 3, 10], [1.5, 2.0, 5.0], shift=-2)
     text = _listed_events("12,3,10", "1.500,2.000,5.000", shift=-2)
     assert arrays == text == [(1, 2.0), (8, 5.0), (10, 1.5)]
     assert _listed_events(None, None, shift=0) == _listed_events("", "", shift=0) == []
