@@ -116,27 +116,18 @@ def days_since_sql(column: str, start: date) -> tuple[str, list]:
     )
 
 
-def list_agg_sql(expression: str) -> str:
-    """SQL for an aggregate joining the group's values as text with commas
-    (``"3,5,4"``; split and parse them in Python), in no particular order — but
-    two of these aggregates of one group list its rows in the same order."""
-    if is_postgresql():
-        return f"STRING_AGG(CAST({expression} AS TEXT), ',')"
-    return f"GROUP_CONCAT({expression}, ',')"
-
-
 def values_agg_sql(expression: str, *, where: str = "") -> str:
     """SQL for an aggregate listing the group's values of ``expression`` (where
     ``where`` holds) in no order: on PostgreSQL an array (the driver returns a
-    list, parsed in C), elsewhere ``list_agg_sql``'s text; NULL when there is
-    none. Two of these aggregates of one group list its rows in the same order.
-    Read them with ``listed_values``."""
+    list, parsed in C), elsewhere text joined with commas ("3,5,4"); NULL when
+    there is none. Two of these aggregates of one group list its rows in the
+    same order. Read them with ``listed_values``."""
     if is_postgresql():
         only = f" FILTER (WHERE {where})" if where else ""
         return f"ARRAY_AGG({expression}){only}"
-    return list_agg_sql(
-        f"CASE WHEN {where} THEN {expression} END" if where else expression
-    )
+    if where:
+        expression = f"CASE WHEN {where} THEN {expression} END"
+    return f"GROUP_CONCAT({expression}, ',')"
 
 
 def listed_values(listed, kind=int) -> list:

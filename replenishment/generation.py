@@ -433,10 +433,6 @@ class Chunk:
             key, ranged, first_id=self.first_id, last_id=self.last_id, **values
         )
 
-    def rows(self, key: str, build, *, field: str = "item_id", **values) -> list:
-        """The rows of ``build(<the chunk's filter on field>, **values)``."""
-        return self.send(key, build, field=field, **values).rows()
-
 
 def _on_order_send(chunk: Chunk) -> Sent:
     return chunk.send(
