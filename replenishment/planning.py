@@ -467,11 +467,14 @@ def _gamma_p(a: float, x: float) -> float:
     return max(1.0 - math.exp(log_front) * h, 0.0)
 
 
+_STANDARD_NORMAL = NormalDist()
+
+
 def gamma_quantile(shape: float, level: float) -> float:
     """The ``level`` quantile of a standard gamma distribution (scale 1): the
     Wilson–Hilferty cube-root approximation (within 1 % for shape ≥ 1), refined
     by Newton steps on P(shape, x) below that, where it is up to 25 % off."""
-    z = NormalDist().inv_cdf(level)
+    z = _STANDARD_NORMAL.inv_cdf(level)
     c = 1 / (9 * shape)
     x = shape * max(1 - c + z * math.sqrt(c), 0.05) ** 3
     if shape >= 1:
@@ -822,43 +825,60 @@ class _Extra:
     """Planned demand above d, by day offset from today: extra(t) =
     max(planned(t) − d, 0), with prefix sums so a window's total is two binary
     searches. The planned lines that count: firm and planned lines from today
-    on, forecast lines only beyond the lead time (``beyond`` days)."""
+    on, forecast lines only beyond the lead time (``beyond`` days), and only
+    those before ``until`` (the furthest day the plan looks at: lines after it
+    cannot change it)."""
 
     __slots__ = ("groups", "offsets", "prefix")
 
     def __init__(
-        self, planned: tuple[PlannedDay, ...], *, today: date, beyond: int, d: Decimal
+        self,
+        planned: tuple[PlannedDay, ...],
+        *,
+        today: date,
+        beyond: int,
+        d: Decimal,
+        until: int | None = None,
     ):
-        self.offsets: list[int] = []  # the days with extra demand
-        self.prefix: list[Decimal] = [ZERO]
-        self.groups: list[list[PlannedDay]] = []  # their lines
+        offsets: list[int] = []  # the days with extra demand
+        prefix: list[Decimal] = [ZERO]
+        groups: list[list[PlannedDay]] = []  # their lines
+        self.offsets, self.prefix, self.groups = offsets, prefix, groups
         start = today.toordinal()
+        if until is None:
+            until = date.max.toordinal() - start + 1
         last, total, group = None, ZERO, []
         for line in planned:  # in date order (planned_demand_open)
             offset = line.day.toordinal() - start
-            if offset < 0 or (offset <= beyond and line.status == "forecast"):
+            if (
+                offset < 0
+                or offset >= until
+                or (offset <= beyond and line.status == "forecast")
+            ):
                 continue
             if offset == last:
                 total += line.quantity
                 group.append(line)
                 continue
-            if last is not None and offset < last:  # not in date order
-                self.__init__(
-                    tuple(sorted(planned, key=lambda line: line.day)),
-                    today=today,
-                    beyond=beyond,
-                    d=d,
-                )
-                return
-            self._close(last, total, group, d)
+            if last is not None:
+                if offset < last:  # not in date order
+                    self.__init__(
+                        tuple(sorted(planned, key=lambda line: line.day)),
+                        today=today,
+                        beyond=beyond,
+                        d=d,
+                        until=until,
+                    )
+                    return
+                if total > d:  # the day before: its extra demand
+                    offsets.append(last)
+                    prefix.append(prefix[-1] + total - d)
+                    groups.append(group)
             last, total, group = offset, line.quantity, [line]
-        self._close(last, total, group, d)
-
-    def _close(self, offset, total: Decimal, group: list, d: Decimal) -> None:
-        if offset is not None and total > d:
-            self.offsets.append(offset)
-            self.prefix.append(self.prefix[-1] + total - d)
-            self.groups.append(group)
+        if last is not None and total > d:
+            offsets.append(last)
+            prefix.append(prefix[-1] + total - d)
+            groups.append(group)
 
     def __bool__(self) -> bool:
         return bool(self.offsets)
@@ -887,18 +907,10 @@ _NO_EXTRA = _Extra((), today=date(2000, 1, 1), beyond=0, d=ZERO)
 def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan:
     d, sd = item.daily_demand, item.daily_demand_std
     source, switched = choose_source(item.sources)
-    if source is None:
+    if source is None or (d <= 0 and not item.planned):
         return Plan(item.item_id, d, sd, ZERO)
     lead_time, lead_time_std = source.lead_time
-    extra = (
-        _Extra(item.planned, today=today, beyond=int(ceil(lead_time)), d=max(d, ZERO))
-        if item.planned
-        else _NO_EXTRA
-    )
-    if d <= 0 and not extra:
-        return Plan(item.item_id, d, sd, ZERO)
-    d = max(d, ZERO)
-    sd = max(sd, ZERO)
+    demand, demand_std = max(d, ZERO), max(sd, ZERO)
 
     abc = item.abc_class or "C"
     z = params.z_for(abc)
@@ -907,7 +919,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         if item.safety_time_days is not None
         else params.min_safety_time(abc)
     )
-    safety_time = max(min_safety, int(ceil(z * lead_time_std)))
+    safety_time = max(min_safety, math.ceil(z * lead_time_std))
     interval = params.interval(abc)
     policy = item.policy
     sporadic = item.demand_pattern in SPORADIC
@@ -916,47 +928,65 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         policy = "reorder_point"
     if policy == "min_max":
         interval = params.interval("C")
+    # The protection interval: L + ST, or L for reorder point (its safety stock
+    # is a quantity); a weekly order day (cadence.py) adds the review period.
+    if policy == "reorder_point" and not sporadic:
+        base = lead_time
+    else:
+        base = lead_time + safety_time
+    weekday = source.order_weekday
+    review = cadence.review_period_days(weekday)
+    protection = base + review
+    horizon = params.planning_horizon_days
+    protect_days = math.ceil(protection)
+    cover_days = math.ceil(protection + interval)
+    lead_days = math.ceil(lead_time)
+    extra = _NO_EXTRA
+    if item.planned:
+        # no day the plan looks at lies beyond the horizon plus the cover, or
+        # plus the lead time and the shelf life
+        reach = max(cover_days, lead_days + (item.shelf_life_days or 0))
+        extra = _Extra(
+            item.planned,
+            today=today,
+            beyond=lead_days,
+            d=demand,
+            until=horizon + reach + 1,
+        )
+    if d <= 0 and not extra:
+        return Plan(item.item_id, d, sd, ZERO)
+    d, sd = demand, demand_std
 
     variability = ZERO
     if sporadic:
         # Croston/SBA d; the trigger is the lead-time-demand quantile over L + ST
-        protection = lead_time + safety_time
         size = item.demand_size or (d if d > 0 else ONE)
         quantile = intermittent_quantile(
             rate=float(d),
             size=float(size),
             size_cv2=float(item.demand_size_cv2),
-            days=float(protection),
+            days=float(base),
             level=float(params.service_target(abc)),
         )
         trigger = _d4(quantile)
-        variability = trigger - d * protection
+        variability = trigger - d * base
     elif policy == "reorder_point":
         safety_stock = z * (lead_time * sd * sd + d * d * lead_time_std**2).sqrt()
         trigger = d * lead_time + safety_stock
-        protection = lead_time
     else:
-        protection = lead_time + safety_time
-        variability = z * sd * protection.sqrt()
-        trigger = d * protection + variability
-    # Weekly order day (cadence.py): the review period joins the protection.
-    weekday = source.order_weekday
-    review = cadence.review_period_days(weekday)
+        variability = z * sd * base.sqrt()
+        trigger = d * base + variability
     if review:
         trigger += d * review
-        protection += review
     target = trigger + d * interval
 
     position = item.on_hand + item.on_order
     reorder_point = trigger  # with planned demand: plus that of the protection
-    horizon = params.planning_horizon_days
-    protect_days = int(ceil(protection))
-    cover_days = int(ceil(protection + interval))
     driver = None
     if not extra:
         if d <= 0 or position - d * horizon > trigger:
             return Plan(item.item_id, d, sd, reorder_point)
-        days_until = max(int(floor((position - trigger) / d)), 0)
+        days_until = max(math.floor((position - trigger) / d), 0)
         days_until = cadence.next_order_offset(today, days_until, weekday)
         if days_until > horizon:
             return Plan(item.item_id, d, sd, reorder_point)
@@ -992,7 +1022,6 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         raw = max(raw, d * interval)
     raw = max(raw, d)
     usable = d
-    lead_days = int(ceil(lead_time))
     # What is still on hand when this order arrives: the position then, less the
     # demand until arrival (what is on order has arrived by then).
     at_arrival = position_then - d * lead_days
