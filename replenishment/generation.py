@@ -828,7 +828,12 @@ def _planning_rows(
             safety_time_days=safety_time,
             source_count=count,
             planned=tuple(planned.get(pk, ())),
-        ).with_demand(estimate)
+            demand_pattern=estimate.pattern,
+            demand=estimate,
+            demand_size=estimate.size,
+            demand_interval=estimate.interval,
+            demand_size_cv2=estimate.size_cv2,
+        )
         rows.append(PlanningRow(figures, stored_d, stored_sd, stored_rop, held))
     return rows
 
@@ -1092,13 +1097,24 @@ _PLAN_COLUMNS = {
 _PLAN_LIMITS = {
     figure: column_max(Suggestion, column) for figure, column in _PLAN_COLUMNS.items()
 }
+_D_LIMIT, _SD_LIMIT, _ROP_LIMIT = (
+    _PLAN_LIMITS[figure]
+    for figure in ("daily_demand", "daily_demand_std", "reorder_point")
+)
 _SMALLINT = 32767
 
 
 def _plan_fits(plan: Plan) -> bool:
     """Every figure of the plan fits its column: one item with absurd figures
     (huge demand times a long lead time, or many huge open orders) gets no
-    suggestion instead of failing the run for every item."""
+    suggestion instead of failing the run for every item. Nothing to order:
+    only the item's own figures are set (the rest are the plan's defaults)."""
+    if plan.quantity is None:
+        return (
+            abs(plan.daily_demand) <= _D_LIMIT
+            and abs(plan.daily_demand_std) <= _SD_LIMIT
+            and abs(plan.reorder_point) <= _ROP_LIMIT
+        )
     for figure, limit in _PLAN_LIMITS.items():
         value = getattr(plan, figure)
         if value is not None and abs(value) > limit:

@@ -399,9 +399,12 @@ def demand_estimate(stats: DemandStats) -> DemandEstimate:
         total=stats.total,
         squares=stats.squares,
     )
-    k = stats.demand_days
-    cv2 = max(k * stats.squares / (stats.total * stats.total) - 1, 0.0) if k else 0.0
     if pattern in SPORADIC:
+        # CV² of the demand sizes: only the lead-time demand of sporadic items
+        # uses it
+        k = stats.demand_days
+        cv2 = k * stats.squares / (stats.total * stats.total) - 1 if k else 0.0
+        cv2 = max(cv2, 0.0)
         if stats.events:
             size, interval = croston(stats.events, days=n)
         else:  # only the sums: the unsmoothed sizes and intervals
@@ -418,11 +421,9 @@ def demand_estimate(stats: DemandStats) -> DemandEstimate:
         sensed_std = std_from_moments(sensed, stats.sensing_squares / SENSING_DAYS)
         return DemandEstimate(
             _d4(sensed), _d4(sensed_std), pattern, "sensing", (_d4(recent), _d4(mean)),
-            size_cv2=_d4(cv2), window_days=n,
+            window_days=n,
         )  # fmt: skip
-    return DemandEstimate(
-        _d4(mean), _d4(std), pattern, size_cv2=_d4(cv2), window_days=n
-    )
+    return DemandEstimate(_d4(mean), _d4(std), pattern, window_days=n)
 
 
 def _d4(value: float) -> Decimal:
@@ -951,7 +952,7 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
             today=today,
             beyond=lead_days,
             d=demand,
-            until=horizon + reach + 1,
+            until=horizon + reach,
         )
     if d <= 0 and not extra:
         return Plan(item.item_id, d, sd, ZERO)

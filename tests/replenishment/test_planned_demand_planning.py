@@ -150,12 +150,17 @@ _LINES = st.lists(
 )
 
 
-@given(_LINES, st.integers(min_value=0, max_value=8), st.integers(0, 15))
-def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d):
-    """_Extra against the rule written out: per day from today on, the firm and
-    planned lines (forecast ones only beyond ``beyond`` days) summed, less d
-    where positive; the driver is the biggest line of the window (earliest on a
-    tie). Lines in any order."""
+@given(
+    _LINES,
+    st.integers(min_value=0, max_value=8),
+    st.integers(0, 15),
+    st.one_of(st.none(), st.integers(0, 22)),
+)
+def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d, until):
+    """_Extra against the rule written out: per day from today on (before
+    ``until``, when given), the firm and planned lines (forecast ones only beyond
+    ``beyond`` days) summed, less d where positive; the driver is the biggest
+    line of the window (earliest on a tie). Lines in any order."""
     from replenishment.planning import PlannedDay, _Extra
 
     today = date(2026, 12, 1)
@@ -163,11 +168,11 @@ def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d):
         PlannedDay(today + timedelta(days=offset), D(qty), status)
         for offset, qty, status in lines
     )
-    extra = _Extra(planned, today=today, beyond=beyond, d=D(d))
+    extra = _Extra(planned, today=today, beyond=beyond, d=D(d), until=until)
     counted = [
         line
         for line in planned
-        if (line.day - today).days >= 0
+        if 0 <= (line.day - today).days < (99 if until is None else until)
         and not (line.status == "forecast" and (line.day - today).days <= beyond)
     ]
     per_day = {}
@@ -191,3 +196,76 @@ def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d):
             assert (found and (found.quantity, found.day)) == (
                 best and (best.quantity, best.day)
             )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=150),  # day offset from today
+            st.integers(min_value=1, max_value=400),
+            st.sampled_from(["firm", "planned", "forecast"]),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+    st.sampled_from(["A", "B", "C"]),
+    st.sampled_from(["jit", "reorder_point", "min_max"]),
+    st.sampled_from(["", "intermittent"]),
+    st.integers(0, 30),  # quoted lead time
+    st.lists(st.integers(0, 60), max_size=6),  # measured lead times
+    st.one_of(st.none(), st.integers(1, 90)),  # shelf life
+    st.one_of(st.none(), st.integers(0, 6)),  # weekly order day
+    st.integers(0, 30),  # d
+    st.integers(0, 3000),  # on hand
+)
+def test_lines_beyond_the_plans_reach_change_nothing(
+    lines, abc, policy, pattern, quote, measured, shelf, weekday, d, on_hand
+):
+    """plan_item reads planned lines only up to the furthest day it looks at
+    (the horizon plus the cover, or the lead time plus the shelf life): the plan
+    is the same as with every line counted."""
+    from unittest import mock
+
+    from replenishment import planning
+    from replenishment.planning import lead_time_figures
+
+    n, mean, std, clipped = lead_time_figures(measured)
+    source = SourceFigures(
+        source_id=1,
+        supplier_id=1,
+        supplier_code="ACME",
+        priority=1,
+        quoted_lead_time_days=quote,
+        min_order_qty=D("5"),
+        order_multiple=D("5"),
+        lead_time_samples=n,
+        lead_time_mean_days=D(f"{mean:.4f}") if n else None,
+        lead_time_std_days=D(f"{std:.4f}") if n else None,
+        lead_time_clipped=clipped,
+        order_weekday=weekday,
+    )
+    item = figures(
+        abc_class=abc,
+        policy=policy,
+        daily_demand=D(d),
+        daily_demand_std=D(d) / 3,
+        on_hand=D(on_hand),
+        sources=(source,),
+        shelf_life_days=shelf,
+        demand_pattern=pattern,
+        demand_size=D(d * 4) if pattern else None,
+        planned=tuple(
+            PlannedDay(on(offset), D(qty), status)
+            for offset, qty, status in sorted(lines)
+        ),
+    )
+    plan = plan_item(item, params=PARAMS, today=TODAY)
+    everything = planning._Extra
+
+    def uncut(*args, until=None, **kwargs):
+        return everything(*args, **kwargs)
+
+    with mock.patch.object(planning, "_Extra", uncut):
+        expected = plan_item(item, params=PARAMS, today=TODAY)
+    assert plan == expected
+    assert plan.reason == expected.reason
