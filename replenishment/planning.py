@@ -257,14 +257,19 @@ def lead_time_figures(values) -> tuple[int, float | None, float | None, int]:
         return 0, None, None, 0
     clipped = 0
     if n >= MEASURED_MIN_SAMPLES:
-        middle = _median(sorted(xs))
-        mad = _median(sorted([abs(x - middle) for x in xs]))
-        limit = middle + max(3 * 1.4826 * mad, 2.0, middle / 2)
-        clipped = sum(1 for x in xs if x > limit)
-        if clipped:
-            xs = [min(x, limit) for x in xs]
+        ordered = sorted(xs)
+        middle = _median(ordered)
+        floor = max(2.0, middle / 2)
+        # The limit is at least median + the floors: a largest value within
+        # them is never clipped, and the MAD need not be computed (most sources).
+        if ordered[-1] > middle + floor:
+            mad = _median(sorted([abs(x - middle) for x in xs]))
+            limit = middle + max(3 * 1.4826 * mad, floor)
+            clipped = sum(1 for x in xs if x > limit)
+            if clipped:
+                xs = [min(x, limit) for x in xs]
     mean = sum(xs) / n
-    variance = sum((x - mean) ** 2 for x in xs) / (n - 1) if n > 1 else 0.0
+    variance = sum([(x - mean) ** 2 for x in xs]) / (n - 1) if n > 1 else 0.0
     return n, mean, math.sqrt(variance), clipped
 
 

@@ -310,6 +310,34 @@ def test_an_outlier_delivery_is_counted_at_the_limit():
     assert lead_time_figures([2, 4, 6, 8, 10, 3, 5, 7, 9, 6])[3] == 0
 
 
+def _winsorised_by_the_rule(values):
+    """DESIGN §7's outlier rule written out in full (MAD always computed)."""
+    import statistics
+
+    xs = [float(x) for x in values if x >= 0]
+    if len(xs) >= 3:
+        middle = statistics.median(xs)
+        mad = statistics.median([abs(x - middle) for x in xs])
+        limit = middle + max(3 * 1.4826 * mad, 2.0, middle / 2)
+        return [min(x, limit) for x in xs], sum(1 for x in xs if x > limit)
+    return xs, 0
+
+
+@given(st.lists(st.integers(min_value=-3, max_value=60), min_size=1, max_size=10))
+def test_lead_time_figures_follow_the_outlier_rule(values):
+    xs, clipped = _winsorised_by_the_rule(values)
+    n, mean, std, counted = lead_time_figures(values)
+    assert (n, counted) == (len(xs), clipped)
+    if xs:
+        assert mean == pytest.approx(sum(xs) / len(xs))
+        expected = (
+            (sum((x - sum(xs) / len(xs)) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+            if len(xs) > 1
+            else 0.0
+        )
+        assert std == pytest.approx(expected, abs=1e-9)
+
+
 def test_negative_lead_times_are_left_out():
     # received before ordered (−3) is a data error: the other two, 4 and 6
     assert lead_time_figures([-3, 4, 6]) == (2, 5.0, pytest.approx(1.41421356), 0)
