@@ -148,7 +148,7 @@ def _row(label: str, runs: list[dict], base: list[dict] | None, run: str) -> str
         ratios = [r[run] / b[run] for r, b in zip(runs, base, strict=True)]
         ratio = f"{statistics.median(ratios):.2f}×"
     return (
-        f"{label:<44} {min(seconds):>6.2f} {statistics.median(seconds):>7.2f} "
+        f"{label:<58} {min(seconds):>6.2f} {statistics.median(seconds):>7.2f} "
         f"{cpu:>8.2f} {ratio:>7}  {runs[-1]['created']:,} suggestions"
     )
 
@@ -187,12 +187,12 @@ def main() -> None:
             print(f"  round {n + 1}, {name}: first {result['first']:.2f} s, "
                   f"steady {result['steady']:.2f} s", flush=True)  # fmt: skip
 
-    head = (f"{'generation, 1 worker, ' + f'{args.items:,} items':<44} {'best':>6} "
+    head = (f"{'generation, 1 worker, ' + f'{args.items:,} items':<58} {'best':>6} "
             f"{'median':>7} {'CPU s':>8} {'ratio':>7}")  # fmt: skip
     print(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
           f"{args.rounds} rounds alternating, seconds")  # fmt: skip
     print(head)
-    print("-" * 96)
+    print("-" * 110)
     labels = {
         "baseline": f"baseline {args.baseline}",
         "now": "this checkout",
@@ -202,7 +202,7 @@ def main() -> None:
         for name in DBS:
             base = None if name == "baseline" else runs["baseline"]
             print(_row(f"{labels[name]}, {run} run", runs[name], base, run))
-    print("-" * 96)
+    print("-" * 110)
     print(
         "ratio: median over the rounds of (this run ÷ the baseline's run of the same round)"
     )
