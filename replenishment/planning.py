@@ -63,16 +63,20 @@ used within the shelf life, Q ≤ d·shelf life − stock at arrival. A minimum 
 future day, expected demand e(t) = max(d, planned demand of day t); firm and
 planned lines count from today, forecast lines only beyond the lead time (inside
 it the supplier could not deliver for them anyway, and they are least certain).
-With extra(t) = e(t) − d, the order day k (0 = today, at most the horizon) is the
-first with position(k) ≤ trigger(k), where
+With extra(t) = e(t) − d, let j (at most the horizon) be the first day with
+position(j) ≤ trigger(j), where
 
     position(k) = IP − d·k − Σ extra(t) for t in [0, k)
     trigger(k)  = ROP + Σ extra(t) for t in [k, k + ⌈protection⌉)
     target(k)   = S + Σ extra(t) for t in [k, k + ⌈protection + T⌉)
 
-and protection is L + ST (jit, min_max, intermittent) or L (reorder_point). Q =
-target(k) − position(k). Without planned demand this is exactly the closed form
-above, which is what runs then. An item with d = 0 orders only for a real
+and protection is L + ST (jit, min_max, intermittent) or L (reorder_point). The
+order day k is the day the projection crosses the trigger: j − 1 when the day's
+demand took it below that day's trigger (position(j) < trigger(j − 1)), else j
+(it lands on the trigger, or a planned line raised the trigger at the start of
+day j); then the supplier's next order day. Q = target(k) − position(k).
+Without planned demand this is exactly the closed form above, k = ⌊(IP − ROP)/d⌋,
+which is what runs then. An item with d = 0 orders only for a real
 shortfall (position < trigger), and its reason names the planned line that drove it.
 
 **Reasons** say which rule decided: the demand rule (window, sensing, Croston),
@@ -1005,21 +1009,35 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         lowest = position - d * horizon - extra.between(0, horizon)
         if lowest > trigger + extra.between(0, horizon + protect_days):
             return Plan(item.item_id, d, sd, reorder_point)
-        for days_until in range(horizon + 1):
-            if review and not cadence.is_order_day(
-                today + timedelta(days=days_until), weekday
-            ):
-                continue
-            position_then = position - d * days_until - extra.between(0, days_until)
-            trigger_then = trigger + extra.between(
-                days_until, days_until + protect_days
-            )
+        # The first day the projection is at or below the trigger (below, with
+        # d = 0: a real shortfall) ...
+        for reached in range(horizon + 1):
+            position_then = position - d * reached - extra.between(0, reached)
+            trigger_then = trigger + extra.between(reached, reached + protect_days)
             if position_then < trigger_then or (
                 d > 0 and position_then <= trigger_then
             ):
                 break
         else:
             return Plan(item.item_id, d, sd, reorder_point)
+        # ... the order day is the day it crosses the trigger: the day before
+        # when demand took it below that day's trigger during that day (without
+        # planned demand: the closed form's ⌊(IP − ROP)/d⌋), this day when it
+        # lands on the trigger or the trigger rose at the day's start (a planned
+        # line entering the protection interval); then the supplier's next
+        # order day.
+        days_until = reached
+        if (
+            d > 0
+            and reached > 0
+            and position_then
+            < trigger + extra.between(reached - 1, reached - 1 + protect_days)
+        ):
+            days_until = reached - 1
+        days_until = cadence.next_order_offset(today, days_until, weekday)
+        if days_until > horizon:
+            return Plan(item.item_id, d, sd, reorder_point)
+        position_then = position - d * days_until - extra.between(0, days_until)
         target_then = target + extra.between(days_until, days_until + cover_days)
         driver = extra.driver(days_until, days_until + cover_days)
     order_by = today + timedelta(days=days_until)

@@ -7,7 +7,7 @@ cover window 13 days."""
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from replenishment.planning import (
@@ -65,6 +65,26 @@ def test_a_big_planned_spike_orders_in_time_for_it():
     assert plan.quantity == D("470")
     assert plan.expected_arrival == on(10)  # arrives on the day it is needed
     assert "planned demand: 500 planned on 11 Dec for PO-4471" in plan.reason
+
+
+def test_a_line_beyond_the_crossing_moves_the_quantity_not_the_order_day():
+    """The order day with planned demand is the day the projection crosses the
+    trigger, as the closed form has it without (a line further ahead used to
+    move it a day later, to the first day that starts below the trigger)."""
+    # Without lines: ⌊(IP − ROP)/d⌋ = ⌊(125 − 60)/10⌋ = ⌊6.5⌋ = day 6,
+    # Q = S − IP(6) = 130 − 65 = 65.
+    alone = plan_item(figures(on_hand=D("125")), params=PARAMS, today=TODAY)
+    assert (alone.order_by, alone.quantity) == (on(6), D("65"))
+    # 30 planned on day 17: extra 20, outside every trigger window up to day 11
+    # ([k, k+6)), inside the cover of day 6 ([6, 19)). Position 125 − 10k:
+    # day 7 is the first at or below the trigger (55 ≤ 60); it fell below
+    # during day 6 (55 < that day's trigger, 60) → order on day 6, as without;
+    # target(6) = 130 + 20 = 150 → Q = 150 − 65 = 85.
+    line = PlannedDay(on(17), D("30"), "firm", "SO-9")
+    plan = plan_item(
+        figures(on_hand=D("125"), planned=(line,)), params=PARAMS, today=TODAY
+    )
+    assert (plan.order_by, plan.quantity) == (on(6), D("85"))
 
 
 def test_a_new_item_with_only_a_firm_line_gets_a_suggestion():
@@ -217,6 +237,9 @@ def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d, u
     st.one_of(st.none(), st.integers(0, 6)),  # weekly order day
     st.integers(0, 30),  # d
     st.integers(0, 3000),  # on hand
+)
+@example(  # a line just beyond the reach: the day loop and the closed form agree
+    [(15, 2, "firm")], "A", "jit", "", 0, [], None, None, 1, 2
 )
 def test_lines_beyond_the_plans_reach_change_nothing(
     lines, abc, policy, pattern, quote, measured, shelf, weekday, d, on_hand
