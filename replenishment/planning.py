@@ -263,12 +263,12 @@ def lead_time_figures(values) -> tuple[int, float | None, float | None, int]:
     if n >= MEASURED_MIN_SAMPLES:
         ordered = sorted(xs)
         middle = _median(ordered)
-        floor = max(2.0, middle / 2)
+        least = max(2.0, middle / 2)  # the floors of the margin
         # The limit is at least median + the floors: a largest value within
         # them is never clipped, and the MAD need not be computed (most sources).
-        if ordered[-1] > middle + floor:
+        if ordered[-1] > middle + least:
             mad = _median(sorted([abs(x - middle) for x in xs]))
-            limit = middle + max(3 * 1.4826 * mad, floor)
+            limit = middle + max(3 * 1.4826 * mad, least)
             clipped = sum(1 for x in xs if x > limit)
             if clipped:
                 xs = [min(x, limit) for x in xs]
