@@ -305,14 +305,19 @@ _SENT_SAVEPOINT = "jit_sent_writes"
 
 class SentTransaction:
     """The writes of a ``sent_transaction`` block: ``committed()`` says, once the
-    pipeline has ended (normally or by an error), whether they made it."""
+    pipeline has ended (normally or by an error), whether they made it. Made by
+    the caller and handed to the block, so that it holds them even when an
+    error surfaces inside the block (``broken``)."""
 
-    __slots__ = ("begin", "end")
+    __slots__ = ("begin", "end", "broken")
 
-    def __init__(self, begin=None, end=None):
-        self.begin, self.end = begin, end  # cursors; None: written at once
+    def __init__(self):
+        self.begin = self.end = None  # cursors; both None: written at once
+        self.broken = False  # an error was raised inside the block
 
     def committed(self) -> bool:
+        if self.broken:
+            return False
         return self.end is None or _succeeded(self.end)
 
     def savepoint_open(self) -> bool:
@@ -335,32 +340,37 @@ def _in_pipeline() -> bool:
 
 
 @contextmanager
-def sent_transaction() -> Iterator[SentTransaction]:
+def sent_transaction(sent: SentTransaction) -> Iterator[SentTransaction]:
     """The writes in the block as one transaction (a savepoint inside an atomic
     block). Inside ``pipeline()`` on PostgreSQL they are sent and not waited
     for: the server runs them while Python goes on, and a failure surfaces at a
     later statement of the pipeline or at its end; then ``pipeline_recover`` and
-    ``SentTransaction.committed()`` tell what to do. No statement in the block
-    may need its result (a row count, a COPY). Elsewhere, and outside a
-    pipeline, an ordinary ``transaction.atomic()`` that is over when the block
-    ends."""
+    ``SentTransaction.committed()`` tell what to do. A failure can also surface
+    inside the block, when psycopg reads the results that have come (a slow
+    server, a nested sync): ``sent`` is then marked broken, and the caller
+    still holds it for ``pipeline_recover``. No statement in the block may need
+    its result (a row count, a COPY). Elsewhere, and outside a pipeline, an
+    ordinary ``transaction.atomic()`` that is over when the block ends."""
     from django.db import transaction
 
-    if not (is_postgresql() and _in_pipeline()):
-        with transaction.atomic():
-            yield SentTransaction()
-        return
-    if connection.in_atomic_block:
-        opening = f"SAVEPOINT {_SENT_SAVEPOINT}"
-        closing = f"RELEASE SAVEPOINT {_SENT_SAVEPOINT}"
-    else:
-        opening, closing = "BEGIN", "COMMIT"
-    begin = connection.cursor()
-    begin.execute(opening)
-    sent = SentTransaction(begin)
-    yield sent
-    sent.end = connection.cursor()
-    sent.end.execute(closing)
+    try:
+        if not (is_postgresql() and _in_pipeline()):
+            with transaction.atomic():
+                yield sent
+            return
+        if connection.in_atomic_block:
+            opening = f"SAVEPOINT {_SENT_SAVEPOINT}"
+            closing = f"RELEASE SAVEPOINT {_SENT_SAVEPOINT}"
+        else:
+            opening, closing = "BEGIN", "COMMIT"
+        sent.begin = connection.cursor()
+        sent.begin.execute(opening)
+        yield sent
+        sent.end = connection.cursor()
+        sent.end.execute(closing)
+    except BaseException:
+        sent.broken = True
+        raise
 
 
 def pipeline_recover(sent: SentTransaction | None = None) -> None:

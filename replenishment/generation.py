@@ -907,7 +907,9 @@ class _Run:
                     reads = _generation_reads(*bounds, self.today, self.params)
             with pipeline():
                 if self.pending is not None:
-                    sent = _chunk_send(self.pending)
+                    # made here: it is ours even if a failure surfaces inside
+                    sent = SentTransaction()
+                    _chunk_send(self.pending, sent)
                 if after is not None:
                     following = _generation_reads(*after, self.today, self.params)
                 changes = _chunk_changes(reads, today=self.today, params=self.params)
@@ -1064,11 +1066,10 @@ def _chunk_changes(
     )
 
 
-def _chunk_send(changes: ChunkChanges) -> SentTransaction:
+def _chunk_send(changes: ChunkChanges, sent: SentTransaction) -> None:
     """One chunk's writes as one transaction, sent (``db.sent_transaction``)."""
-    with sent_transaction() as sent:
+    with sent_transaction(sent):
         _chunk_write_statements(changes)
-    return sent
 
 
 def _chunk_write_statements(changes: ChunkChanges) -> None:

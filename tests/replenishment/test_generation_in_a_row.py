@@ -118,7 +118,7 @@ def test_each_chunk_is_planned_while_its_neighbours_reads_and_writes_are_sent(
         lambda a, b, *_: chunk_of[(a, b)],
     )
     spy("_chunk_changes", generation._chunk_changes, lambda r, **_: chunk_of[r.bounds])
-    spy("_chunk_send", generation._chunk_send, lambda c: chunk_of[c.bounds])
+    spy("_chunk_send", generation._chunk_send, lambda c, _: chunk_of[c.bounds])
     spy(
         "_chunk_write_statements",
         generation._chunk_write_statements,
@@ -214,3 +214,24 @@ def test_a_chunk_whose_planning_fails_leaves_the_others_planned(monkeypatch):
     assert {pk for pk, *_ in open_suggestions()} == set(ids) - {ids[2], ids[3]}
     del failed  # the traceback holds the failed chunk's frames
     no_statement_left_open()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_write_error_that_surfaces_while_the_writes_are_sent_is_rolled_back(
+    monkeypatch,
+):
+    """In a pipeline a failed write surfaces when psycopg next reads results:
+    on a slow machine that can be while the chunk's writes are still being sent,
+    before ``_chunk_send`` returns. The savepoint is still rolled back alone
+    (it once marked the whole test transaction broken instead, and every later
+    chunk failed with TransactionManagementError)."""
+    write = generation._chunk_write_statements
+
+    def surfacing(changes):
+        write(changes)
+        with connection.connection.pipeline() as sent:  # nested: reads results
+            sent.sync()
+
+    monkeypatch.setattr(generation, "_chunk_write_statements", surfacing)
+    _a_failed_chunk_is_rolled_back_alone(monkeypatch)
