@@ -3,7 +3,7 @@ measured their baseline on, on the same machine, runs alternating.
 
 Issues 17 and 18 say "8 s today; stay ≤ 10 s" for ``bench/suggest.py``: 8 s was
 the round-1 code (commit 0b46154) on the machine of that day. The same code
-takes 9 to 14 s on these shared machines depending on the hour, so a bare
+takes 12 to 20 s on these shared machines depending on the hour, so a bare
 number compares machines, not code. This script builds each code's own data
 set with its own ``bench/data.py`` (the same seeds: the same 100,000 items and
 5,181,319 movements), loads 1,000,000 planned-demand lines into a copy of this
@@ -35,6 +35,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import CLASS_MIX_SQL, PG_SERVER  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "0b46154"  # round 1's last commit: "8 s today" in issues 17 and 18
 TARGET_RATIO = 10 / 8
@@ -62,11 +66,7 @@ from django.utils import timezone
 from suppliers.services import supplier_scores_refresh
 build(items={items}, movements_per_item=56)
 with connection.cursor() as cursor:  # the class mix of bench/suggest.py
-    cursor.execute(
-        "UPDATE items_item SET abc_class = CASE WHEN id % 10 < 2 THEN 'A' "
-        "WHEN id % 10 < 5 THEN 'B' ELSE 'C' END, policy = CASE WHEN id % 10 < 2 "
-        "THEN 'jit' WHEN id % 10 < 5 THEN 'reorder_point' ELSE 'min_max' END"
-    )
+    cursor.execute({class_mix!r})
     cursor.execute("VACUUM (ANALYZE)")
 supplier_scores_refresh(today=timezone.localdate())
 """
@@ -125,8 +125,7 @@ def _child(code: str, *, cwd: Path) -> str:
 def _psql(sql: str) -> None:
     import psycopg
 
-    server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(sql)
 
 
@@ -172,7 +171,10 @@ def main() -> None:
             print(
                 f"building {DBS[name]} with the code of {checkouts[name]} …", flush=True
             )
-            _child(_BUILD.format(db=DBS[name], items=args.items), cwd=checkouts[name])
+            code = _BUILD.format(
+                db=DBS[name], items=args.items, class_mix=CLASS_MIX_SQL
+            )
+            _child(code, cwd=checkouts[name])
         _psql(f'DROP DATABASE IF EXISTS "{DBS["planned"]}" WITH (FORCE)')
         _psql(f'CREATE DATABASE "{DBS["planned"]}" TEMPLATE "{DBS["now"]}"')
         print(f"loading {args.planned_lines:,} planned-demand lines …", flush=True)

@@ -22,6 +22,14 @@ sys.path.insert(0, str(ROOT))
 
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
+#: The class mix the nightly run leaves (suggest.py, compare.py): a fifth of the
+#: items A and jit, three tenths B and reorder point, half C and min/max.
+CLASS_MIX_SQL = (
+    "UPDATE items_item SET abc_class = CASE WHEN id % 10 < 2 THEN 'A' "
+    "WHEN id % 10 < 5 THEN 'B' ELSE 'C' END, policy = CASE WHEN id % 10 < 2 "
+    "THEN 'jit' WHEN id % 10 < 5 THEN 'reorder_point' ELSE 'min_max' END"
+)
+
 
 def percentile(values: list[float], pct: float) -> float:
     """The nearest-rank percentile (p95 of 200 samples is the 190th smallest)."""

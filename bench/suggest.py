@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import build, drop_database, setup_django  # noqa: E402
+from data import CLASS_MIX_SQL, build, drop_database, setup_django  # noqa: E402
 
 DB = "jit_bench_suggest"
 
@@ -248,14 +248,7 @@ def main() -> None:
         counts = build(items=args.items, movements_per_item=args.movements_per_item)
         print(f"  built in {time.perf_counter() - t:.1f} s: {counts}", flush=True)
         with connection.cursor() as cursor:  # a class mix, as the nightly run leaves it
-            cursor.execute(
-                """
-                UPDATE items_item SET
-                  abc_class = CASE WHEN id % 10 < 2 THEN 'A' WHEN id % 10 < 5 THEN 'B' ELSE 'C' END,
-                  policy = CASE WHEN id % 10 < 2 THEN 'jit' WHEN id % 10 < 5 THEN 'reorder_point'
-                                ELSE 'min_max' END
-                """
-            )  # fmt: skip
+            cursor.execute(CLASS_MIX_SQL)
     if not args.no_vacuum:
         # A year of ledger in production has long been vacuumed by autovacuum
         # (off on this server): the visibility map lets the demand read come
