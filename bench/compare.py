@@ -214,6 +214,10 @@ def main() -> None:
         verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
         print(f"{labels[name]}: first run at most {TARGET_RATIO:.2f}× the baseline "
               f"(8 s → 10 s): {verdict} ({ratio:.2f}×)")  # fmt: skip
+        seconds = statistics.median(r["first"] for r in runs[name])
+        verdict = "met" if seconds <= 10 else "NOT met"
+        print(f"{labels[name]}: first run ≤ 10 s as the issues write it, on this "
+              f"machine: {verdict} (median {seconds:.2f} s)")  # fmt: skip
     if not args.keep:
         for db in DBS.values():
             _psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
