@@ -32,17 +32,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
-    DateTimeField,
     Exists,
     F,
     OuterRef,
     Q,
-    Subquery,
     Sum,
-    Value,
-    When,
     Window,
 )
 from django.db.models.functions import FirstValue, RowNumber
@@ -206,30 +201,18 @@ def _window_start(today: date, days: int) -> datetime:
     return site_midnight(today - timedelta(days=days))
 
 
-def _consumption_start(*, window_start: datetime, end: datetime) -> dict:
-    """Annotations for the chunk's item query: whether the item was consumed on or
-    before the window start, and if not, its first consumption inside the window.
-
-    Index probes on the issue index (``move_issue_item_at``), one or two per item;
-    the first consumption is read only for items new to the window, so nothing is
-    parsed for the others."""
-    issues = StockMovement.objects.filter(
-        item_id=OuterRef("pk"), kind=MovementKind.ISSUE
-    ).order_by()
-    earlier = Exists(issues.filter(occurred_at__lte=window_start))
-    first_in_window = Subquery(
-        issues.filter(occurred_at__gt=window_start, occurred_at__lt=end)
-        .order_by("occurred_at")
-        .values("occurred_at")[:1]
+def _consumed_earlier(*, window_start: datetime) -> Exists:
+    """For the chunk's item query: whether the item was consumed on or before
+    the window start. One index probe per item on the issue index
+    (``move_issue_item_at``); the first consumption of an item new to the
+    window comes with its demand (``_demand_sql``: its first demand day)."""
+    return Exists(
+        StockMovement.objects.filter(
+            item_id=OuterRef("pk"),
+            kind=MovementKind.ISSUE,
+            occurred_at__lte=window_start,
+        ).order_by()
     )
-    return {
-        "consumed_earlier": earlier,
-        "first_issue": Case(
-            When(earlier, then=Value(None)),
-            default=first_in_window,
-            output_field=DateTimeField(),
-        ),
-    }
 
 
 def _demand_sql(
@@ -261,6 +244,7 @@ def _demand_sql(
               SUM(CASE WHEN {recent} THEN t.qty END) AS r14,
               SUM(CASE WHEN {sensing} THEN t.qty END) AS r28,
               SUM(CASE WHEN {sensing} THEN t.qty * t.qty END) AS r28sq,
+              MIN(t.since) AS first_since,
               CASE WHEN %s >= %s * {days_with} THEN {listed_days} END AS days,
               CASE WHEN %s >= %s * {days_with} THEN {listed_quantities} END
                   AS quantities"""
@@ -277,7 +261,7 @@ def _demand_sql(
         # set up a thousand times.
         sql = f"""
             SELECT i.id, s.total, s.squares, s.days_with, s.r14, s.r28, s.r28sq,
-                   s.days, s.quantities
+                   s.first_since, s.days, s.quantities
               FROM {Item._meta.db_table} i
              CROSS JOIN LATERAL (
                    SELECT {sums}
@@ -305,7 +289,6 @@ def _demand_stats(
     *,
     today: date,
     window_days: int,
-    first_issue: dict[int, datetime],
     unmet_days: list[UnmetDay] = (),
     established: frozenset[int] | set[int] = frozenset(),
 ) -> dict[int, DemandStats]:
@@ -317,21 +300,28 @@ def _demand_stats(
     same query. One query.
 
     Days without demand count as zero, but days before the item's first demand
-    do not (a new item's window starts there, at least 7 days): ``first_issue``
-    holds the first consumption of items new to the window, ``established`` the
-    items consumed before it. ``rows``: those of the query ``_demand_sql``.
+    do not (a new item's window starts there, at least 7 days): the query gives
+    each item's first day with an issue, which starts the window of an item not
+    in ``established`` (the items consumed before the window). ``rows``: those
+    of the query ``_demand_sql``.
     """
-    window_start = _window_start(today, window_days)
+    start_day = today - timedelta(days=window_days)
     # issues are negative in the ledger: demand is their opposite
     sums = {}
     listed: dict[int, tuple[str, str]] = {}
-    for item_id, total, squares, days_with, r14, r28, r28sq, days, quantities in rows:
+    first_issue: dict[int, date] = {}  # of the items new to the window
+    for (
+        item_id, total, squares, days_with, r14, r28, r28sq, first_since, days,
+        quantities,
+    ) in rows:  # fmt: skip
         sums[item_id] = [
             -float(total), float(squares), int(days_with), -float(r14 or 0),
             -float(r28 or 0), float(r28sq or 0),
         ]  # fmt: skip
         if days:
             listed[item_id] = (days, quantities)
+        if item_id not in established:
+            first_issue[item_id] = start_day + timedelta(days=int(first_since))
     first_unmet = fold_unmet(
         sums,
         unmet_days,
@@ -343,13 +333,13 @@ def _demand_stats(
     for item_id, (total, squares, days_with, r14, r28, r28sq) in sums.items():
         days = window_days
         first = first_issue.get(item_id)
-        if first is not None and first > window_start:
-            days = max((today - site_date(first)).days, 7)
+        if first is not None:
+            days = max((today - first).days, 7)
         if item_id in first_unmet and item_id not in established:
             # new to the window: it starts at the first demand, issued or unmet
             start = first_unmet[item_id]
             if first is not None:
-                start = min(start, site_date(first))
+                start = min(start, first)
             days = max((today - start).days, 7)
         item_stats = stats[item_id] = DemandStats(
             days=days,
@@ -471,7 +461,9 @@ def _sources_send(chunk: Chunk) -> Sent:
                 primary_high_risk=Window(FirstValue("high_risk"), **by_priority),
                 count=Window(Count("pk"), partition_by=F("item_id")),
             )
-            .filter(Q(rank=1) | Q(primary_high_risk=True))
+            # the primary, and only when its supplier is high risk the others
+            # that ``planning.choose_source`` can choose: not high risk
+            .filter(Q(rank=1) | Q(primary_high_risk=True, high_risk=False))
             .order_by("item_id", "priority", "pk")
             .values_list(
                 "pk",
@@ -497,8 +489,9 @@ def _sources(
     """Per item, the sources a plan can choose from, primary first, and the
     number of active sources. A plan orders from the primary unless its supplier is
     high risk (``planning.choose_source``), so the other sources are read only for
-    those items. One query. ``lead_times``: ``lead_time_stats`` of the chunk,
-    with ``values`` the lead times themselves (``values=True`` there too).
+    those items, and only those whose supplier is not high risk. One query.
+    ``lead_times``: ``lead_time_stats`` of the chunk, with ``values`` the lead
+    times themselves (``values=True`` there too).
     ``rows``: those of the query ``_sources_send`` sent."""
     sources: dict[int, tuple[list[SourceFigures], int]] = {}
     unmeasured = (0, None, None)
@@ -616,12 +609,12 @@ def _id_runs(ids: Sequence[int], gap: int = 200) -> list[tuple[int, int]]:
     return runs
 
 
-def _items_query(within: Q, *, window_start: datetime, end: datetime):
+def _items_query(within: Q, *, window_start: datetime):
     """The chunk's active items with what planning reads of them, and whether
-    and when they were first consumed (``_consumption_start``)."""
+    they were consumed before the window (``_consumed_earlier``)."""
     return (
         Item.objects.filter(within, active=True)
-        .annotate(**_consumption_start(window_start=window_start, end=end))
+        .annotate(consumed_earlier=_consumed_earlier(window_start=window_start))
         .order_by("pk")
         .values_list(
             "pk",
@@ -638,7 +631,6 @@ def _items_query(within: Q, *, window_start: datetime, end: datetime):
             "daily_demand_std",
             "reorder_point",
             "consumed_earlier",
-            "first_issue",
         )
     )
 
@@ -700,7 +692,6 @@ def _send_reads(
             _items_query,
             field="pk",
             window_start=window_start,
-            end=end,
         ),
         planned=planned,
         sources=_sources_send(chunk),
@@ -773,8 +764,7 @@ def _planning_rows(
     # OpenPlannedLine has the attributes of a PlannedDay: no copy.
     planned = planned_demand_read(reads.planned)
     on_order = _on_order(reads.on_order)
-    first_issues = {row[0]: row[-1] for row in items if row[-1] is not None}
-    established = {row[0] for row in items if row[-2]}
+    established = {row[0] for row in items if row[-1]}
     demand: dict = {}  # planning.DemandStats per item
     unmet_items: set[int] = set()
     for unmet_sent, demand_sent in zip(reads.unmet, reads.demand, strict=True):
@@ -785,7 +775,6 @@ def _planning_rows(
                 demand_sent.rows(),
                 today=today,
                 window_days=window_days,
-                first_issue=first_issues,
                 unmet_days=unmet_days,
                 established=established,
             )
@@ -798,9 +787,10 @@ def _planning_rows(
     for (
         pk, sku, unit, abc_class, policy, override, on_hand, annual_demand,
         shelf_life, safety_time, stored_d, stored_sd, stored_rop,
-        consumed_earlier, first_issue,
+        consumed_earlier,
     ) in items:  # fmt: skip
-        if consumed_earlier or first_issue is not None or pk in unmet_items:
+        # consumed before or in the window (the demand query has its issues)
+        if consumed_earlier or pk in demand or pk in unmet_items:
             item_stats = demand.get(pk)
             estimate = no_demand if item_stats is None else demand_estimate(item_stats)
         else:  # never consumed: the planned annual demand

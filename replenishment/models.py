@@ -110,7 +110,11 @@ class SuggestionQuerySet(models.QuerySet):
 class Suggestion(models.Model):
     """A reorder suggestion for one item from one source, with its inputs."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="suggestions")
+    # No index of its own: suggestion_item_status (item, status) serves every
+    # lookup by item, and generation inserts tens of thousands of rows a night.
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="suggestions", db_index=False
+    )
     source = models.ForeignKey(
         SupplierItem, on_delete=models.PROTECT, related_name="suggestions"
     )

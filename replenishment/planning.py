@@ -140,6 +140,12 @@ def z_for_target(target: Decimal) -> Decimal:
     return Decimal(f"{NormalDist().inv_cdf(float(target)):.2f}")
 
 
+@lru_cache(maxsize=64)
+def level_for_z(z: Decimal) -> Decimal:
+    """Φ(z) to four places: the fill level a what-if z means."""
+    return Decimal(f"{NormalDist().cdf(float(z)):.4f}")
+
+
 @dataclass(slots=True)
 class PlanningParams:
     delivery_interval_days: dict[str, int] = field(
@@ -167,7 +173,7 @@ class PlanningParams:
     def service_target(self, abc_class: str) -> Decimal:
         """The class's fill target (with a what-if z: the level that z means)."""
         if self.z is not None:
-            return Decimal(f"{NormalDist().cdf(float(self.z)):.4f}")
+            return level_for_z(self.z)
         return self.service_targets.get(abc_class, self.service_targets["C"])
 
     def z_for(self, abc_class: str) -> Decimal:
