@@ -167,6 +167,7 @@ class Suggestion(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # suggestion_decided_by: the decided ones only
     )
     snoozed_until = models.DateField(null=True, blank=True)
     delivery = models.ForeignKey(
@@ -175,6 +176,7 @@ class Suggestion(models.Model):
         null=True,
         blank=True,
         related_name="suggestions",
+        db_index=False,  # suggestion_delivery: the ordered ones only
     )
 
     objects = SuggestionQuerySet.as_manager()
@@ -194,6 +196,18 @@ class Suggestion(models.Model):
         indexes = [
             models.Index(fields=["status", "supplier"], name="suggestion_status_supp"),
             models.Index(fields=["item", "status"], name="suggestion_item_status"),
+            # Partial: a new suggestion (tens of thousands a night) has neither,
+            # so it adds no entry to these two.
+            models.Index(
+                fields=["decided_by"],
+                condition=Q(decided_by__isnull=False),
+                name="suggestion_decided_by",
+            ),
+            models.Index(
+                fields=["delivery"],
+                condition=Q(delivery__isnull=False),
+                name="suggestion_delivery",
+            ),
         ]
 
     def __str__(self) -> str:
