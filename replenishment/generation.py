@@ -47,6 +47,7 @@ from inventory_site.dates import site_date, site_midnight
 from inventory_site.db import (
     Sent,
     SentTransaction,
+    commit_unwaited,
     datetime_param,
     days_since_sql,
     insert_rows,
@@ -1063,7 +1064,10 @@ def _chunk_send(changes: ChunkChanges, sent: SentTransaction) -> None:
 
 
 def _chunk_write_statements(changes: ChunkChanges) -> None:
-    """Supersede, insert, store figures: statements that need no result back."""
+    """Supersede, insert, store figures: statements that need no result back.
+    Their commit does not wait for the disk (``db.commit_unwaited``): the next
+    run recomputes whatever a server crash might lose."""
+    commit_unwaited()
     if changes.stale:
         Suggestion.objects.filter(
             pk__in=changes.stale, status=SuggestionStatus.OPEN

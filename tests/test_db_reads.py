@@ -117,3 +117,30 @@ def test_insert_rows_keeps_awkward_text_dates_and_nulls():
         .order_by("sku")
         .values_list("shelf_life_days", flat=True)
     ) == [None, 1, None, 3, None]
+
+
+def _synchronous_commit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)  # real transactions, not one per test
+def test_commit_unwaited_holds_for_its_transaction_only():
+    from django.db import transaction
+
+    if not db.is_postgresql():
+        with transaction.atomic():
+            db.commit_unwaited()  # nothing to relax: no query at all
+        return
+    before = _synchronous_commit()
+    with transaction.atomic():
+        db.commit_unwaited()
+        assert _synchronous_commit() == "off"
+    assert _synchronous_commit() == before == "on"
+    # a sent transaction: after its own BEGIN
+    with db.pipeline(), db.sent_transaction(db.SentTransaction()):
+        db.commit_unwaited()
+    assert _synchronous_commit() == "on"
