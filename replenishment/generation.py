@@ -6,7 +6,8 @@ times, stock on order, sources, planned demand, open and snoozed suggestions),
 each an index range scan over the chunk, does the arithmetic of ``planning.py``
 in memory, then writes set-based: one UPDATE for superseded suggestions, one
 INSERT for new ones, one UPDATE … FROM for the planning figures stored on items
-whose figures changed, in one transaction per chunk.
+whose figures changed, in one transaction per chunk (whose commit does not wait
+for the disk: ``db.commit_unwaited``).
 
 Chunks are planned in a row (``suggestions_generate_ranges``; a Celery task
 takes ``SUGGESTION_TASK_CHUNKS`` of them). On PostgreSQL the database's work
