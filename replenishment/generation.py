@@ -1,9 +1,10 @@
 """Suggestion generation: plan every active item, chunk by chunk.
 
 Generation reads everything a chunk needs with a fixed number of queries (items
-with their first consumption, demand — issues plus recorded unmet demand —, lead
-times, stock on order, sources, planned demand, open and snoozed suggestions),
-each an index range scan over the chunk, does the arithmetic of ``planning.py``
+and whether they were consumed before the window, demand — issues plus recorded
+unmet demand, with each item's first demand day —, lead times, stock on order,
+sources, planned demand, open and snoozed suggestions), each an index range
+scan over the chunk, does the arithmetic of ``planning.py``
 in memory, then writes set-based: one UPDATE for superseded suggestions, one
 INSERT for new ones, one UPDATE … FROM for the planning figures stored on items
 whose figures changed, in one transaction per chunk (whose commit does not wait
