@@ -129,18 +129,22 @@ def _synchronous_commit() -> str:
 
 @pytest.mark.django_db(transaction=True)  # real transactions, not one per test
 def test_commit_unwaited_holds_for_its_transaction_only():
-    from django.db import transaction
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
 
     if not db.is_postgresql():
-        with transaction.atomic():
-            db.commit_unwaited()  # nothing to relax: no query at all
+        with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+            db.commit_unwaited()
+        assert not ctx.captured_queries  # nothing to relax on SQLite
         return
     before = _synchronous_commit()
     with transaction.atomic():
         db.commit_unwaited()
         assert _synchronous_commit() == "off"
     assert _synchronous_commit() == before == "on"
-    # a sent transaction: after its own BEGIN
+    # a sent transaction (pipelined, its own BEGIN): off inside, on after
     with db.pipeline(), db.sent_transaction(db.SentTransaction()):
         db.commit_unwaited()
+        shown = db.send("SHOW synchronous_commit", [])
+    assert shown.rows() == [("off",)]
     assert _synchronous_commit() == "on"
