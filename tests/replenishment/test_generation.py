@@ -258,6 +258,30 @@ def test_high_risk_primary_fails_over_to_secondary(jit_item):
     assert "instead of the primary ACME" in s.reason
 
 
+def test_failover_skips_alternatives_whose_supplier_is_high_risk_too(jit_item):
+    item, primary = jit_item
+    item.abc_class = "A"  # single-source risk counts every active source
+    item.save(update_fields=["abc_class"])
+    risky = SupplierItemFactory(item=item, priority=2, supplier__code="BETA")
+    safe = SupplierItemFactory(item=item, priority=3, supplier__code="GAMMA")
+    for supplier in (primary.supplier, risky.supplier):
+        SupplierScore.objects.create(
+            supplier=supplier, risk_level="high", history_sufficient=True
+        )
+    suggestions_generate(today=TODAY)
+    s = Suggestion.objects.get()
+    assert s.source == safe and s.switched_source
+    assert not s.single_source_risk  # three sources, though two were not read
+    # every supplier high risk: the primary stays
+    SupplierScore.objects.create(
+        supplier=safe.supplier, risk_level="high", history_sufficient=True
+    )
+    Suggestion.objects.all().delete()
+    suggestions_generate(today=TODAY)
+    s = Suggestion.objects.get()
+    assert s.source == primary and not s.switched_source
+
+
 def test_one_open_suggestion_per_item_is_a_database_constraint(jit_item):
     suggestions_generate(today=TODAY)
     s = Suggestion.objects.get()
