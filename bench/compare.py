@@ -68,6 +68,7 @@ build(items={items}, movements_per_item=56)
 with connection.cursor() as cursor:  # the class mix of bench/suggest.py
     cursor.execute({class_mix!r})
     cursor.execute("VACUUM (ANALYZE)")
+    cursor.execute("CHECKPOINT")  # the build's writes: not in a timed run
 supplier_scores_refresh(today=timezone.localdate())
 """
 )

@@ -33,6 +33,16 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def reset_generation() -> None:
+    """Before a first run: no suggestions and no stored figures, so every
+    suggestion and every item's figures are written."""
+    from items.models import Item
+    from replenishment.models import Suggestion
+
+    Suggestion.objects.all().delete()
+    Item.objects.update(avg_daily_demand=0, daily_demand_std=0, reorder_point=0)
+
+
 def naive_loop(item_ids, *, today, params) -> int:
     """Per item: read its movements, sources, deliveries and orders with separate
     ORM queries, plan it, save a Suggestion row by row."""
@@ -272,8 +282,7 @@ def main() -> None:
     supplier_scores_refresh(today=today)
     rows.append(("supplier scores, all suppliers", time.perf_counter() - t, ""))
 
-    Suggestion.objects.all().delete()
-    Item.objects.update(avg_daily_demand=0, daily_demand_std=0, reorder_point=0)
+    reset_generation()
     t = time.perf_counter()
     first = suggestions_generate(today=today)
     first_s = time.perf_counter() - t
@@ -286,8 +295,7 @@ def main() -> None:
                  f"{steady.kept:,} kept, {steady.created} new (load {_load()})"))  # fmt: skip
     workers_s = None
     if args.workers > 1:
-        Suggestion.objects.all().delete()
-        Item.objects.update(avg_daily_demand=0, daily_demand_std=0, reorder_point=0)
+        reset_generation()
         t = time.perf_counter()
         created, _ = generate_with_workers(today=today, workers=args.workers)
         workers_s = time.perf_counter() - t
