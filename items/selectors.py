@@ -1,10 +1,11 @@
 """Read-side questions about items and stock."""
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -17,6 +18,7 @@ from django.utils import timezone
 from inventory_site.db import (
     Sent,
     datetime_param,
+    is_postgresql,
     local_date_sql,
     send,
     send_query,
@@ -262,6 +264,72 @@ def _allocate_issued(
     return left
 
 
+class PlannedRecords:
+    """One item's planned lines as the range read sends them on PostgreSQL
+    (``_planned_records_sql``): one text, a record per line in date order —
+    "days from today,quantity,status,reference", the reference %-escaped —,
+    separated by ``RECORD_SEPARATOR``. A chunk's 10,000 lines cost Python a
+    tuple each to fetch and another to build, yet a plan looks only at the days
+    up to its cover (``planning.plan_item``): ``before`` parses only those.
+    Iterating gives every line from today on."""
+
+    __slots__ = ("item_id", "today", "text")
+
+    def __init__(self, item_id: int, today: date, text: str):
+        self.item_id, self.today, self.text = item_id, today, text
+
+    def before(self, days: int) -> list[OpenPlannedLine]:
+        """The lines from today on dated before ``days`` days from today."""
+        return self._lines(days, past=False)
+
+    def any_ahead(self) -> bool:
+        """Whether a line is dated today or later (the last is the latest)."""
+        return not self.text.startswith("-", self.text.rfind(RECORD_SEPARATOR) + 1)
+
+    def all_lines(self) -> list[OpenPlannedLine]:
+        """Every line, the past ones too (for issues to use them up)."""
+        return self._lines(sys.maxsize, past=True)
+
+    def _lines(self, days: int, *, past: bool) -> list[OpenPlannedLine]:
+        item_id, today, lines = self.item_id, self.today, []
+        ahead = _days_ahead(today)
+        known = len(ahead)
+        for record in self.text.split(RECORD_SEPARATOR):
+            offset, quantity, status, reference = record.split(",", 3)
+            offset = int(offset)
+            if offset >= days:
+                break
+            if 0 <= offset < known:
+                day = ahead[offset]
+            elif offset < 0 and not past:
+                continue
+            else:  # past, or beyond the usual lookahead
+                day = today + timedelta(days=offset)
+            if "%" in reference:
+                reference = reference.replace("%1E", RECORD_SEPARATOR)
+                reference = reference.replace("%25", "%")
+            lines.append(
+                _open_line((item_id, day, Decimal(quantity), status, reference, ""))
+            )
+        return lines
+
+    def __iter__(self):
+        return iter(self.before(sys.maxsize))
+
+    def __repr__(self) -> str:
+        return f"PlannedRecords({self.item_id}, {self.text!r})"
+
+
+RECORD_SEPARATOR = "\x1e"
+
+
+@lru_cache(maxsize=4)
+def _days_ahead(today: date) -> tuple[date, ...]:
+    """today, today + 1 day, …, to the lookahead's last day: a line's date from
+    its offset without a timedelta each (a third of the cost of a record)."""
+    return tuple(today + timedelta(days=k) for k in range(PLANNED_LOOKAHEAD_DAYS + 1))
+
+
 def _planned_lines(within: Q, today: date, since: date, until: date):
     """Planned-demand lines up to ``until`` as ``OpenPlannedLine`` rows, by item
     and date: from today on, and back to ``since`` for lines with a reference
@@ -304,6 +372,7 @@ class PlannedSent:
     lines: Sent
     bom: Sent
     issued: Sent
+    records: bool = False  # lines as one text per item (PlannedRecords)
 
 
 def planned_demand_open(
@@ -340,15 +409,19 @@ def planned_demand_open(
         bom = send_queryset(_bom_lines(Q(component_id__in=ids)))
         issued = send_queryset(_referenced_issues(Q(item_id__in=ids)))
     else:
-        # A chunk's queries compiled once per process (db.send_query).
-        lines = send_query(
-            "planned_demand_open.lines",
-            lambda first_id, last_id, today, since, until: _planned_lines(
-                Q(item_id__gte=first_id, item_id__lte=last_id), today, since, until
-            ),
-            first_id=first_id, last_id=last_id, today=today, since=since,
-            until=until,
-        )  # fmt: skip
+        if is_postgresql():  # a text per item (PlannedRecords)
+            records = [today, first_id, last_id, until, today, since]
+            lines = send(_RECORDS_SQL, records)
+        else:  # compiled once per process (db.send_query), as the next two
+            lines = send_query(
+                "planned_demand_open.lines",
+                lambda first_id, last_id, today, since, until: _planned_lines(
+                    Q(item_id__gte=first_id, item_id__lte=last_id), today, since,
+                    until,
+                ),
+                first_id=first_id, last_id=last_id, today=today, since=since,
+                until=until,
+            )  # fmt: skip
 
         def ranged(key, query, field="item_id"):
             def build(first_id, last_id):
@@ -358,16 +431,41 @@ def planned_demand_open(
 
         bom = ranged("planned_demand_open.bom", _bom_lines, field="component_id")
         issued = ranged("planned_demand_open.issued", _referenced_issues)
-    sent = PlannedSent(today, until, lines, bom, issued)
+    records = item_ids is None and is_postgresql()
+    sent = PlannedSent(today, until, lines, bom, issued, records)
     return sent if pending else planned_demand_read(sent)
 
 
-def planned_demand_read(sent: PlannedSent) -> dict[int, list[OpenPlannedLine]]:
-    """The result of ``planned_demand_open(…, pending=True)``."""
+#: The lines of an id range, as ``PlannedRecords`` texts (PostgreSQL).
+_RECORDS_SQL = f"""
+    SELECT item_id,
+           string_agg(concat_ws(',', date - %s::date, quantity, status,
+                                replace(replace(reference, '%%', '%%25'),
+                                        E'\\x1e', '%%1E')),
+                      E'\\x1e' ORDER BY date)
+      FROM {PlannedDemand._meta.db_table}
+     WHERE item_id BETWEEN %s AND %s AND date <= %s
+       AND (date >= %s OR (date >= %s AND reference <> ''))
+     GROUP BY item_id
+"""
+
+
+def planned_demand_read(
+    sent: PlannedSent, *, lazy: bool = False
+) -> dict[int, list[OpenPlannedLine] | PlannedRecords]:
+    """The result of ``planned_demand_open(…, pending=True)``: per item its
+    open lines from today on, in date order. ``lazy``: an id range's items as
+    ``PlannedRecords`` where nothing was issued against their references (for
+    planning, which parses only the days it looks at)."""
     today, until = sent.today, sent.until
-    by_item: dict[int, list[OpenPlannedLine]] = {}
-    for item_id, lines in groupby(map(_open_line, sent.lines.rows()), itemgetter(0)):
-        by_item[item_id] = list(lines)
+    by_item: dict[int, list[OpenPlannedLine] | PlannedRecords] = {}
+    if sent.records:
+        for item_id, text in sent.lines.rows():
+            by_item[item_id] = PlannedRecords(item_id, today, text)
+    else:
+        rows = map(_open_line, sent.lines.rows())
+        for item_id, lines in groupby(rows, itemgetter(0)):
+            by_item[item_id] = list(lines)
     bom = sent.bom.rows()
     # Every referenced issue of the items, from the partial reference index (no
     # list of references to send: a chunk can name thousands).
@@ -388,6 +486,9 @@ def planned_demand_read(sent: PlannedSent) -> dict[int, list[OpenPlannedLine]]:
         ):
             for component_id, per_unit, sku, lead in uses[product_id]:
                 need = max(day - timedelta(days=lead or 0), today)
+                own = by_item.get(component_id)
+                if type(own) is PlannedRecords:
+                    by_item[component_id] = own.all_lines()
                 by_item.setdefault(component_id, []).append(
                     OpenPlannedLine(
                         component_id, need, quantity * per_unit, status, reference, sku
@@ -397,8 +498,18 @@ def planned_demand_read(sent: PlannedSent) -> dict[int, list[OpenPlannedLine]]:
         for component_id in exploded:
             by_item[component_id].sort(key=lambda line: line.day)
     used_up = {item_id for item_id, _ in issued}
-    result: dict[int, list[OpenPlannedLine]] = {}
+    result: dict[int, list[OpenPlannedLine] | PlannedRecords] = {}
     for item_id, lines in by_item.items():
+        if type(lines) is PlannedRecords:
+            if item_id in used_up:
+                lines = lines.all_lines()
+            elif not lines.any_ahead():
+                continue
+            elif lazy:
+                result[item_id] = lines
+                continue
+            else:
+                lines = list(lines)
         if item_id in used_up:
             lines = _allocate_issued(lines, issued)
         if lines and lines[0].day < today:

@@ -67,6 +67,7 @@ from inventory_site.limits import column_max
 from inventory_site.memory import gc_paused
 from items.models import Item, MovementKind, StockMovement
 from items.selectors import (
+    PlannedRecords,
     PlannedSent,
     UnmetDay,
     planned_demand_open,
@@ -764,8 +765,9 @@ def _planning_rows(
     """``planning_figures`` from the chunk's reads, sent before."""
     window_days = params.demand_window_days
     items = reads.items.rows()
-    # OpenPlannedLine has the attributes of a PlannedDay: no copy.
-    planned = planned_demand_read(reads.planned)
+    # OpenPlannedLine has the attributes of a PlannedDay: no copy; an item's
+    # lines read lazily (PlannedRecords) are parsed by plan_item as it needs.
+    planned = planned_demand_read(reads.planned, lazy=True)
     on_order = _on_order(reads.on_order)
     established = {row[0] for row in items if row[-1]}
     demand: dict = {}  # planning.DemandStats per item
@@ -820,7 +822,7 @@ def _planning_rows(
             shelf_life_days=shelf_life,
             safety_time_days=safety_time,
             source_count=count,
-            planned=tuple(planned.get(pk, ())),
+            planned=_planned(planned.get(pk)),
             demand_pattern=estimate.pattern,
             demand=estimate,
             demand_size=estimate.size,
@@ -829,6 +831,12 @@ def _planning_rows(
         )
         rows.append(PlanningRow(figures, stored_d, stored_sd, stored_rop, held))
     return rows
+
+
+def _planned(lines) -> tuple | PlannedRecords:
+    if lines is None:
+        return ()
+    return lines if type(lines) is PlannedRecords else tuple(lines)
 
 
 # --- generation ---

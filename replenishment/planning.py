@@ -574,7 +574,9 @@ class ItemFigures:
     # (the primary, and the others only when its supplier is high risk).
     source_count: int | None = None
     # Open planned demand from today on (past lines and what was already issued
-    # against a reference are left out by the reader).
+    # against a reference are left out by the reader): a tuple in date order,
+    # or lines read lazily, whose ``before(days)`` gives those before that day
+    # (``items.selectors.PlannedRecords``).
     planned: tuple[PlannedDay, ...] = ()
     # How d was made (``demand_estimate``): the pattern, the rule when it is not
     # the window's mean, and Croston's size and interval for sporadic demand.
@@ -962,8 +964,11 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         # no day the plan looks at lies beyond the horizon plus the cover, or
         # plus the lead time and the shelf life
         reach = max(cover_days, lead_days + (item.shelf_life_days or 0))
+        planned = item.planned
+        if not isinstance(planned, tuple):  # read lazily: only the lines needed
+            planned = planned.before(horizon + reach)
         extra = _Extra(
-            item.planned,
+            planned,
             today=today,
             beyond=lead_days,
             d=demand,

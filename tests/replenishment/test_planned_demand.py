@@ -175,3 +175,68 @@ def test_item_page_lists_planned_demand_and_the_dashboard_flags_a_shortfall(
     # 40 needed by 4 Dec, within the 5-day lead time; 30 on hand, nothing ordered
     assert 'data-testid="planned-short">1<' in dashboard
     assert "GEAR-1" in dashboard
+
+
+def test_a_ranges_lines_read_as_text_are_the_lines_read_one_by_one():
+    """The read of an id range (generation's: one text per item on PostgreSQL,
+    ``PlannedRecords``) gives what the read by ids gives: references with
+    commas, percent signs and the record separator intact, issues against a
+    reference using its lines up (past ones first), a component's own lines
+    with its product's, an item whose only line is past left out. Lazily, an
+    item's lines are parsed only before the day asked for."""
+    from django.db import connection
+
+    from items.selectors import PlannedRecords, planned_demand_read
+
+    gear = ItemFactory(sku="GEAR-1")
+    odd = ItemFactory(sku="ODD-1")
+    wheel = ItemFactory(sku="WHEEL")
+    past_only = ItemFactory(sku="OLD-1")
+    bike = ItemFactory(sku="BIKE", production_lead_time_days=2)
+    BillOfMaterialsLine.objects.create(product=bike, component=wheel, quantity=D("2"))
+    for item, days, quantity, reference in [
+        (gear, -4, "30", "SO-9"), (gear, 3, "50", "SO-9"), (gear, 9, "7.5", ""),
+        (gear, 400, "1", ""),  # beyond the lookahead: not read
+        (odd, 1, "5", "PO 7, line 2 (50%)"), (odd, 2, "6", "A\x1eB %1E"),
+        (wheel, 4, "11", "W-1"), (bike, 8, "3", "MO-1"),
+        (past_only, -2, "9", "SO-1"),
+    ]:  # fmt: skip
+        PlannedDemand.objects.create(
+            item=item, date=on(days), quantity=D(quantity), reference=reference
+        )
+    for item, quantity, reference in [(gear, "40", "SO-9"), (wheel, "5", "W-1")]:
+        stock_receive(item=item, quantity=D("100"))
+        stock_issue(item=item, quantity=D(quantity), reference=reference)
+
+    items = [gear, odd, wheel, past_only, bike]
+    ids = sorted(item.pk for item in items)
+    by_ids = planned_demand_open(today=TODAY, item_ids=ids)
+    by_range = planned_demand_open(today=TODAY, first_id=ids[0], last_id=ids[-1])
+    assert by_range == by_ids
+    assert [(x.day, x.quantity, x.reference) for x in by_ids[gear.pk]] == [
+        (on(3), D("40"), "SO-9"), (on(9), D("7.5"), ""),
+    ]  # fmt: skip
+    assert [x.reference for x in by_ids[odd.pk]] == [
+        "PO 7, line 2 (50%)", "A\x1eB %1E",
+    ]  # fmt: skip
+    assert [(x.day, x.quantity) for x in by_ids[wheel.pk]] == [
+        (on(4), D("6")), (on(6), D("6")),
+    ]  # fmt: skip
+    assert past_only.pk not in by_ids
+
+    lazy = planned_demand_read(
+        planned_demand_open(
+            today=TODAY, first_id=ids[0], last_id=ids[-1], pending=True
+        ),
+        lazy=True,
+    )
+    for item_id, lines in lazy.items():
+        if isinstance(lines, PlannedRecords):
+            assert lines.before(5) == [x for x in by_ids[item_id] if x.day < on(5)]
+            assert list(lines) == by_ids[item_id]
+        else:
+            assert lines == by_ids[item_id]
+    assert {item_id for item_id, lines in lazy.items()} == set(by_ids)
+    if connection.vendor == "postgresql":  # issues used gear's and wheel's up
+        assert isinstance(lazy[odd.pk], PlannedRecords)
+        assert not isinstance(lazy[gear.pk], PlannedRecords)
