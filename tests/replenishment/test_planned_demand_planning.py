@@ -243,8 +243,8 @@ def test_extra_demand_is_planned_minus_d_on_each_counted_day(lines, beyond, d, u
 )
 @example(  # a line on the reach's last day, which the plan looks at: ordered on
     # the weekly order day at the end of the horizon, it is in the cover
-    [(150, 205, "planned")], "B", "min_max", "", 27, [37, 57, 15], None, 1, 29, 2649
-)
+    [(150, 205, "planned")], "B", "min_max", "", 27, [37, 57, 15], None, 1, 29, 2649,
+)  # fmt: skip
 def test_lines_beyond_the_plans_reach_change_nothing(
     lines, abc, policy, pattern, quote, measured, shelf, weekday, d, on_hand
 ):
