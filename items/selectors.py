@@ -396,8 +396,9 @@ def planned_demand_open(
 
     Three queries, whatever the number of items (the BOM one is empty without
     bills of materials; a fourth explodes products' lines when there are BOMs).
-    ``pending=True``: the queries sent (``db.send``), read with
-    ``planned_demand_read``.
+    On PostgreSQL an id range's lines come as one text per item
+    (``PlannedRecords``). ``pending=True``: the queries sent (``db.send``), read
+    with ``planned_demand_read``.
     """
     since = today - timedelta(days=PLANNED_LOOKBACK_DAYS)
     until = today + timedelta(days=days_ahead)

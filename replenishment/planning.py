@@ -965,8 +965,9 @@ def plan_item(item: ItemFigures, *, params: PlanningParams, today: date) -> Plan
         # plus the lead time and the shelf life
         reach = max(cover_days, lead_days + (item.shelf_life_days or 0))
         planned = item.planned
-        if not isinstance(planned, tuple):  # read lazily: only the lines needed
-            planned = planned.before(horizon + reach)
+        lazy = getattr(planned, "before", None)
+        if lazy is not None:  # read lazily: parse only the lines needed
+            planned = lazy(horizon + reach)
         extra = _Extra(
             planned,
             today=today,
