@@ -266,7 +266,7 @@ def _allocate_issued(
 
 class PlannedRecords:
     """One item's planned lines as the range read sends them on PostgreSQL
-    (``_planned_records_sql``): one text, a record per line in date order —
+    (``_RECORDS_SQL``): one text, a record per line in date order —
     "days from today,quantity,status,reference", the reference %-escaped —,
     separated by ``RECORD_SEPARATOR``. A chunk's 10,000 lines cost Python a
     tuple each to fetch and another to build, yet a plan looks only at the days
@@ -411,8 +411,8 @@ def planned_demand_open(
         issued = send_queryset(_referenced_issues(Q(item_id__in=ids)))
     else:
         if is_postgresql():  # a text per item (PlannedRecords)
-            records = [today, first_id, last_id, until, today, since]
-            lines = send(_RECORDS_SQL, records)
+            values = [today, first_id, last_id, until, today, since]
+            lines = send(_RECORDS_SQL, values)
         else:  # compiled once per process (db.send_query), as the next two
             lines = send_query(
                 "planned_demand_open.lines",
