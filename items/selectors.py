@@ -409,8 +409,10 @@ def planned_demand_open(
         lines = send_queryset(_planned_lines(Q(item_id__in=ids), today, since, until))
         bom = send_queryset(_bom_lines(Q(component_id__in=ids)))
         issued = send_queryset(_referenced_issues(Q(item_id__in=ids)))
+        records = False
     else:
-        if is_postgresql():  # a text per item (PlannedRecords)
+        records = is_postgresql()
+        if records:  # a text per item (PlannedRecords)
             values = [today, first_id, last_id, until, today, since]
             lines = send(_RECORDS_SQL, values)
         else:  # compiled once per process (db.send_query), as the next two
@@ -432,7 +434,6 @@ def planned_demand_open(
 
         bom = ranged("planned_demand_open.bom", _bom_lines, field="component_id")
         issued = ranged("planned_demand_open.issued", _referenced_issues)
-    records = item_ids is None and is_postgresql()
     sent = PlannedSent(today, until, lines, bom, issued, records)
     return sent if pending else planned_demand_read(sent)
 
